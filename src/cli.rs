@@ -1,0 +1,26 @@
+//! The command line: clap definitions only, no logic. Each subcommand's arguments are
+//! defined beside the code that runs it.
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "gatecheck",
+    version,
+    about = "Certify a Plexy Gate API implementation: contract, money invariants, load.",
+    long_about = None
+)]
+pub struct Cli {
+    /// Log filter for diagnostics on stderr (e.g. `info`, `gatecheck=debug`).
+    #[arg(long, global = true, env = "GATECHECK_LOG", default_value = "warn")]
+    pub log: String,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the embedded, stateful Gate API sandbox.
+    Sandbox(crate::sandbox::cli::SandboxArgs),
+}

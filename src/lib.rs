@@ -1,0 +1,17 @@
+//! gatecheck — certifies an implementation of the Plexy Gate API: its contract, its
+//! money invariants, and its capacity. See `ARCHITECTURE.md` for the map.
+
+pub mod cli;
+pub mod client;
+pub mod exit;
+pub mod model;
+pub mod sandbox;
+
+pub use exit::{Exit, GateError};
+
+/// Runs one parsed command line. `main` only renders the error and exits.
+pub async fn run(cli: cli::Cli) -> Result<Exit, GateError> {
+    match cli.command {
+        cli::Command::Sandbox(args) => sandbox::cli::run(args).await,
+    }
+}
