@@ -6,6 +6,8 @@ pub mod client;
 pub mod exit;
 pub mod model;
 pub mod sandbox;
+pub mod spend;
+pub mod target;
 
 pub use exit::{Exit, GateError};
 
