@@ -23,4 +23,6 @@ pub struct Cli {
 pub enum Command {
     /// Run the embedded, stateful Gate API sandbox.
     Sandbox(crate::sandbox::cli::SandboxArgs),
+    /// Write a commented example gatecheck.toml.
+    Init(crate::certify::InitArgs),
 }

@@ -1,6 +1,7 @@
 //! gatecheck — certifies an implementation of the Plexy Gate API: its contract, its
 //! money invariants, and its capacity. See `ARCHITECTURE.md` for the map.
 
+pub mod certify;
 pub mod cli;
 pub mod client;
 pub mod exit;
@@ -15,5 +16,6 @@ pub use exit::{Exit, GateError};
 pub async fn run(cli: cli::Cli) -> Result<Exit, GateError> {
     match cli.command {
         cli::Command::Sandbox(args) => sandbox::cli::run(args).await,
+        cli::Command::Init(args) => certify::init::write_example(&args.path, args.force),
     }
 }

@@ -1,0 +1,16 @@
+//! `gatecheck certify` and `gatecheck init`: one pre-go-live certification run — health,
+//! contract, invariants, load — one report, one exit code.
+
+pub mod config;
+pub mod init;
+
+/// `gatecheck init` arguments.
+#[derive(Debug, clap::Args)]
+pub struct InitArgs {
+    /// Where to write the example configuration.
+    #[arg(long, default_value = "gatecheck.toml")]
+    pub path: std::path::PathBuf,
+    /// Overwrite an existing file.
+    #[arg(long)]
+    pub force: bool,
+}
