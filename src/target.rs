@@ -45,8 +45,12 @@ pub struct TargetArgs {
     pub timeout: Duration,
 
     /// Allow real (non-test) orders against a host outside loopback.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "read_only")]
     pub allow_spend: bool,
+
+    /// Read-only: create only test orders and never use the admin API, even on loopback.
+    #[arg(long)]
+    pub read_only: bool,
 
     /// Cap on real money the run may commit, per currency (e.g. 100.00).
     #[arg(long, default_value = "100.00", value_parser = parse_amount, value_name = "AMOUNT")]
@@ -96,7 +100,7 @@ impl TargetArgs {
                     base_url: sb.base_url().to_string(),
                     agent_id: sb.agent_id().to_string(),
                     api_key: Secret::new(sb.api_key()),
-                    admin_token: Some(Secret::new(sb.admin_token())),
+                    admin_token: (!self.read_only).then(|| Secret::new(sb.admin_token())),
                 };
                 (target, Some(sb))
             }
@@ -104,7 +108,8 @@ impl TargetArgs {
         let client = GateClient::new(target, self.timeout)
             .map_err(|e| GateError::Config(format!("cannot build the HTTP client: {e:#}")))?;
         preflight(&client).await?;
-        let real_orders_allowed = client.target().is_loopback() || self.allow_spend;
+        let real_orders_allowed =
+            !self.read_only && (client.target().is_loopback() || self.allow_spend);
         Ok(ResolvedTarget {
             spend: SpendGuard::new(real_orders_allowed, self.max_spend),
             client,
@@ -138,7 +143,11 @@ impl TargetArgs {
             base_url: url.trim_end_matches('/').to_string(),
             agent_id: agent_id.to_ascii_lowercase(),
             api_key: Secret::new(api_key),
-            admin_token: self.admin_token.clone().map(Secret::new),
+            admin_token: if self.read_only {
+                None
+            } else {
+                self.admin_token.clone().map(Secret::new)
+            },
         })
     }
 }
