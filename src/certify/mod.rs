@@ -3,6 +3,12 @@
 
 pub mod config;
 pub mod init;
+pub mod plan;
+pub mod progress;
+pub mod run;
+
+pub use plan::{CertifyArgs, OutputFormat, Plan};
+pub use run::{certify, run, run_with, Outcome};
 
 /// `gatecheck init` arguments.
 #[derive(Debug, clap::Args)]
