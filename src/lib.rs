@@ -7,6 +7,8 @@ pub mod exit;
 pub mod model;
 pub mod sandbox;
 pub mod schema;
+pub mod spend;
+pub mod target;
 
 pub use exit::{Exit, GateError};
 
