@@ -37,7 +37,10 @@ fn contract_examples() -> Vec<(SchemaName, String, Value)> {
 fn every_contract_example_validates() {
     let set = set();
     let examples = contract_examples();
-    assert!(examples.len() >= 20, "the fixture holds the contract's examples");
+    assert!(
+        examples.len() >= 20,
+        "the fixture holds the contract's examples"
+    );
     let mut covered = std::collections::BTreeSet::new();
     for (name, section, value) in &examples {
         let violations = set.validate(*name, value);
@@ -95,7 +98,10 @@ fn additional_properties_are_accepted() {
         let extended = with_extra(&value);
         assert_ne!(extended, value);
         let violations = set.validate(name, &extended);
-        assert!(violations.is_empty(), "{name} ({section}) + extra field: {violations:?}");
+        assert!(
+            violations.is_empty(),
+            "{name} ({section}) + extra field: {violations:?}"
+        );
     }
     // Nested objects too.
     let error = json!({"error": {"code": "not_found", "message": "no such order", "param": null, "doc_url": "https://x"}, "request_id": "r1"});
@@ -162,17 +168,28 @@ fn validate_list_checks_envelope_and_every_item_with_its_index() {
     bad_item["price"] = json!(10.0);
     let page = json!({"items": [voucher(), bad_item], "next_cursor": null});
     let violations = set.validate_list(SchemaName::Product, &page);
-    let paths: Vec<&str> = violations.iter().map(|v| v.instance_path.as_str()).collect();
-    assert_eq!(paths, vec!["/items/1/price"], "{violations:?}");
+    // Two rules break there (nullable amount; a voucher's price is an amount): both reported.
+    assert!(!violations.is_empty());
+    assert!(
+        violations
+            .iter()
+            .all(|v| v.instance_path == "/items/1/price"),
+        "{violations:?}"
+    );
 
     let no_cursor = json!({"items": [voucher()]});
     let violations = set.validate_list(SchemaName::Product, &no_cursor);
     assert_eq!(violations.len(), 1, "{violations:?}");
     assert_eq!(violations[0].instance_path, "");
-    assert!(violations[0].message.contains("next_cursor"), "{violations:?}");
+    assert!(
+        violations[0].message.contains("next_cursor"),
+        "{violations:?}"
+    );
 
     let not_a_list = json!([voucher()]);
-    assert!(!set.validate_list(SchemaName::Product, &not_a_list).is_empty());
+    assert!(!set
+        .validate_list(SchemaName::Product, &not_a_list)
+        .is_empty());
 }
 
 #[test]
@@ -187,7 +204,9 @@ fn violations_come_in_a_deterministic_order() {
     let mut sorted = first.clone();
     sorted.sort_by(|a, b| a.instance_path.cmp(&b.instance_path));
     let paths = |v: &[gatecheck::schema::SchemaViolation]| {
-        v.iter().map(|x| x.instance_path.clone()).collect::<Vec<_>>()
+        v.iter()
+            .map(|x| x.instance_path.clone())
+            .collect::<Vec<_>>()
     };
     assert_eq!(paths(&first), paths(&sorted));
 }

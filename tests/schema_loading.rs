@@ -40,12 +40,21 @@ fn embedded_copy_matches_the_files_on_disk() {
         .filter(|name| name.ends_with(".json") && name != "openapi.json")
         .collect();
     on_disk.sort();
-    let mut embedded: Vec<String> = EMBEDDED_FILES.iter().map(|(n, _)| (*n).to_owned()).collect();
+    let mut embedded: Vec<String> = EMBEDDED_FILES
+        .iter()
+        .map(|(n, _)| (*n).to_owned())
+        .collect();
     embedded.sort();
-    assert_eq!(on_disk, embedded, "every schema file is embedded, and only those");
+    assert_eq!(
+        on_disk, embedded,
+        "every schema file is embedded, and only those"
+    );
     for (name, text) in EMBEDDED_FILES {
         let disk = std::fs::read_to_string(schemas_dir().join(name)).expect("read");
-        assert_eq!(disk, text, "{name}: the embedded copy differs from schemas/");
+        assert_eq!(
+            disk, text,
+            "{name}: the embedded copy differs from schemas/"
+        );
     }
     let openapi = std::fs::read_to_string(schemas_dir().join("openapi.json")).expect("read");
     assert_eq!(openapi, EMBEDDED_OPENAPI);
@@ -87,9 +96,16 @@ fn a_changed_file_changes_the_version_and_the_verdict() {
     assert_ne!(updated, text, "the pattern was found");
     std::fs::write(&path, updated).expect("write");
     let set = SchemaSet::load_dir(dir.path()).expect("still valid");
-    assert_ne!(set.version(), SchemaSet::embedded().expect("embedded").version());
-    assert!(set.validate(SchemaName::DecimalAmount, &json!("1.000")).is_empty());
-    assert!(!set.validate(SchemaName::DecimalAmount, &json!("1.00")).is_empty());
+    assert_ne!(
+        set.version(),
+        SchemaSet::embedded().expect("embedded").version()
+    );
+    assert!(set
+        .validate(SchemaName::DecimalAmount, &json!("1.000"))
+        .is_empty());
+    assert!(!set
+        .validate(SchemaName::DecimalAmount, &json!("1.00"))
+        .is_empty());
 }
 
 #[test]
@@ -100,7 +116,10 @@ fn broken_json_names_the_file() {
     assert!(matches!(err, SchemaError::InvalidJson { .. }), "{err:?}");
     assert_eq!(err.file(), "product.json");
     let text = err.to_string();
-    assert!(text.contains("product.json") && text.contains("not valid JSON"), "{text}");
+    assert!(
+        text.contains("product.json") && text.contains("not valid JSON"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -139,7 +158,10 @@ fn a_ref_to_a_missing_definition_is_reported() {
     let dir = copy_of_schemas();
     let path = dir.path().join("product-type.json");
     let text = std::fs::read_to_string(&path).expect("read");
-    let broken = text.replace("common.json#/$defs/PositiveId", "common.json#/$defs/NoSuchDef");
+    let broken = text.replace(
+        "common.json#/$defs/PositiveId",
+        "common.json#/$defs/NoSuchDef",
+    );
     std::fs::write(&path, broken).expect("write");
     let err = load_err(dir.path());
     assert_eq!(err.file(), "product-type.json", "{err}");
@@ -159,7 +181,10 @@ fn a_missing_file_is_named() {
 #[test]
 fn a_missing_directory_is_an_error_not_a_panic() {
     let err = load_err(Path::new("/nonexistent/gatecheck-schemas"));
-    assert!(err.to_string().contains("/nonexistent/gatecheck-schemas"), "{err}");
+    assert!(
+        err.to_string().contains("/nonexistent/gatecheck-schemas"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -114,7 +114,11 @@ fn every_ref_resolves() {
         if path.extension().and_then(|e| e.to_str()) != Some("json") {
             continue;
         }
-        let file = path.file_name().and_then(|n| n.to_str()).expect("name").to_owned();
+        let file = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .expect("name")
+            .to_owned();
         let mut refs = Vec::new();
         refs_in(&read_json(&path), String::new(), &mut refs);
         total += refs.len();
@@ -138,18 +142,38 @@ fn every_operation_documents_the_contracts_responses() {
     let api = OpenApi::embedded().expect("the document compiles");
     let a = "/agent/{agent_id}";
     let list = vec![200, 400, 401, 403, 405, 429, 503];
-    for path in ["/product-types", "/product-categories", "/products", "/orders", "/balance", "/deposits"] {
-        assert_eq!(statuses(&api, "GET", &format!("{a}{path}")), list, "GET {path}");
+    for path in [
+        "/product-types",
+        "/product-categories",
+        "/products",
+        "/orders",
+        "/balance",
+        "/deposits",
+    ] {
+        assert_eq!(
+            statuses(&api, "GET", &format!("{a}{path}")),
+            list,
+            "GET {path}"
+        );
     }
     let by_id = vec![200, 400, 401, 403, 404, 405, 429, 503];
-    assert_eq!(statuses(&api, "GET", &format!("{a}/products/{{productId}}")), by_id);
-    assert_eq!(statuses(&api, "GET", &format!("{a}/orders/{{orderId}}")), by_id);
+    assert_eq!(
+        statuses(&api, "GET", &format!("{a}/products/{{productId}}")),
+        by_id
+    );
+    assert_eq!(
+        statuses(&api, "GET", &format!("{a}/orders/{{orderId}}")),
+        by_id
+    );
     assert_eq!(
         statuses(&api, "POST", &format!("{a}/orders")),
         vec![201, 400, 401, 403, 405, 409, 415, 422, 429, 503]
     );
     assert_eq!(statuses(&api, "GET", "/health"), vec![200, 405, 503]);
-    assert_eq!(statuses(&api, "POST", "/_sandbox/agents"), vec![201, 400, 401, 405, 415]);
+    assert_eq!(
+        statuses(&api, "POST", "/_sandbox/agents"),
+        vec![201, 400, 401, 405, 415]
+    );
     assert_eq!(
         statuses(&api, "POST", "/_sandbox/agents/{agent_id}/deposits"),
         vec![201, 400, 401, 404, 405, 415]
@@ -158,10 +182,17 @@ fn every_operation_documents_the_contracts_responses() {
         statuses(&api, "POST", "/_sandbox/agents/{agent_id}/keys"),
         vec![201, 400, 401, 404, 405]
     );
-    assert_eq!(statuses(&api, "DELETE", "/_sandbox/keys/{api_key}"), vec![204, 401, 404, 405]);
+    assert_eq!(
+        statuses(&api, "DELETE", "/_sandbox/keys/{api_key}"),
+        vec![204, 401, 404, 405]
+    );
     for action in ["complete", "fail"] {
         assert_eq!(
-            statuses(&api, "POST", &format!("/_sandbox/orders/{{order_id}}/{action}")),
+            statuses(
+                &api,
+                "POST",
+                &format!("/_sandbox/orders/{{order_id}}/{action}")
+            ),
             vec![200, 400, 401, 404, 405, 409]
         );
     }
@@ -173,7 +204,10 @@ fn every_operation_documents_the_contracts_responses() {
 fn security_headers_and_parameters_follow_the_contract() {
     let doc = openapi_doc();
     let schemes = &doc["components"]["securitySchemes"];
-    assert_eq!(schemes["ApiKey"], json!({"type": "apiKey", "in": "header", "name": "Authorization", "description": schemes["ApiKey"]["description"]}));
+    assert_eq!(
+        schemes["ApiKey"],
+        json!({"type": "apiKey", "in": "header", "name": "Authorization", "description": schemes["ApiKey"]["description"]})
+    );
     assert_eq!(schemes["SandboxAdmin"]["name"], json!("X-Sandbox-Admin"));
     assert_eq!(doc["security"], json!([{"ApiKey": []}]));
     assert_eq!(doc["paths"]["/health"]["get"]["security"], json!([]));
@@ -183,10 +217,18 @@ fn security_headers_and_parameters_follow_the_contract() {
         for (method, op) in item.as_object().expect("item") {
             let Some(tags) = op.get("tags") else { continue };
             let is_sandbox = tags == &json!(["sandbox"]);
-            assert_eq!(is_sandbox, path.starts_with("/_sandbox"), "{method} {path} tag");
+            assert_eq!(
+                is_sandbox,
+                path.starts_with("/_sandbox"),
+                "{method} {path} tag"
+            );
             if is_sandbox {
                 sandbox_ops += 1;
-                assert_eq!(op["security"], json!([{"SandboxAdmin": []}]), "{method} {path}");
+                assert_eq!(
+                    op["security"],
+                    json!([{"SandboxAdmin": []}]),
+                    "{method} {path}"
+                );
             }
             // Every documented response carries X-Request-Id.
             for (status, response) in op["responses"].as_object().expect("responses") {
@@ -205,7 +247,10 @@ fn security_headers_and_parameters_follow_the_contract() {
     assert_eq!(sandbox_ops, 6);
 
     let params = &doc["components"]["parameters"];
-    assert_eq!(params["Limit"]["schema"], json!({"type": "integer", "minimum": 1, "maximum": 100, "default": 20}));
+    assert_eq!(
+        params["Limit"]["schema"],
+        json!({"type": "integer", "minimum": 1, "maximum": 100, "default": 20})
+    );
     assert_eq!(params["IdempotencyKey"]["in"], json!("header"));
     assert_eq!(params["IdempotencyKey"]["schema"]["maxLength"], json!(255));
     let create = &doc["paths"]["/agent/{agent_id}/orders"]["post"];
@@ -214,8 +259,12 @@ fn security_headers_and_parameters_follow_the_contract() {
         assert!(headers.get(header).is_some(), "201 carries {header}");
     }
     let components = &doc["components"]["responses"];
-    assert!(components["RateLimited"]["headers"].get("Retry-After").is_some());
-    assert!(components["MethodNotAllowed"]["headers"].get("Allow").is_some());
+    assert!(components["RateLimited"]["headers"]
+        .get("Retry-After")
+        .is_some());
+    assert!(components["MethodNotAllowed"]["headers"]
+        .get("Allow")
+        .is_some());
 }
 
 #[test]
@@ -229,19 +278,42 @@ fn response_schemas_judge_bodies_like_the_schema_set() {
         "balance_after": "87.50", "is_test": false, "region_code": "GLOBAL",
         "created_at": "2024-11-01T10:00:00Z", "completed_at": null, "failed_at": null
     });
-    let error = json!({"error": {"code": "invalid_request", "message": "bad", "param": "product_id"}});
-    assert_eq!(api.validate_response("POST", orders, 201, Some(&order)), Ok(vec![]));
-    assert_eq!(api.validate_response("post", orders, 400, Some(&error)), Ok(vec![]));
-    let wrong = api.validate_response("POST", orders, 400, Some(&order)).expect("documented");
+    let error =
+        json!({"error": {"code": "invalid_request", "message": "bad", "param": "product_id"}});
+    assert_eq!(
+        api.validate_response("POST", orders, 201, Some(&order)),
+        Ok(vec![])
+    );
+    assert_eq!(
+        api.validate_response("post", orders, 400, Some(&error)),
+        Ok(vec![])
+    );
+    let wrong = api
+        .validate_response("POST", orders, 400, Some(&order))
+        .expect("documented");
     assert!(!wrong.is_empty());
     let mut bad_order = order.clone();
     bad_order["charged_amount"] = json!(12.5);
-    let v = api.validate_response("POST", orders, 201, Some(&bad_order)).expect("documented");
-    assert_eq!(v.iter().map(|x| x.instance_path.as_str()).collect::<Vec<_>>(), vec!["/charged_amount"]);
+    let v = api
+        .validate_response("POST", orders, 201, Some(&bad_order))
+        .expect("documented");
+    assert_eq!(
+        v.iter()
+            .map(|x| x.instance_path.as_str())
+            .collect::<Vec<_>>(),
+        vec!["/charged_amount"]
+    );
 
     let page = json!({"items": [order.clone(), bad_order], "next_cursor": null});
-    let v = api.validate_response("GET", orders, 200, Some(&page)).expect("documented");
-    assert_eq!(v.iter().map(|x| x.instance_path.as_str()).collect::<Vec<_>>(), vec!["/items/1/charged_amount"]);
+    let v = api
+        .validate_response("GET", orders, 200, Some(&page))
+        .expect("documented");
+    assert_eq!(
+        v.iter()
+            .map(|x| x.instance_path.as_str())
+            .collect::<Vec<_>>(),
+        vec!["/items/1/charged_amount"]
+    );
 
     let balances = json!({"items": [], "next_cursor": "more"});
     let v = api
@@ -249,7 +321,10 @@ fn response_schemas_judge_bodies_like_the_schema_set() {
         .expect("documented");
     assert_eq!(v.len(), 1, "balance is always one page: {v:?}");
 
-    assert_eq!(api.validate_response("DELETE", "/_sandbox/keys/{api_key}", 204, None), Ok(vec![]));
+    assert_eq!(
+        api.validate_response("DELETE", "/_sandbox/keys/{api_key}", 204, None),
+        Ok(vec![])
+    );
     assert!(!api
         .validate_response("DELETE", "/_sandbox/keys/{api_key}", 204, Some(&json!({})))
         .expect("documented")
@@ -268,13 +343,22 @@ fn response_schemas_judge_bodies_like_the_schema_set() {
 fn concrete_paths_match_their_templates() {
     let api = OpenApi::embedded().expect("compiles");
     let agent = "0b7e6a1e-5d2c-4c53-9d0a-2f1e0c9b8a71";
-    assert_eq!(api.match_path(&format!("/agent/{agent}/orders")), Some("/agent/{agent_id}/orders"));
+    assert_eq!(
+        api.match_path(&format!("/agent/{agent}/orders")),
+        Some("/agent/{agent_id}/orders")
+    );
     assert_eq!(
         api.match_path(&format!("/agent/{agent}/orders/abc?x=1")),
         Some("/agent/{agent_id}/orders/{orderId}")
     );
-    assert_eq!(api.match_path(&format!("/agent/{agent}/products?limit=5")), Some("/agent/{agent_id}/products"));
-    assert_eq!(api.match_path("/_sandbox/orders/x/complete"), Some("/_sandbox/orders/{order_id}/complete"));
+    assert_eq!(
+        api.match_path(&format!("/agent/{agent}/products?limit=5")),
+        Some("/agent/{agent_id}/products")
+    );
+    assert_eq!(
+        api.match_path("/_sandbox/orders/x/complete"),
+        Some("/_sandbox/orders/{order_id}/complete")
+    );
     assert_eq!(api.match_path("/health"), Some("/health"));
     assert_eq!(api.match_path("/nope"), None);
 }

@@ -126,14 +126,19 @@ impl OpenApi {
             if validators.contains_key(pointer) {
                 continue;
             }
-            let root = serde_json::json!({ "$ref": format!("{document_uri}#{pointer}") });
+            let root = serde_json::json!({
+                "$ref": format!("{document_uri}#{}", fragment_encode(pointer))
+            });
             let validator = jsonschema::options()
                 .with_draft(Draft::Draft202012)
                 .should_validate_formats(true)
                 .should_ignore_unknown_formats(false)
                 .with_retriever(LoadedFilesOnly)
                 .with_resources(resources.iter().map(|(uri, value)| {
-                    (uri.clone(), Draft::Draft202012.create_resource(value.clone()))
+                    (
+                        uri.clone(),
+                        Draft::Draft202012.create_resource(value.clone()),
+                    )
                 }))
                 .build(&root)
                 .map_err(|e| invalid(format!("response schema at {pointer}: {e}")))?;
@@ -242,6 +247,21 @@ impl OpenApi {
     }
 }
 
+/// Percent-encodes a JSON pointer for use as a URI fragment (RFC 6901 §6): `{`, `}`
+/// and every other character a fragment may not hold.
+fn fragment_encode(pointer: &str) -> String {
+    let mut out = String::with_capacity(pointer.len());
+    for byte in pointer.bytes() {
+        let allowed = byte.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/?".contains(&byte);
+        if allowed {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
 /// Escapes one JSON pointer segment (RFC 6901).
 fn escape_segment(segment: &str) -> String {
     segment.replace('~', "~0").replace('/', "~1")
@@ -279,9 +299,9 @@ fn collect_responses(
                     let local = target
                         .strip_prefix('#')
                         .ok_or(format!("{method} {template} {status}: only local response $refs are supported, found {target}"))?;
-                    response = document
-                        .pointer(local)
-                        .ok_or(format!("{method} {template} {status}: dangling $ref {target}"))?;
+                    response = document.pointer(local).ok_or(format!(
+                        "{method} {template} {status}: dangling $ref {target}"
+                    ))?;
                     pointer = local.to_owned();
                 }
                 let schema_pointer = response
