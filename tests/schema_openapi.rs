@@ -337,6 +337,23 @@ fn response_schemas_judge_bodies_like_the_schema_set() {
         api.validate_response("PATCH", orders, 200, Some(&order)),
         Err(Undocumented::Operation { .. })
     ));
+    // A 405 to a method the path does not support is judged by the path's 405.
+    let not_allowed =
+        json!({"error": {"code": "method_not_allowed", "message": "no", "param": null}});
+    assert_eq!(
+        api.validate_response("PATCH", orders, 405, Some(&not_allowed)),
+        Ok(vec![])
+    );
+    assert!(!api
+        .validate_response("PATCH", orders, 405, Some(&order))
+        .expect("the path's 405")
+        .is_empty());
+    assert_eq!(
+        api.allowed_methods(orders),
+        Some(vec!["GET".to_owned(), "POST".to_owned()])
+    );
+    assert_eq!(api.allowed_methods("/health"), Some(vec!["GET".to_owned()]));
+    assert_eq!(api.allowed_methods("/nope"), None);
 }
 
 #[test]

@@ -183,6 +183,30 @@ impl OpenApi {
         (!statuses.is_empty()).then_some(statuses)
     }
 
+    /// The methods a path template supports (its `x-allow`: what a 405's `Allow` header
+    /// must list), upper case; `None` for an unknown template.
+    pub fn allowed_methods(&self, template: &str) -> Option<Vec<String>> {
+        let item = self.document.get("paths")?.get(template)?;
+        let listed: Vec<String> = item
+            .get("x-allow")
+            .and_then(Value::as_array)
+            .map(|methods| {
+                methods
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_ascii_uppercase)
+                    .collect()
+            })
+            .unwrap_or_else(|| {
+                METHODS
+                    .iter()
+                    .filter(|m| item.get(**m).is_some())
+                    .map(|m| m.to_ascii_uppercase())
+                    .collect()
+            });
+        Some(listed)
+    }
+
     /// Every documented operation as (method in upper case, path template).
     pub fn operations(&self) -> Vec<(String, String)> {
         let mut ops: Vec<(String, String)> = self
@@ -196,7 +220,8 @@ impl OpenApi {
 
     /// Validates a response body against the schema the document gives for this
     /// operation and status. A documented response without a body (204) accepts only an
-    /// absent body (`None`).
+    /// absent body (`None`). A 405 to a method the path does not document is judged by
+    /// the path's 405 response.
     pub fn validate_response(
         &self,
         method: &str,
@@ -206,7 +231,21 @@ impl OpenApi {
     ) -> Result<Vec<SchemaViolation>, Undocumented> {
         let method = method.to_ascii_lowercase();
         let key = (method.clone(), template.to_owned(), status);
-        let Some(response) = self.responses.get(&key) else {
+        let response = self.responses.get(&key).or_else(|| {
+            // A method the path does not support: the path's 405 answers it (§3, §10).
+            let unsupported = status == 405
+                && self.documented_statuses(&method, template).is_none()
+                && self.allowed_methods(template).is_some();
+            unsupported
+                .then(|| {
+                    self.responses
+                        .iter()
+                        .find(|((_, p, s), _)| p == template && *s == 405)
+                        .map(|(_, r)| r)
+                })
+                .flatten()
+        });
+        let Some(response) = response else {
             return Err(if self.documented_statuses(&method, template).is_some() {
                 Undocumented::Status {
                     method: method.to_ascii_uppercase(),
