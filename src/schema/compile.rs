@@ -130,6 +130,10 @@ fn walk_refs(
                 }
             }
             for (key, inner) in map {
+                if VALUE_KEYWORDS.contains(&key.as_str()) {
+                    // Instances, not schemas: a "$ref" key in them is data.
+                    continue;
+                }
                 walk_refs(
                     inner,
                     &base,
@@ -147,6 +151,9 @@ fn walk_refs(
         _ => {}
     }
 }
+
+/// Keywords whose values are JSON instances rather than subschemas.
+const VALUE_KEYWORDS: [&str; 4] = ["examples", "const", "enum", "default"];
 
 fn display_pointer(at: &str) -> &str {
     if at.is_empty() {
