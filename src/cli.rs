@@ -23,4 +23,6 @@ pub struct Cli {
 pub enum Command {
     /// Run the embedded, stateful Gate API sandbox.
     Sandbox(crate::sandbox::cli::SandboxArgs),
+    /// Export, check or apply the Gate API JSON Schemas.
+    Schemas(crate::schema::command::SchemasArgs),
 }

@@ -16,5 +16,6 @@ pub use exit::{Exit, GateError};
 pub async fn run(cli: cli::Cli) -> Result<Exit, GateError> {
     match cli.command {
         cli::Command::Sandbox(args) => sandbox::cli::run(args).await,
+        cli::Command::Schemas(args) => schema::command::run(args),
     }
 }

@@ -17,6 +17,7 @@
 //! ledger identities) belong to the contract checks.
 
 pub mod cli;
+pub mod command;
 mod compile;
 mod error;
 mod name;
