@@ -218,6 +218,7 @@ async fn post_order(
     key: Option<&str>,
 ) -> Resp {
     let path = format!("/agent/{}/orders", agent.id);
+    let request_is_valid = judge.set.is_valid(SchemaName::CreateOrderRequest, body);
     let body = serde_json::to_vec(body).expect("json");
     let mut headers = vec![
         ("authorization", agent.key.as_str()),
@@ -226,7 +227,15 @@ async fn post_order(
     if let Some(key) = key {
         headers.push(("idempotency-key", key));
     }
-    call(sb, judge, Method::POST, &path, &headers, Some(&body)).await
+    let r = call(sb, judge, Method::POST, &path, &headers, Some(&body)).await;
+    // The request schema and the server agree: a body the schema rejects is never accepted.
+    if !request_is_valid && r.status.is_success() {
+        judge.problems.push(format!(
+            "POST {path}: a body CreateOrderRequest rejects was accepted ({})",
+            r.status
+        ));
+    }
+    r
 }
 
 async fn admin(
