@@ -15,14 +15,32 @@ use super::source::SchemaTexts;
 pub const SCHEMA_BASE_URI: &str = "https://gatecheck.example/schemas/";
 
 /// A parsed schema file and the URI other files reach it by.
-struct ParsedFile {
-    file: &'static str,
-    uri: String,
-    value: Value,
+pub(crate) struct ParsedFile {
+    pub(crate) file: &'static str,
+    pub(crate) uri: String,
+    pub(crate) value: Value,
 }
 
 /// Refuses every external reference: a `$ref` must name one of the loaded files.
 struct LoadedFilesOnly;
+
+/// The options every gatecheck validator is built with: draft 2020-12, formats
+/// asserted (unknown ones are errors), and `resources` as the only `$ref` targets.
+pub(crate) fn validator_options<'a>(
+    resources: impl Iterator<Item = (&'a str, &'a Value)>,
+) -> jsonschema::ValidationOptions {
+    jsonschema::options()
+        .with_draft(Draft::Draft202012)
+        .should_validate_formats(true)
+        .should_ignore_unknown_formats(false)
+        .with_retriever(LoadedFilesOnly)
+        .with_resources(resources.map(|(uri, value)| {
+            (
+                uri.to_owned(),
+                Draft::Draft202012.create_resource(value.clone()),
+            )
+        }))
+}
 
 impl Retrieve for LoadedFilesOnly {
     fn retrieve(
@@ -62,7 +80,7 @@ pub(crate) fn compile_all(
     Ok(validators)
 }
 
-fn parse_all(texts: &SchemaTexts) -> Result<Vec<ParsedFile>, SchemaError> {
+pub(crate) fn parse_all(texts: &SchemaTexts) -> Result<Vec<ParsedFile>, SchemaError> {
     texts
         .files
         .iter()
@@ -207,19 +225,12 @@ fn percent_decode(fragment: &str) -> String {
 }
 
 fn compile_one(root: &ParsedFile, all: &[ParsedFile]) -> Result<Validator, SchemaError> {
-    let others = all.iter().filter(|p| p.file != root.file).map(|p| {
-        (
-            p.uri.clone(),
-            Draft::Draft202012.create_resource(p.value.clone()),
-        )
-    });
-    jsonschema::options()
-        .with_draft(Draft::Draft202012)
-        .should_validate_formats(true)
-        .should_ignore_unknown_formats(false)
+    let others = all
+        .iter()
+        .filter(|p| p.file != root.file)
+        .map(|p| (p.uri.as_str(), &p.value));
+    validator_options(others)
         .with_base_uri(root.uri.clone())
-        .with_retriever(LoadedFilesOnly)
-        .with_resources(others)
         .build(&root.value)
         .map_err(|error| SchemaError::InvalidSchema {
             file: root.file.to_owned(),

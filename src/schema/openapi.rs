@@ -6,10 +6,10 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use jsonschema::{Draft, Retrieve, Uri, Validator};
+use jsonschema::Validator;
 use serde_json::Value;
 
-use super::compile::SCHEMA_BASE_URI;
+use super::compile::{parse_all, validator_options, SCHEMA_BASE_URI};
 use super::error::SchemaError;
 use super::source::{SchemaTexts, EMBEDDED_OPENAPI};
 use super::violation::{in_report_order, violations_of};
@@ -60,17 +60,6 @@ impl std::fmt::Debug for OpenApi {
     }
 }
 
-struct LoadedFilesOnly;
-
-impl Retrieve for LoadedFilesOnly {
-    fn retrieve(
-        &self,
-        uri: &Uri<String>,
-    ) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
-        Err(format!("$ref target {} is not a loaded schema file", uri.as_str()).into())
-    }
-}
-
 impl OpenApi {
     /// The document embedded in the binary, with the embedded schema files.
     pub fn embedded() -> Result<OpenApi, SchemaError> {
@@ -104,22 +93,14 @@ impl OpenApi {
             })?;
         let responses = collect_responses(&document).map_err(invalid)?;
 
-        let mut resources = Vec::new();
-        for (file, text) in &texts.files {
-            let value: Value =
-                serde_json::from_str(text).map_err(|source| SchemaError::InvalidJson {
-                    file: (*file).to_owned(),
-                    source,
-                })?;
-            let uri = value
-                .get("$id")
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-                .unwrap_or_else(|| format!("{SCHEMA_BASE_URI}{file}"));
-            resources.push((uri, value));
-        }
+        let parsed = parse_all(texts)?;
         let document_uri = format!("{SCHEMA_BASE_URI}{OPENAPI_FILE}");
-        resources.push((document_uri.clone(), document.clone()));
+        let resources = || {
+            parsed
+                .iter()
+                .map(|p| (p.uri.as_str(), &p.value))
+                .chain(std::iter::once((document_uri.as_str(), &document)))
+        };
 
         let mut validators = BTreeMap::new();
         for pointer in responses.values().filter_map(|r| r.schema_pointer.as_ref()) {
@@ -129,17 +110,7 @@ impl OpenApi {
             let root = serde_json::json!({
                 "$ref": format!("{document_uri}#{}", fragment_encode(pointer))
             });
-            let validator = jsonschema::options()
-                .with_draft(Draft::Draft202012)
-                .should_validate_formats(true)
-                .should_ignore_unknown_formats(false)
-                .with_retriever(LoadedFilesOnly)
-                .with_resources(resources.iter().map(|(uri, value)| {
-                    (
-                        uri.clone(),
-                        Draft::Draft202012.create_resource(value.clone()),
-                    )
-                }))
+            let validator = validator_options(resources())
                 .build(&root)
                 .map_err(|e| invalid(format!("response schema at {pointer}: {e}")))?;
             validators.insert(pointer.clone(), validator);
