@@ -49,7 +49,7 @@ fn passing_contract_run_says_pass() {
     snapshot!("console_passing_contract", out.clone());
     assert_eq!(
         out.lines().last(),
-        Some("PASS: 5 passed, 0 failed, 0 warnings, 1 skipped")
+        Some("PASS: 4 passed, 0 failed, 0 warnings, 1 skipped")
     );
 }
 
@@ -67,7 +67,7 @@ fn every_failure_shows_its_full_evidence() {
     assert!(out
         .lines()
         .last()
-        .is_some_and(|l| l.starts_with("NOT certified: 7 passed, 3 failed, 1 warning, 1 skipped")));
+        .is_some_and(|l| l.starts_with("NOT certified: 6 passed, 3 failed, 1 warning, 1 skipped")));
 }
 
 #[test]
