@@ -57,7 +57,8 @@ pub enum Verbosity {
     Verbose,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How to print: the default is no colour at normal verbosity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ConsoleOptions {
     pub color: bool,
     pub verbosity: Verbosity,
