@@ -115,6 +115,20 @@ pub fn write_console<W: Write>(
     console.write(run)
 }
 
+/// A load phase's summary, table and thresholds as plain text (JUnit's `<system-out>`
+/// of a load suite).
+pub fn load_text(load: &LoadSummary) -> String {
+    let mut out = Vec::new();
+    let mut console = Console {
+        out: &mut out,
+        paint: Palette::new(false),
+        shown: Shown::at(Verbosity::Normal),
+    };
+    // Writing into a Vec cannot fail.
+    let _ = console.load(load);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 struct Console<'w, W: Write> {
     out: &'w mut W,
     paint: Palette,
