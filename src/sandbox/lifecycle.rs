@@ -15,10 +15,13 @@ use super::clock::now_ms;
 use super::mutants::Mutant;
 use super::store::{self, Store, TransitionError};
 
+/// (due time in ms, order id), earliest first.
+type DueQueue = BinaryHeap<Reverse<(i64, String)>>;
+
 /// Due orders, earliest first.
 #[derive(Debug, Default, Clone)]
 pub struct Schedule {
-    queue: Arc<Mutex<BinaryHeap<Reverse<(i64, String)>>>>,
+    queue: Arc<Mutex<DueQueue>>,
     wake: Arc<Notify>,
 }
 
