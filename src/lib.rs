@@ -5,6 +5,7 @@ pub mod cli;
 pub mod client;
 pub mod exit;
 pub mod model;
+pub mod report;
 pub mod sandbox;
 pub mod schema;
 pub mod spend;
