@@ -6,6 +6,7 @@ pub mod client;
 pub mod exit;
 pub mod model;
 pub mod sandbox;
+pub mod schema;
 pub mod spend;
 pub mod target;
 
