@@ -169,8 +169,15 @@ impl<'a> Ctx<'a> {
         let n = self.seq.fetch_add(1, Ordering::Relaxed);
         let label = req.label();
         let mut sent_request_id = None;
-        let mut builder = client.request(req.method.clone(), req.path.clone()).auth(req.auth);
-        if req.request_id && !req.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("x-request-id")) {
+        let mut builder = client
+            .request(req.method.clone(), req.path.clone())
+            .auth(req.auth);
+        if req.request_id
+            && !req
+                .headers
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case("x-request-id"))
+        {
             let id = format!("gatecheck-{n:05}");
             builder = builder.header("X-Request-Id", id.clone());
             sent_request_id = Some(id);

@@ -48,9 +48,9 @@ pub fn with_query(path: &str, name: &str, value: &str) -> String {
 }
 
 /// Walks all pages of `path` with `limit`, following `next_cursor`, at most `max_pages`.
-pub async fn walk(ctx: &Ctx<'_>, path: &str, limit: u32, max_pages: usize) -> Walk {
+pub async fn walk(ctx: &Ctx<'_>, path: String, limit: u32, max_pages: usize) -> Walk {
     let mut walk = Walk {
-        path: path.to_string(),
+        path: path.clone(),
         limit,
         items: Vec::new(),
         pages: Vec::new(),
@@ -62,7 +62,7 @@ pub async fn walk(ctx: &Ctx<'_>, path: &str, limit: u32, max_pages: usize) -> Wa
             walk.end = WalkEnd::Endless;
             return walk;
         }
-        let mut page_path = with_query(path, "limit", &limit.to_string());
+        let mut page_path = with_query(&path, "limit", &limit.to_string());
         if let Some(c) = &cursor {
             page_path = with_query(&page_path, "cursor", c);
         }
@@ -116,11 +116,16 @@ pub const MAX_PAGES: usize = 200;
 impl Discovery {
     pub async fn run(ctx: &Ctx<'_>) -> Discovery {
         let (types, categories, products, deposits, balance) = futures::join!(
-            walk(ctx, &ctx.agent_path("/product-types"), MAX_LIMIT, MAX_PAGES),
-            walk(ctx, &ctx.agent_path("/product-categories"), MAX_LIMIT, MAX_PAGES),
-            walk(ctx, &ctx.agent_path("/products"), MAX_LIMIT, MAX_PAGES),
-            walk(ctx, &ctx.agent_path("/deposits"), MAX_LIMIT, MAX_PAGES),
-            walk(ctx, &ctx.agent_path("/balance"), MAX_LIMIT, 2),
+            walk(ctx, ctx.agent_path("/product-types"), MAX_LIMIT, MAX_PAGES),
+            walk(
+                ctx,
+                ctx.agent_path("/product-categories"),
+                MAX_LIMIT,
+                MAX_PAGES
+            ),
+            walk(ctx, ctx.agent_path("/products"), MAX_LIMIT, MAX_PAGES),
+            walk(ctx, ctx.agent_path("/deposits"), MAX_LIMIT, MAX_PAGES),
+            walk(ctx, ctx.agent_path("/balance"), MAX_LIMIT, 2),
         );
         let catalog = products
             .items
@@ -151,7 +156,7 @@ impl Discovery {
     }
 
     fn held_first(&self, products: Vec<&Product>) -> Option<Product> {
-        let held = |p: &&Product| {
+        let held = |p: &&&Product| {
             self.available_in(&p.currency_code)
                 .is_some_and(|a| a > Amount::ZERO)
         };
@@ -193,7 +198,8 @@ impl Discovery {
             .copied()
             .filter(|p| patterned_field(p).is_some())
             .collect();
-        self.held_first(patterned).or_else(|| self.held_first(usable))
+        self.held_first(patterned)
+            .or_else(|| self.held_first(usable))
     }
 
     /// A product whose `is_available` is false.
@@ -288,7 +294,11 @@ pub fn value_against(field: &CustomerAccountField) -> Option<String> {
 /// A `customer_account` satisfying every required field.
 pub fn valid_account(product: &Product) -> Option<Map<String, Value>> {
     let mut account = Map::new();
-    for field in product.customer_account_fields.iter().filter(|f| f.required) {
+    for field in product
+        .customer_account_fields
+        .iter()
+        .filter(|f| f.required)
+    {
         account.insert(field.name.clone(), Value::String(value_for(field)?));
     }
     Some(account)

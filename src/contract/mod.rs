@@ -62,7 +62,9 @@ pub async fn run(
     results.push(checks::timed(&health::HEALTH_OK, health::health_ok(&ctx)).await);
     let discovery = Discovery::run(&ctx).await;
     if discovery.products.pages.is_empty() && ctx.observed().is_empty() {
-        return Err(GateError::Unreachable("the target answered no request".into()));
+        return Err(GateError::Unreachable(
+            "the target answered no request".into(),
+        ));
     }
 
     let creation_started = Instant::now();
@@ -94,16 +96,34 @@ pub async fn run(
     let over_all: Vec<(Check, checks::Run)> = vec![
         (orders::CREATE, orders::create_response(&ctx, &created)),
         (orders::LOCATION, orders::location_header(&ctx, &created)),
-        (money::CHARGE_COMPUTED, money::charge_computed(&created.charges)),
-        (orders::BALANCE_FIELDS, orders::balance_fields(&all, &created)),
+        (
+            money::CHARGE_COMPUTED,
+            money::charge_computed(&created.charges),
+        ),
+        (
+            orders::BALANCE_FIELDS,
+            orders::balance_fields(&all, &created),
+        ),
         (orders::LIFECYCLE, orders::lifecycle(&all, &discovery)),
         (orders::TERMINAL_FINAL, orders::terminal_final(&all)),
         (deposits::DEPOSIT_FIELDS, deposits::status_fields(&all)),
-        (transport::NO_SERVER_ERRORS, transport::no_server_errors(&all)),
-        (transport::CONTENT_TYPE_JSON, transport::content_type_json(&all)),
+        (
+            transport::NO_SERVER_ERRORS,
+            transport::no_server_errors(&all),
+        ),
+        (
+            transport::CONTENT_TYPE_JSON,
+            transport::content_type_json(&all),
+        ),
         (transport::REQUEST_ID_ECHO, transport::request_id_echo(&all)),
-        (transport::STATUS_DOCUMENTED, transport::status_documented(&all)),
-        (schema::SUCCESS_BODIES, schema::success_bodies(&all, schemas)),
+        (
+            transport::STATUS_DOCUMENTED,
+            transport::status_documented(&all),
+        ),
+        (
+            schema::SUCCESS_BODIES,
+            schema::success_bodies(&all, schemas),
+        ),
         (schema::ERROR_BODIES, schema::error_bodies(&all, schemas)),
         (format::TIMESTAMPS_UTC, format::timestamps_utc(&all)),
         (format::IDS, format::ids(&all)),

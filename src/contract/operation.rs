@@ -136,10 +136,7 @@ impl Operation {
     pub fn of(method: &str, path: &str) -> Operation {
         let route = Route::of_path(path);
         let method_upper = method.to_ascii_uppercase();
-        let supported = route
-            .allowed_methods()
-            .iter()
-            .any(|m| *m == method_upper.as_str());
+        let supported = route.allowed_methods().contains(&method_upper.as_str());
         Operation {
             route,
             supported,

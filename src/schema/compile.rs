@@ -80,20 +80,18 @@ fn parse_all(texts: &SchemaTexts) -> Result<Vec<ParsedFile>, SchemaError> {
                     })
                 }
             };
-            Ok(ParsedFile {
-                file,
-                uri,
-                value,
-            })
+            Ok(ParsedFile { file, uri, value })
         })
         .collect()
 }
 
 fn compile_one(root: &ParsedFile, all: &[ParsedFile]) -> Result<Validator, SchemaError> {
-    let others = all
-        .iter()
-        .filter(|p| p.file != root.file)
-        .map(|p| (p.uri.clone(), Draft::Draft202012.create_resource(p.value.clone())));
+    let others = all.iter().filter(|p| p.file != root.file).map(|p| {
+        (
+            p.uri.clone(),
+            Draft::Draft202012.create_resource(p.value.clone()),
+        )
+    });
     jsonschema::options()
         .with_draft(Draft::Draft202012)
         .should_validate_formats(true)

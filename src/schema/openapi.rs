@@ -133,7 +133,10 @@ impl OpenApi {
                 .should_ignore_unknown_formats(false)
                 .with_retriever(LoadedFilesOnly)
                 .with_resources(resources.iter().map(|(uri, value)| {
-                    (uri.clone(), Draft::Draft202012.create_resource(value.clone()))
+                    (
+                        uri.clone(),
+                        Draft::Draft202012.create_resource(value.clone()),
+                    )
                 }))
                 .build(&root)
                 .map_err(|e| invalid(format!("response schema at {pointer}: {e}")))?;
@@ -279,9 +282,9 @@ fn collect_responses(
                     let local = target
                         .strip_prefix('#')
                         .ok_or(format!("{method} {template} {status}: only local response $refs are supported, found {target}"))?;
-                    response = document
-                        .pointer(local)
-                        .ok_or(format!("{method} {template} {status}: dangling $ref {target}"))?;
+                    response = document.pointer(local).ok_or(format!(
+                        "{method} {template} {status}: dangling $ref {target}"
+                    ))?;
                     pointer = local.to_owned();
                 }
                 let schema_pointer = response

@@ -13,20 +13,35 @@ use super::name::all_file_names;
 pub const EMBEDDED_FILES: [(&str, &str); 13] = [
     ("order.json", include_str!("../../schemas/order.json")),
     ("product.json", include_str!("../../schemas/product.json")),
-    ("product-type.json", include_str!("../../schemas/product-type.json")),
+    (
+        "product-type.json",
+        include_str!("../../schemas/product-type.json"),
+    ),
     (
         "product-category.json",
         include_str!("../../schemas/product-category.json"),
     ),
-    ("agent-balance.json", include_str!("../../schemas/agent-balance.json")),
-    ("agent-deposit.json", include_str!("../../schemas/agent-deposit.json")),
-    ("topup-request.json", include_str!("../../schemas/topup-request.json")),
+    (
+        "agent-balance.json",
+        include_str!("../../schemas/agent-balance.json"),
+    ),
+    (
+        "agent-deposit.json",
+        include_str!("../../schemas/agent-deposit.json"),
+    ),
+    (
+        "topup-request.json",
+        include_str!("../../schemas/topup-request.json"),
+    ),
     (
         "create-order-request.json",
         include_str!("../../schemas/create-order-request.json"),
     ),
     ("error.json", include_str!("../../schemas/error.json")),
-    ("decimal-amount.json", include_str!("../../schemas/decimal-amount.json")),
+    (
+        "decimal-amount.json",
+        include_str!("../../schemas/decimal-amount.json"),
+    ),
     ("list.json", include_str!("../../schemas/list.json")),
     ("health.json", include_str!("../../schemas/health.json")),
     ("common.json", include_str!("../../schemas/common.json")),

@@ -63,7 +63,8 @@ fn explain_alternatives(
     let is_type_mismatch = |branch: &Vec<ValidationError<'static>>| {
         !branch.is_empty()
             && branch.iter().all(|e| {
-                e.instance_path.as_str() == here && matches!(e.kind, ValidationErrorKind::Type { .. })
+                e.instance_path.as_str() == here
+                    && matches!(e.kind, ValidationErrorKind::Type { .. })
             })
     };
     let mut relevant = branches.iter().filter(|b| !is_type_mismatch(b));

@@ -103,7 +103,7 @@ pub async fn products(ctx: &Ctx<'_>, d: &Discovery) -> Run {
 }
 
 pub async fn orders(ctx: &Ctx<'_>) -> Run {
-    let list = walk(ctx, &ctx.agent_path("/orders"), MAX_LIMIT, 1).await;
+    let list = walk(ctx, ctx.agent_path("/orders"), MAX_LIMIT, 1).await;
     if list.items.is_empty() {
         return Err(Skip("the order list is empty".into()));
     }

@@ -74,7 +74,12 @@ fn agent_routes(ctx: &Ctx<'_>, agent_path: &dyn Fn(&str) -> String, d: &Discover
     ]
 }
 
-async fn all_rejected(ctx: &Ctx<'_>, check: &Check, reqs: Vec<Req>, expected: ExpectError) -> Vec<Finding> {
+async fn all_rejected(
+    ctx: &Ctx<'_>,
+    check: &Check,
+    reqs: Vec<Req>,
+    expected: ExpectError,
+) -> Vec<Finding> {
     let results = futures::future::join_all(reqs.into_iter().map(|r| {
         let label = r.label();
         async move { (label, ctx.send(r).await) }
@@ -132,10 +137,19 @@ async fn new_key(ctx: &Ctx<'_>) -> Result<String, Skip> {
         .as_ref()
         .filter(|_| o.status() == 201)
         .and_then(|j| j.get("api_key")?.as_str().map(str::to_string))
-        .ok_or_else(|| Skip(format!("the admin API did not issue a key ({})", o.status())))
+        .ok_or_else(|| {
+            Skip(format!(
+                "the admin API did not issue a key ({})",
+                o.status()
+            ))
+        })
 }
 
-fn expect_ok(check: &Check, what: &str, r: &Result<std::sync::Arc<Observed>, crate::contract::context::NoResponse>) -> Option<Finding> {
+fn expect_ok(
+    check: &Check,
+    what: &str,
+    r: &Result<std::sync::Arc<Observed>, crate::contract::context::NoResponse>,
+) -> Option<Finding> {
     match r {
         Err(e) => Some(check.no_response(e)),
         Ok(o) if o.is_success() => None,
@@ -166,17 +180,26 @@ pub async fn key_rotation(ctx: &Ctx<'_>) -> (Run, Run) {
         let with_second = ctx.send_as(&second, Req::get(p.clone())).await;
         let with_first = ctx.send(Req::get(p)).await;
         second_findings.extend(expect_ok(&SECOND_KEY, "the second key", &with_second));
-        second_findings.extend(expect_ok(&SECOND_KEY, "the first key beside a second", &with_first));
+        second_findings.extend(expect_ok(
+            &SECOND_KEY,
+            "the first key beside a second",
+            &with_first,
+        ));
     }
     let revoke_path = format!(
         "/_sandbox/keys/{}",
         url::form_urlencoded::byte_serialize(key.as_bytes()).collect::<String>()
     );
-    let revoked = ctx.send(Req::new(Method::DELETE, revoke_path).auth(Auth::Admin)).await;
+    let revoked = ctx
+        .send(Req::new(Method::DELETE, revoke_path).auth(Auth::Admin))
+        .await;
     match &revoked {
         Ok(o) if o.status() == 204 => {}
         Ok(o) => {
-            let s = Skip(format!("the admin API did not revoke the key ({})", o.status()));
+            let s = Skip(format!(
+                "the admin API did not revoke the key ({})",
+                o.status()
+            ));
             return (Ok(second_findings), Err(s));
         }
         Err(e) => return (Ok(second_findings), Err(Skip(e.reason.clone()))),
@@ -184,10 +207,19 @@ pub async fn key_rotation(ctx: &Ctx<'_>) -> (Run, Run) {
     let mut revoked_findings = Vec::new();
     for path in ["/balance", "/orders"] {
         let r = ctx.send_as(&second, Req::get(ctx.agent_path(path))).await;
-        revoked_findings.extend(expect_error(&REVOKED_KEY, "a revoked key", &r, &unauthorized()));
+        revoked_findings.extend(expect_error(
+            &REVOKED_KEY,
+            "a revoked key",
+            &r,
+            &unauthorized(),
+        ));
     }
     let first = ctx.send(Req::get(ctx.agent_path("/balance"))).await;
-    second_findings.extend(expect_ok(&SECOND_KEY, "the first key after revoking the second", &first));
+    second_findings.extend(expect_ok(
+        &SECOND_KEY,
+        "the first key after revoking the second",
+        &first,
+    ));
     (Ok(second_findings), Ok(revoked_findings))
 }
 
@@ -203,16 +235,25 @@ pub async fn other_agent(ctx: &Ctx<'_>, d: &Discovery) -> Option<OtherAgent> {
         return None;
     }
     let o = ctx
-        .send(Req::post("/_sandbox/agents").auth(Auth::Admin).json(&json!({})))
+        .send(
+            Req::post("/_sandbox/agents")
+                .auth(Auth::Admin)
+                .json(&json!({})),
+        )
         .await
         .ok()?;
     let body = o.json.as_ref().filter(|_| o.status() == 201)?;
     let agent_id = body.get("agent_id")?.as_str()?.to_string();
     let key = body.get("api_key")?.as_str()?.to_string();
     let client = ctx.client.as_agent(&agent_id, &key);
-    let order_body = d.voucher().map(|v| json!({"product_id": v.id, "test": true}))?;
+    let order_body = d
+        .voucher()
+        .map(|v| json!({"product_id": v.id, "test": true}))?;
     let created = ctx
-        .send_as(&client, Req::post(client.agent_path("/orders")).json(&order_body))
+        .send_as(
+            &client,
+            Req::post(client.agent_path("/orders")).json(&order_body),
+        )
         .await
         .ok()?;
     let order_id = created
@@ -252,7 +293,8 @@ pub async fn other_agent_path(ctx: &Ctx<'_>, other: Option<&OtherAgent>) -> Run 
         }
         for path in paths {
             let r = ctx.send(Req::get(path.clone())).await;
-            if let Some(f) = expect_error(&OTHER_AGENT_PATH, &format!("GET {path}"), &r, &forbidden) {
+            if let Some(f) = expect_error(&OTHER_AGENT_PATH, &format!("GET {path}"), &r, &forbidden)
+            {
                 findings.push(f);
             } else if let Ok(o) = &r {
                 let secret = secret.as_deref().filter(|s| !path.contains(s));
@@ -284,10 +326,13 @@ pub async fn other_agent_order(ctx: &Ctx<'_>, other: Option<&OtherAgent>) -> Run
     let not_found = ExpectError::new(404, "not_found", Param::Any);
     let path = ctx.agent_path(&format!("/orders/{order_id}"));
     let r = ctx.send(Req::get(path.clone())).await;
-    let mut findings: Vec<Finding> = expect_error(&OTHER_AGENT_ORDER, &format!("GET {path}"), &r, &not_found)
-        .into_iter()
-        .collect();
-    let list = ctx.send(Req::get(format!("{}?limit=100", ctx.agent_path("/orders")))).await;
+    let mut findings: Vec<Finding> =
+        expect_error(&OTHER_AGENT_ORDER, &format!("GET {path}"), &r, &not_found)
+            .into_iter()
+            .collect();
+    let list = ctx
+        .send(Req::get(format!("{}?limit=100", ctx.agent_path("/orders"))))
+        .await;
     if let Ok(o) = &list {
         let leaked = o
             .json

@@ -39,7 +39,9 @@ pub async fn seed(ctx: &Ctx<'_>) {
     let path = format!("/_sandbox/agents/{}/deposits", ctx.agent_id());
     for status in ["pending", "rejected"] {
         let body = json!({"currency_code": "USD", "amount": "1.00", "status": status, "reference": format!("gatecheck-{status}")});
-        let _ = ctx.send(Req::post(&path).auth(Auth::Admin).json(&body)).await;
+        let _ = ctx
+            .send(Req::post(&path).auth(Auth::Admin).json(&body))
+            .await;
     }
 }
 
@@ -58,7 +60,10 @@ pub fn status_fields(all: &[Arc<Observed>]) -> Run {
             let problem = if !matches!(status, "pending" | "completed" | "rejected") {
                 Some(format!("status {status:?}"))
             } else if posted != (status == "completed") {
-                Some(format!("status {status}, posted_at {}", excerpt(&dep["posted_at"])))
+                Some(format!(
+                    "status {status}, posted_at {}",
+                    excerpt(&dep["posted_at"])
+                ))
             } else {
                 None
             };
@@ -99,7 +104,11 @@ pub async fn balance_list(ctx: &Ctx<'_>, d: &Discovery) -> Run {
     let currencies: Vec<String> = body
         .get("items")
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|b| b.get("currency_code")?.as_str().map(str::to_string)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|b| b.get("currency_code")?.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default();
     let want: BTreeSet<String> = d
         .deposits
@@ -129,17 +138,29 @@ pub async fn balance_list(ctx: &Ctx<'_>, d: &Discovery) -> Run {
         findings.push(BALANCE_LIST.finding(
             "the balance is not one page",
             "next_cursor: null",
-            format!("next_cursor: {}", body.get("next_cursor").map(excerpt).unwrap_or_default()),
+            format!(
+                "next_cursor: {}",
+                body.get("next_cursor").map(excerpt).unwrap_or_default()
+            ),
             Some(&o),
         ));
     }
     if let Some(c) = currencies.first() {
         let f = ctx
-            .send(Req::get(format!("{}?currency_code={c}", ctx.agent_path("/balance"))))
+            .send(Req::get(format!(
+                "{}?currency_code={c}",
+                ctx.agent_path("/balance")
+            )))
             .await;
         if let Ok(f) = f {
             let only: Option<Vec<&str>> = f.json.as_ref().and_then(|j| {
-                Some(j.get("items")?.as_array()?.iter().filter_map(|b| b.get("currency_code")?.as_str()).collect())
+                Some(
+                    j.get("items")?
+                        .as_array()?
+                        .iter()
+                        .filter_map(|b| b.get("currency_code")?.as_str())
+                        .collect(),
+                )
             });
             if f.status() != 200 || only.as_deref() != Some(&[c.as_str()][..]) {
                 findings.push(BALANCE_LIST.finding(
@@ -170,31 +191,54 @@ fn amt(v: &Value, k: &str) -> Option<Amount> {
 /// One reading of the ledger: a mismatch text, or `None` when the identity holds.
 async fn ledger_once(ctx: &Ctx<'_>) -> Result<Option<(String, String, Arc<Observed>)>, Skip> {
     let (deposits, orders, balance) = futures::join!(
-        walk(ctx, &ctx.agent_path("/deposits"), MAX_LIMIT, MAX_PAGES),
-        walk(ctx, &ctx.agent_path("/orders"), MAX_LIMIT, MAX_PAGES),
-        walk(ctx, &ctx.agent_path("/balance"), MAX_LIMIT, 2),
+        walk(ctx, ctx.agent_path("/deposits"), MAX_LIMIT, MAX_PAGES),
+        walk(ctx, ctx.agent_path("/orders"), MAX_LIMIT, MAX_PAGES),
+        walk(ctx, ctx.agent_path("/balance"), MAX_LIMIT, 2),
     );
     if !(deposits.is_complete() && orders.is_complete() && balance.is_complete()) {
-        return Err(Skip("the deposits, orders or balance could not be listed".into()));
+        return Err(Skip(
+            "the deposits, orders or balance could not be listed".into(),
+        ));
     }
-    let cur = |v: &Value| v.get("currency_code").and_then(Value::as_str).unwrap_or("").to_string();
-    let status = |v: &Value| v.get("status").and_then(Value::as_str).unwrap_or("").to_string();
+    let cur = |v: &Value| {
+        v.get("currency_code")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
+    let status = |v: &Value| {
+        v.get("status")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
     let deposited = sum_by_currency(
-        deposits.items.iter().filter(|d| status(d) == "completed")
+        deposits
+            .items
+            .iter()
+            .filter(|d| status(d) == "completed")
             .filter_map(|d| Some((d.get("currency_code")?.as_str()?, amt(d, "amount")?))),
     );
     let real = |o: &&Value| o.get("is_test").and_then(Value::as_bool) == Some(false);
     let charged = |want: &'static str| {
         sum_by_currency(
-            orders.items.iter().filter(real).filter(|o| status(o) == want)
-                .filter_map(|o| Some((o.get("currency_code")?.as_str()?, amt(o, "charged_amount")?))),
+            orders
+                .items
+                .iter()
+                .filter(real)
+                .filter(|o| status(o) == want)
+                .filter_map(|o| {
+                    Some((o.get("currency_code")?.as_str()?, amt(o, "charged_amount")?))
+                }),
         )
     };
     let (completed, pending) = (charged("completed"), charged("pending"));
     let evidence = balance.pages.last().cloned();
     for b in &balance.items {
         let c = cur(b);
-        let (Some(avail), Some(res)) = (amt(b, "available"), amt(b, "reserved")) else { continue };
+        let (Some(avail), Some(res)) = (amt(b, "available"), amt(b, "reserved")) else {
+            continue;
+        };
         let dep = deposited.get(&c).copied().unwrap_or(Amount::ZERO);
         let done = completed.get(&c).copied().unwrap_or(Amount::ZERO);
         let pend = pending.get(&c).copied().unwrap_or(Amount::ZERO);
@@ -220,7 +264,9 @@ async fn ledger_once(ctx: &Ctx<'_>) -> Result<Option<(String, String, Arc<Observ
 
 pub async fn ledger(ctx: &Ctx<'_>) -> Run {
     if !ctx.has_admin() {
-        return Err(Skip("the identity is certain only for sandbox agents (needs --admin-token)".into()));
+        return Err(Skip(
+            "the identity is certain only for sandbox agents (needs --admin-token)".into(),
+        ));
     }
     // A second reading absorbs an order completing between the three lists.
     if ledger_once(ctx).await?.is_none() {
@@ -229,7 +275,9 @@ pub async fn ledger(ctx: &Ctx<'_>) -> Run {
     tokio::time::sleep(std::time::Duration::from_millis(150)).await;
     Ok(ledger_once(ctx)
         .await?
-        .map(|(want, got, o)| LEDGER.finding("the ledger identity does not hold", want, got, Some(&o)))
+        .map(|(want, got, o)| {
+            LEDGER.finding("the ledger identity does not hold", want, got, Some(&o))
+        })
         .into_iter()
         .collect())
 }

@@ -28,7 +28,8 @@ pub fn is_utc_timestamp(s: &str) -> bool {
         return false;
     }
     let shape = |i: usize, c: u8| b.get(i) == Some(&c);
-    let digits = |r: std::ops::Range<usize>| r.clone().all(|i| b.get(i).is_some_and(u8::is_ascii_digit));
+    let digits =
+        |r: std::ops::Range<usize>| r.clone().all(|i| b.get(i).is_some_and(u8::is_ascii_digit));
     let head_ok = digits(0..4)
         && shape(4, b'-')
         && digits(5..7)
@@ -90,7 +91,10 @@ pub fn timestamps_utc(all: &[Arc<Observed>]) -> Run {
                     Some(Value::String(s)) if is_utc_timestamp(s) => {}
                     Some(other) => {
                         findings.push(TIMESTAMPS_UTC.finding(
-                            format!("{} {kind:?}.{field} is not a UTC RFC 3339 timestamp", o.label()),
+                            format!(
+                                "{} {kind:?}.{field} is not a UTC RFC 3339 timestamp",
+                                o.label()
+                            ),
                             "e.g. \"2024-11-01T10:00:00Z\"",
                             excerpt(other),
                             Some(o),

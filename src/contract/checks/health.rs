@@ -5,8 +5,8 @@ use serde_json::Value;
 
 use super::{excerpt, Check, Run};
 use crate::client::Auth;
-use crate::contract::context::{Ctx, Req};
 use crate::contract::checks::format::is_utc_timestamp;
+use crate::contract::context::{Ctx, Req};
 
 pub const HEALTH_OK: Check = Check::must(
     "health.ok_without_key",

@@ -90,7 +90,10 @@ pub fn minor_units(all: &[Arc<Observed>]) -> Run {
                     findings.push(MINOR_UNITS.finding(
                         format!("{} {kind:?}.{minor} disagrees with {major}", o.label()),
                         format!("{minor}: {} ({major} \"{amount}\")", amount.minor()),
-                        format!("{minor}: {}", got.map(excerpt).unwrap_or_else(|| "absent".into())),
+                        format!(
+                            "{minor}: {}",
+                            got.map(excerpt).unwrap_or_else(|| "absent".into())
+                        ),
                         Some(o),
                     ));
                     break 'objects;
@@ -111,7 +114,9 @@ pub struct ExpectedCharge {
 
 pub fn charge_computed(created: &[ExpectedCharge]) -> Run {
     if created.is_empty() {
-        return Err(Skip("no order could be created to compare its charge".into()));
+        return Err(Skip(
+            "no order could be created to compare its charge".into(),
+        ));
     }
     let findings: Vec<Finding> = created
         .iter()

@@ -221,7 +221,11 @@ pub async fn malformed_json(ctx: &Ctx<'_>) -> Run {
         case("not JSON at all", raw("product_id=1"), any.clone()),
         case("a JSON array body", raw("[]"), any.clone()),
         case("an empty JSON body", raw(""), any.clone()),
-        case("no body, no Content-Type", Req::post(ctx.agent_path("/orders")), any),
+        case(
+            "no body, no Content-Type",
+            Req::post(ctx.agent_path("/orders")),
+            any,
+        ),
     ];
     Ok(run_cases(ctx, &MALFORMED_JSON, cases).await)
 }
@@ -234,7 +238,9 @@ pub async fn media_type(ctx: &Ctx<'_>, d: &Discovery) -> Run {
     let cases = vec![
         case(
             "JSON sent as text/plain",
-            Req::post(&path).header("Content-Type", "text/plain").raw_body(bytes.clone()),
+            Req::post(&path)
+                .header("Content-Type", "text/plain")
+                .raw_body(bytes.clone()),
             e415.clone(),
         ),
         case(
@@ -251,7 +257,9 @@ pub async fn media_type(ctx: &Ctx<'_>, d: &Discovery) -> Run {
         ),
         case(
             "text/plain with an empty body",
-            Req::post(&path).header("Content-Type", "text/plain").raw_body(""),
+            Req::post(&path)
+                .header("Content-Type", "text/plain")
+                .raw_body(""),
             e415,
         ),
     ];
@@ -276,30 +284,108 @@ pub async fn media_type(ctx: &Ctx<'_>, d: &Discovery) -> Run {
 pub async fn invalid_fields(ctx: &Ctx<'_>, d: &Discovery) -> Run {
     let v = voucher_base(d)?;
     let mut cases = vec![
-        case("product_id missing", order(ctx, &without(&v, "product_id")), invalid("product_id")),
-        case("product_id null", order(ctx, &with(&v, "product_id", Value::Null)), invalid("product_id")),
-        case("product_id as a string", order(ctx, &with(&v, "product_id", json!(v["product_id"].to_string()))), invalid("product_id")),
-        case("product_id fractional", order(ctx, &with(&v, "product_id", json!(1.5))), invalid("product_id")),
-        case("product_id boolean", order(ctx, &with(&v, "product_id", json!(true))), invalid("product_id")),
-        case("quantity as a string", order(ctx, &with(&v, "quantity", json!("1"))), invalid("quantity")),
-        case("quantity 1.0", order(ctx, &with(&v, "quantity", json!(1.0))), invalid("quantity")),
-        case("quantity boolean", order(ctx, &with(&v, "quantity", json!(true))), invalid("quantity")),
-        case("currency_code a number", order(ctx, &with(&v, "currency_code", json!(840))), invalid("currency_code")),
-        case("external_ref empty", order(ctx, &with(&v, "external_ref", json!(""))), invalid("external_ref")),
-        case("external_ref 65 characters", order(ctx, &with(&v, "external_ref", json!("r".repeat(65)))), invalid("external_ref")),
-        case("external_ref a number", order(ctx, &with(&v, "external_ref", json!(1001))), invalid("external_ref")),
-        case("test as a string", order(ctx, &with(&v, "test", json!("yes"))), invalid("test")),
-        case("test as 1", order(ctx, &with(&v, "test", json!(1))), invalid("test")),
+        case(
+            "product_id missing",
+            order(ctx, &without(&v, "product_id")),
+            invalid("product_id"),
+        ),
+        case(
+            "product_id null",
+            order(ctx, &with(&v, "product_id", Value::Null)),
+            invalid("product_id"),
+        ),
+        case(
+            "product_id as a string",
+            order(
+                ctx,
+                &with(&v, "product_id", json!(v["product_id"].to_string())),
+            ),
+            invalid("product_id"),
+        ),
+        case(
+            "product_id fractional",
+            order(ctx, &with(&v, "product_id", json!(1.5))),
+            invalid("product_id"),
+        ),
+        case(
+            "product_id boolean",
+            order(ctx, &with(&v, "product_id", json!(true))),
+            invalid("product_id"),
+        ),
+        case(
+            "quantity as a string",
+            order(ctx, &with(&v, "quantity", json!("1"))),
+            invalid("quantity"),
+        ),
+        case(
+            "quantity 1.0",
+            order(ctx, &with(&v, "quantity", json!(1.0))),
+            invalid("quantity"),
+        ),
+        case(
+            "quantity boolean",
+            order(ctx, &with(&v, "quantity", json!(true))),
+            invalid("quantity"),
+        ),
+        case(
+            "currency_code a number",
+            order(ctx, &with(&v, "currency_code", json!(840))),
+            invalid("currency_code"),
+        ),
+        case(
+            "external_ref empty",
+            order(ctx, &with(&v, "external_ref", json!(""))),
+            invalid("external_ref"),
+        ),
+        case(
+            "external_ref 65 characters",
+            order(ctx, &with(&v, "external_ref", json!("r".repeat(65)))),
+            invalid("external_ref"),
+        ),
+        case(
+            "external_ref a number",
+            order(ctx, &with(&v, "external_ref", json!(1001))),
+            invalid("external_ref"),
+        ),
+        case(
+            "test as a string",
+            order(ctx, &with(&v, "test", json!("yes"))),
+            invalid("test"),
+        ),
+        case(
+            "test as 1",
+            order(ctx, &with(&v, "test", json!(1))),
+            invalid("test"),
+        ),
         case(
             "topup_request on a voucher",
-            order(ctx, &with(&v, "topup_request", json!({"amount": "10.00", "customer_account": {}}))),
+            order(
+                ctx,
+                &with(
+                    &v,
+                    "topup_request",
+                    json!({"amount": "10.00", "customer_account": {}}),
+                ),
+            ),
             invalid("topup_request"),
         ),
     ];
     if let Ok((_, t)) = topup_base(d) {
-        cases.push(case("topup_request missing on a top-up", order(ctx, &without(&t, "topup_request")), invalid("topup_request")));
-        cases.push(case("topup_request not an object", order(ctx, &with(&t, "topup_request", json!("10.00"))), invalid("topup_request")));
-        cases.push(case("topup_request.amount missing", order(ctx, &without(&t, "topup_request.amount")), invalid("topup_request.amount")));
+        cases.push(case(
+            "topup_request missing on a top-up",
+            order(ctx, &without(&t, "topup_request")),
+            invalid("topup_request"),
+        ));
+        cases.push(case(
+            "topup_request not an object",
+            order(ctx, &with(&t, "topup_request", json!("10.00"))),
+            invalid("topup_request"),
+        ));
+        cases.push(case(
+            "topup_request.amount missing",
+            order(ctx, &without(&t, "topup_request.amount")),
+            invalid("topup_request.amount"),
+        ));
     }
     Ok(run_cases(ctx, &INVALID_FIELDS, cases).await)
 }
@@ -339,7 +425,12 @@ pub async fn amount_forms(ctx: &Ctx<'_>, d: &Discovery) -> Run {
     // Positive control: "10", "10.5" and "10.50" forms are all accepted when in range.
     if let Some(form) = short_form(d) {
         let r = ctx.send(order(ctx, &with(&t, param, json!(form)))).await;
-        findings.extend(expect_status(&AMOUNT_FORMS, &format!("amount \"{form}\""), &r, 201));
+        findings.extend(expect_status(
+            &AMOUNT_FORMS,
+            &format!("amount \"{form}\""),
+            &r,
+            201,
+        ));
     }
     Ok(findings)
 }
@@ -366,8 +457,18 @@ pub async fn amount_range(ctx: &Ctx<'_>, d: &Discovery) -> Run {
     };
     let param = "topup_request.amount";
     let mut cases = vec![case(
-        format!("amount {} above max_amount {max}", max + Amount::from_minor(1)),
-        order(ctx, &with(&body, param, json!((max + Amount::from_minor(1)).to_string()))),
+        format!(
+            "amount {} above max_amount {max}",
+            max + Amount::from_minor(1)
+        ),
+        order(
+            ctx,
+            &with(
+                &body,
+                param,
+                json!((max + Amount::from_minor(1)).to_string()),
+            ),
+        ),
         invalid(param),
     )];
     if min > Amount::from_minor(1) {
@@ -384,7 +485,12 @@ pub async fn amount_range(ctx: &Ctx<'_>, d: &Discovery) -> Run {
         let r = ctx
             .send(order(ctx, &with(&body, param, json!(bound.to_string()))))
             .await;
-        findings.extend(expect_status(&AMOUNT_RANGE, &format!("amount at the bound {bound}"), &r, 201));
+        findings.extend(expect_status(
+            &AMOUNT_RANGE,
+            &format!("amount at the bound {bound}"),
+            &r,
+            201,
+        ));
     }
     Ok(findings)
 }
@@ -430,24 +536,51 @@ pub async fn currency_mismatch(ctx: &Ctx<'_>, d: &Discovery) -> Run {
         ),
         case(
             "currency_code in lowercase",
-            order(ctx, &with(&base, "currency_code", json!(v.currency_code.to_ascii_lowercase()))),
+            order(
+                ctx,
+                &with(
+                    &base,
+                    "currency_code",
+                    json!(v.currency_code.to_ascii_lowercase()),
+                ),
+            ),
             invalid("currency_code"),
         ),
     ];
     let mut findings = run_cases(ctx, &CURRENCY_MISMATCH, cases).await;
     let r = ctx
-        .send(order(ctx, &with(&base, "currency_code", json!(v.currency_code))))
+        .send(order(
+            ctx,
+            &with(&base, "currency_code", json!(v.currency_code)),
+        ))
         .await;
-    findings.extend(expect_status(&CURRENCY_MISMATCH, "the product's own currency_code", &r, 201));
+    findings.extend(expect_status(
+        &CURRENCY_MISMATCH,
+        "the product's own currency_code",
+        &r,
+        201,
+    ));
     Ok(findings)
 }
 
 pub async fn quantity_range(ctx: &Ctx<'_>, d: &Discovery) -> Run {
     let v = voucher_base(d)?;
     let mut cases = vec![
-        case("quantity 0", order(ctx, &with(&v, "quantity", json!(0))), invalid("quantity")),
-        case("quantity -1", order(ctx, &with(&v, "quantity", json!(-1))), invalid("quantity")),
-        case("quantity 101", order(ctx, &with(&v, "quantity", json!(101))), invalid("quantity")),
+        case(
+            "quantity 0",
+            order(ctx, &with(&v, "quantity", json!(0))),
+            invalid("quantity"),
+        ),
+        case(
+            "quantity -1",
+            order(ctx, &with(&v, "quantity", json!(-1))),
+            invalid("quantity"),
+        ),
+        case(
+            "quantity 101",
+            order(ctx, &with(&v, "quantity", json!(101))),
+            invalid("quantity"),
+        ),
     ];
     if let Ok((_, t)) = topup_base(d) {
         cases.push(case(
@@ -457,8 +590,15 @@ pub async fn quantity_range(ctx: &Ctx<'_>, d: &Discovery) -> Run {
         ));
     }
     let mut findings = run_cases(ctx, &QUANTITY_RANGE, cases).await;
-    let r = ctx.send(order(ctx, &with(&v, "quantity", json!(100)))).await;
-    findings.extend(expect_status(&QUANTITY_RANGE, "quantity 100 (test order)", &r, 201));
+    let r = ctx
+        .send(order(ctx, &with(&v, "quantity", json!(100))))
+        .await;
+    findings.extend(expect_status(
+        &QUANTITY_RANGE,
+        "quantity 100 (test order)",
+        &r,
+        201,
+    ));
     Ok(findings)
 }
 
@@ -466,8 +606,16 @@ pub async fn customer_account(ctx: &Ctx<'_>, d: &Discovery) -> Run {
     let (t, body) = topup_base(d)?;
     let ca = "topup_request.customer_account";
     let mut cases = vec![
-        case("customer_account missing", order(ctx, &without(&body, ca)), invalid(ca)),
-        case("customer_account not an object", order(ctx, &with(&body, ca, json!("player123"))), invalid(ca)),
+        case(
+            "customer_account missing",
+            order(ctx, &without(&body, ca)),
+            invalid(ca),
+        ),
+        case(
+            "customer_account not an object",
+            order(ctx, &with(&body, ca, json!("player123"))),
+            invalid(ca),
+        ),
     ];
     let required = t.customer_account_fields.iter().find(|f| f.required);
     if let Some(field) = required {
@@ -524,23 +672,40 @@ pub async fn idempotency_key(ctx: &Ctx<'_>, d: &Discovery) -> Run {
             order(ctx, &v).header("Idempotency-Key", "k".repeat(256)),
             p.clone(),
         ),
-        case("an empty Idempotency-Key", order(ctx, &v).header("Idempotency-Key", ""), p),
+        case(
+            "an empty Idempotency-Key",
+            order(ctx, &v).header("Idempotency-Key", ""),
+            p,
+        ),
     ];
     let mut findings = run_cases(ctx, &IDEMPOTENCY_KEY, cases).await;
     let mut key = format!("gatecheck-{}-", uuid::Uuid::new_v4().simple());
     while key.len() < 255 {
         key.push('k');
     }
-    let r = ctx.send(order(ctx, &v).header("Idempotency-Key", key)).await;
-    findings.extend(expect_status(&IDEMPOTENCY_KEY, "Idempotency-Key of 255 characters", &r, 201));
+    let r = ctx
+        .send(order(ctx, &v).header("Idempotency-Key", key))
+        .await;
+    findings.extend(expect_status(
+        &IDEMPOTENCY_KEY,
+        "Idempotency-Key of 255 characters",
+        &r,
+        201,
+    ));
     Ok(findings)
 }
 
 fn paged_lists(ctx: &Ctx<'_>) -> Vec<String> {
-    ["/product-types", "/product-categories", "/products", "/orders", "/deposits"]
-        .iter()
-        .map(|s| ctx.agent_path(s))
-        .collect()
+    [
+        "/product-types",
+        "/product-categories",
+        "/products",
+        "/orders",
+        "/deposits",
+    ]
+    .iter()
+    .map(|s| ctx.agent_path(s))
+    .collect()
 }
 
 pub async fn bad_limit(ctx: &Ctx<'_>) -> Run {
@@ -575,7 +740,11 @@ pub async fn bad_cursor(ctx: &Ctx<'_>, d: &Discovery) -> Run {
             if let Some(c) = o.json.as_ref().and_then(|j| j.get("next_cursor")?.as_str()) {
                 cases.push(case(
                     "a products cursor on product-categories",
-                    Req::get(with_query(&ctx.agent_path("/product-categories"), "cursor", c)),
+                    Req::get(with_query(
+                        &ctx.agent_path("/product-categories"),
+                        "cursor",
+                        c,
+                    )),
                     invalid("cursor"),
                 ));
             }
@@ -588,7 +757,10 @@ pub async fn bad_cursor(ctx: &Ctx<'_>, d: &Discovery) -> Run {
     let empty = ctx.send(Req::get(format!("{types}?limit=2&cursor="))).await;
     findings.extend(expect_status(&BAD_CURSOR, "an empty cursor", &empty, 200));
     if let (Ok(a), Ok(b)) = (&first, &empty) {
-        if a.status() == 200 && b.status() == 200 && a.json.as_ref().map(|j| &j["items"]) != b.json.as_ref().map(|j| &j["items"]) {
+        if a.status() == 200
+            && b.status() == 200
+            && a.json.as_ref().map(|j| &j["items"]) != b.json.as_ref().map(|j| &j["items"])
+        {
             findings.push(BAD_CURSOR.finding(
                 "an empty cursor did not give the first page",
                 "the same items as without a cursor",
@@ -637,9 +809,16 @@ pub async fn not_found(ctx: &Ctx<'_>, d: &Discovery, own_order: Option<&str>) ->
     // An order id is a UUID in either case (§10): the upper-case form finds the order.
     if let Some(id) = own_order {
         let r = ctx
-            .send(Req::get(ctx.agent_path(&format!("/orders/{}", id.to_ascii_uppercase()))))
+            .send(Req::get(
+                ctx.agent_path(&format!("/orders/{}", id.to_ascii_uppercase())),
+            ))
             .await;
-        findings.extend(expect_status(&NOT_FOUND, "an existing order id in upper case", &r, 200));
+        findings.extend(expect_status(
+            &NOT_FOUND,
+            "an existing order id in upper case",
+            &r,
+            200,
+        ));
     }
     Ok(findings)
 }
@@ -647,14 +826,26 @@ pub async fn not_found(ctx: &Ctx<'_>, d: &Discovery, own_order: Option<&str>) ->
 pub async fn unknown_route(ctx: &Ctx<'_>) -> Run {
     let nf = ExpectError::new(404, "not_found", Param::Any);
     let cases = vec![
-        case("GET an unknown agent route", Req::get(ctx.agent_path("/gatecheck-nowhere")), nf.clone()),
-        case("POST an unknown agent route", Req::post(ctx.agent_path("/gatecheck-nowhere")).json(&json!({})), nf.clone()),
+        case(
+            "GET an unknown agent route",
+            Req::get(ctx.agent_path("/gatecheck-nowhere")),
+            nf.clone(),
+        ),
+        case(
+            "POST an unknown agent route",
+            Req::post(ctx.agent_path("/gatecheck-nowhere")).json(&json!({})),
+            nf.clone(),
+        ),
         case(
             "GET below an order",
             Req::get(ctx.agent_path(&format!("/orders/{}/gatecheck", uuid::Uuid::new_v4()))),
             nf.clone(),
         ),
-        case("GET an unknown top-level route", Req::get("/gatecheck-nowhere"), nf),
+        case(
+            "GET an unknown top-level route",
+            Req::get("/gatecheck-nowhere"),
+            nf,
+        ),
     ];
     Ok(run_cases(ctx, &UNKNOWN_ROUTE, cases).await)
 }
@@ -666,22 +857,35 @@ pub async fn wrong_method(ctx: &Ctx<'_>, d: &Discovery) -> Run {
     let calls: Vec<(Method, String, &[&str])> = vec![
         (Method::DELETE, ctx.agent_path("/products"), &["GET"]),
         (Method::PUT, ctx.agent_path("/orders"), &["GET", "POST"]),
-        (Method::PATCH, ctx.agent_path(&format!("/orders/{order_id}")), &["GET"]),
-        (Method::PUT, ctx.agent_path(&format!("/products/{product}")), &["GET"]),
+        (
+            Method::PATCH,
+            ctx.agent_path(&format!("/orders/{order_id}")),
+            &["GET"],
+        ),
+        (
+            Method::PUT,
+            ctx.agent_path(&format!("/products/{product}")),
+            &["GET"],
+        ),
         (Method::DELETE, ctx.agent_path("/balance"), &["GET"]),
         (Method::POST, ctx.agent_path("/deposits"), &["GET"]),
         (Method::POST, ctx.agent_path("/product-types"), &["GET"]),
-        (Method::POST, ctx.agent_path("/product-categories"), &["GET"]),
+        (
+            Method::POST,
+            ctx.agent_path("/product-categories"),
+            &["GET"],
+        ),
         (Method::POST, "/health".to_string(), &["GET"]),
         (Method::HEAD, ctx.agent_path("/products"), &["GET"]),
         (m("OPTIONS"), ctx.agent_path("/orders"), &["GET", "POST"]),
     ];
-    let results = futures::future::join_all(calls.into_iter().map(|(method, path, allow)| async move {
-        let is_head = method == Method::HEAD;
-        let r = ctx.send(Req::new(method, path)).await;
-        (r, allow, is_head)
-    }))
-    .await;
+    let results =
+        futures::future::join_all(calls.into_iter().map(|(method, path, allow)| async move {
+            let is_head = method == Method::HEAD;
+            let r = ctx.send(Req::new(method, path)).await;
+            (r, allow, is_head)
+        }))
+        .await;
     let expected = ExpectError::new(405, "method_not_allowed", Param::Any);
     let mut findings = Vec::new();
     for (r, allow, is_head) in &results {
@@ -715,17 +919,22 @@ pub async fn wrong_method(ctx: &Ctx<'_>, d: &Discovery) -> Run {
             .map(|s| s.trim().to_ascii_uppercase())
             .filter(|s| !s.is_empty())
             .collect();
-        let missing: Vec<&&str> = allow.iter().filter(|a| !listed.iter().any(|l| l == *a)).collect();
+        let missing: Vec<&&str> = allow
+            .iter()
+            .filter(|a| !listed.iter().any(|l| l == *a))
+            .collect();
         if !missing.is_empty() {
-            findings.push(WRONG_METHOD.finding(
-                format!("{label}: the Allow header does not list the supported methods"),
-                format!("Allow: {}", allow.join(", ")),
-                o.exchange
-                    .header("allow")
-                    .map(|a| format!("Allow: {a}"))
-                    .unwrap_or_else(|| "no Allow header".into()),
-                Some(o),
-            ));
+            findings.push(
+                WRONG_METHOD.finding(
+                    format!("{label}: the Allow header does not list the supported methods"),
+                    format!("Allow: {}", allow.join(", ")),
+                    o.exchange
+                        .header("allow")
+                        .map(|a| format!("Allow: {a}"))
+                        .unwrap_or_else(|| "no Allow header".into()),
+                    Some(o),
+                ),
+            );
         }
     }
     Ok(findings)

@@ -150,26 +150,53 @@ pub async fn creation_phase(ctx: &Ctx<'_>, d: &Discovery, settle: Duration) -> C
                 "product_id": v.id, "quantity": 2, "currency_code": v.currency_code,
                 "external_ref": format!("gatecheck-{tag}-voucher"), "test": true,
             });
-            let charge = price.times(2).map(|c| (c, format!("agent_price {price} × 2")));
+            let charge = price
+                .times(2)
+                .map(|c| (c, format!("agent_price {price} × 2")));
             create(ctx, &mut phase, &v, body, charge, true).await;
             if ctx.has_admin() {
                 // §9.1: the sandbox fails orders whose external_ref starts `sandbox-fail`.
                 let body = json!({"product_id": v.id, "external_ref": format!("sandbox-fail-{tag}"), "test": true});
-                create(ctx, &mut phase, &v, body, Some((price, format!("agent_price {price} × 1"))), false).await;
+                create(
+                    ctx,
+                    &mut phase,
+                    &v,
+                    body,
+                    Some((price, format!("agent_price {price} × 1"))),
+                    false,
+                )
+                .await;
             }
             let affordable = d.available_in(&v.currency_code).is_some_and(|a| a >= price);
             if !ctx.spend.real_orders_allowed() {
-                phase.skipped.push("real orders are not allowed (use --allow-spend)".into());
+                phase
+                    .skipped
+                    .push("real orders are not allowed (use --allow-spend)".into());
             } else if !affordable {
-                phase.skipped.push(format!("no balance in {} for a real order", v.currency_code));
+                phase.skipped.push(format!(
+                    "no balance in {} for a real order",
+                    v.currency_code
+                ));
             } else if ctx.spend.try_spend(&v.currency_code, price).is_ok() {
                 let body = json!({"product_id": v.id});
-                create(ctx, &mut phase, &v, body, Some((price, format!("agent_price {price} × 1"))), false).await;
+                create(
+                    ctx,
+                    &mut phase,
+                    &v,
+                    body,
+                    Some((price, format!("agent_price {price} × 1"))),
+                    false,
+                )
+                .await;
             } else {
-                phase.skipped.push("the spend cap leaves no room for a real order".into());
+                phase
+                    .skipped
+                    .push("the spend cap leaves no room for a real order".into());
             }
         }
-        None => phase.skipped.push("the catalog has no available voucher".into()),
+        None => phase
+            .skipped
+            .push("the catalog has no available voucher".into()),
     }
     match d.topup() {
         Some(t) => {
@@ -182,7 +209,9 @@ pub async fn creation_phase(ctx: &Ctx<'_>, d: &Discovery, settle: Duration) -> C
                 create(ctx, &mut phase, &t, body, charge, true).await;
             }
         }
-        None => phase.skipped.push("the catalog has no usable direct top-up".into()),
+        None => phase
+            .skipped
+            .push("the catalog has no usable direct top-up".into()),
     }
     settle_orders(ctx, &phase, settle).await;
     phase
@@ -194,12 +223,21 @@ async fn settle_orders(ctx: &Ctx<'_>, phase: &CreationPhase, settle: Duration) {
     let mut pending: Vec<String> = phase
         .created
         .iter()
-        .filter_map(|c| c.observed.json.as_ref()?.get("id")?.as_str().map(str::to_string))
+        .filter_map(|c| {
+            c.observed
+                .json
+                .as_ref()?
+                .get("id")?
+                .as_str()
+                .map(str::to_string)
+        })
         .collect();
     while !pending.is_empty() && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(40)).await;
         let polls = futures::future::join_all(pending.iter().map(|id| async move {
-            let o = ctx.send(Req::get(ctx.agent_path(&format!("/orders/{id}")))).await;
+            let o = ctx
+                .send(Req::get(ctx.agent_path(&format!("/orders/{id}"))))
+                .await;
             let done = o.ok().and_then(|o| {
                 let s = o.json.as_ref()?.get("status")?.as_str()?.to_string();
                 Some(s != "pending")
@@ -207,7 +245,11 @@ async fn settle_orders(ctx: &Ctx<'_>, phase: &CreationPhase, settle: Duration) {
             (id.clone(), done.unwrap_or(true))
         }))
         .await;
-        pending = polls.into_iter().filter(|(_, done)| !done).map(|(id, _)| id).collect();
+        pending = polls
+            .into_iter()
+            .filter(|(_, done)| !done)
+            .map(|(id, _)| id)
+            .collect();
     }
 }
 
@@ -217,7 +259,9 @@ pub fn create_response(ctx: &Ctx<'_>, phase: &CreationPhase) -> Run {
     }
     let mut findings = phase.refused.clone();
     for c in &phase.created {
-        let Some(order) = &c.observed.json else { continue };
+        let Some(order) = &c.observed.json else {
+            continue;
+        };
         let quantity = c.body.get("quantity").cloned().unwrap_or(json!(1));
         let test = c.body.get("test").cloned().unwrap_or(json!(false));
         let echo = |k: &str| c.body.get(k).cloned().unwrap_or(Value::Null);
@@ -259,12 +303,15 @@ pub fn location_header(ctx: &Ctx<'_>, phase: &CreationPhase) -> Run {
         let want = ctx.agent_path(&format!("/orders/{id}"));
         let got = c.observed.exchange.header("location");
         if !got.is_some_and(|l| l == want || l.ends_with(&want) && l.contains("://")) {
-            findings.push(LOCATION.finding(
-                format!("{}: no Location for the new order", c.observed.label()),
-                format!("Location: {want}"),
-                got.map(|l| format!("Location: {l}")).unwrap_or_else(|| "no Location header".into()),
-                Some(&c.observed),
-            ));
+            findings.push(
+                LOCATION.finding(
+                    format!("{}: no Location for the new order", c.observed.label()),
+                    format!("Location: {want}"),
+                    got.map(|l| format!("Location: {l}"))
+                        .unwrap_or_else(|| "no Location header".into()),
+                    Some(&c.observed),
+                ),
+            );
         }
     }
     Ok(findings)
@@ -295,8 +342,15 @@ pub fn balance_fields(all: &[Arc<Observed>], phase: &CreationPhase) -> Run {
         };
         if after != want {
             findings.push(BALANCE_FIELDS.finding(
-                format!("{}: order {} balance fields disagree", o.label(), excerpt(&order["id"])),
-                format!("balance_after {want} (before {before}, charge {charge}, is_test {})", is_test.unwrap_or(false)),
+                format!(
+                    "{}: order {} balance fields disagree",
+                    o.label(),
+                    excerpt(&order["id"])
+                ),
+                format!(
+                    "balance_after {want} (before {before}, charge {charge}, is_test {})",
+                    is_test.unwrap_or(false)
+                ),
                 format!("balance_after {after}"),
                 Some(o),
             ));
@@ -305,7 +359,9 @@ pub fn balance_fields(all: &[Arc<Observed>], phase: &CreationPhase) -> Run {
     // A test order reports the current available balance (§5.1, §10) — judged only when
     // nothing moved around it.
     for c in &phase.created {
-        let Some(order) = &c.observed.json else { continue };
+        let Some(order) = &c.observed.json else {
+            continue;
+        };
         if order.get("is_test") != Some(&json!(true)) {
             continue;
         }
@@ -313,7 +369,10 @@ pub fn balance_fields(all: &[Arc<Observed>], phase: &CreationPhase) -> Run {
             let got = amount_of(order, "balance_before");
             if b == a && got.is_some_and(|g| g != b) {
                 findings.push(BALANCE_FIELDS.finding(
-                    format!("{}: a test order does not report the available balance", c.observed.label()),
+                    format!(
+                        "{}: a test order does not report the available balance",
+                        c.observed.label()
+                    ),
                     format!("balance_before = balance_after = available {b}"),
                     format!("balance_before {}", excerpt(&order["balance_before"])),
                     Some(&c.observed),
@@ -349,18 +408,27 @@ fn lifecycle_problem(order: &Value, catalog: &HashMap<u64, &Product>) -> Option<
     let has = |k: &str| order.get(k).is_some_and(|v| !v.is_null());
     let bad = |want: &str, got: String| Some((want.to_string(), got));
     if !matches!(status, "pending" | "completed" | "failed") {
-        return bad("status pending, completed or failed", format!("status {status:?}"));
+        return bad(
+            "status pending, completed or failed",
+            format!("status {status:?}"),
+        );
     }
     if has("completed_at") != (status == "completed") {
         return bad(
             "completed_at non-null iff status is completed",
-            format!("status {status}, completed_at {}", excerpt(&order["completed_at"])),
+            format!(
+                "status {status}, completed_at {}",
+                excerpt(&order["completed_at"])
+            ),
         );
     }
     if has("failed_at") != (status == "failed") {
         return bad(
             "failed_at non-null iff status is failed",
-            format!("status {status}, failed_at {}", excerpt(&order["failed_at"])),
+            format!(
+                "status {status}, failed_at {}",
+                excerpt(&order["failed_at"])
+            ),
         );
     }
     if let Some(created) = ts(order, "created_at") {
@@ -368,17 +436,27 @@ fn lifecycle_problem(order: &Value, catalog: &HashMap<u64, &Product>) -> Option<
             if ts(order, k).is_some_and(|t| t < created) {
                 return bad(
                     &format!("{k} ≥ created_at"),
-                    format!("{k} {} < created_at {}", excerpt(&order[k]), excerpt(&order["created_at"])),
+                    format!(
+                        "{k} {} < created_at {}",
+                        excerpt(&order[k]),
+                        excerpt(&order["created_at"])
+                    ),
                 );
             }
         }
     }
     let content = order.get("order_content");
     let Some(content) = content.and_then(Value::as_object) else {
-        return bad("order_content an object", format!("order_content {}", content.map(excerpt).unwrap_or_default()));
+        return bad(
+            "order_content an object",
+            format!("order_content {}", content.map(excerpt).unwrap_or_default()),
+        );
     };
     if !content.values().all(Value::is_string) {
-        return bad("order_content an object of strings", excerpt(&order["order_content"]));
+        return bad(
+            "order_content an object of strings",
+            excerpt(&order["order_content"]),
+        );
     }
     let product = order
         .get("product_id")
@@ -391,7 +469,10 @@ fn lifecycle_problem(order: &Value, catalog: &HashMap<u64, &Product>) -> Option<
             _ => None,
         };
         if let Some(need) = need {
-            if !content.get(need).is_some_and(|v| v.as_str().is_some_and(|s| !s.is_empty())) {
+            if content
+                .get(need)
+                .is_none_or(|v| v.as_str().is_none_or(str::is_empty))
+            {
                 return bad(
                     &format!("a completed order's order_content has {need}"),
                     format!("order_content {}", excerpt(&order["order_content"])),
@@ -400,12 +481,21 @@ fn lifecycle_problem(order: &Value, catalog: &HashMap<u64, &Product>) -> Option<
         }
     }
     if status == "failed" && !content.is_empty() {
-        return bad("a failed order's order_content is {}", excerpt(&order["order_content"]));
+        return bad(
+            "a failed order's order_content is {}",
+            excerpt(&order["order_content"]),
+        );
     }
     if let Some(p) = product {
-        for (k, want) in [("currency_code", &p.currency_code), ("region_code", &p.region_code)] {
+        for (k, want) in [
+            ("currency_code", &p.currency_code),
+            ("region_code", &p.region_code),
+        ] {
             if order.get(k).and_then(Value::as_str) != Some(want.as_str()) {
-                return bad(&format!("{k} {want} (the product's)"), format!("{k} {}", excerpt(&order[k])));
+                return bad(
+                    &format!("{k} {want} (the product's)"),
+                    format!("{k} {}", excerpt(&order[k])),
+                );
             }
         }
     }
@@ -424,7 +514,12 @@ pub fn lifecycle(all: &[Arc<Observed>], d: &Discovery) -> Run {
         if let Some((want, got)) = lifecycle_problem(order, &catalog) {
             let id = order.get("id").map(excerpt).unwrap_or_default();
             if reported.insert((id.clone(), want.clone())) {
-                findings.push(LIFECYCLE.finding(format!("{}: order {id}", o.label()), want, got, Some(o)));
+                findings.push(LIFECYCLE.finding(
+                    format!("{}: order {id}", o.label()),
+                    want,
+                    got,
+                    Some(o),
+                ));
             }
         }
     }
@@ -436,8 +531,14 @@ pub fn terminal_final(all: &[Arc<Observed>]) -> Run {
     let mut findings = Vec::new();
     let mut terminal_seen = false;
     for (o, order) in orders_observed(all) {
-        let Some(id) = order.get("id").and_then(Value::as_str) else { continue };
-        let status = order.get("status").and_then(Value::as_str).unwrap_or("").to_string();
+        let Some(id) = order.get("id").and_then(Value::as_str) else {
+            continue;
+        };
+        let status = order
+            .get("status")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
         let stamp = |s: &str| match s {
             "completed" => order.get("completed_at").cloned().unwrap_or(Value::Null),
             "failed" => order.get("failed_at").cloned().unwrap_or(Value::Null),
@@ -449,7 +550,11 @@ pub fn terminal_final(all: &[Arc<Observed>]) -> Run {
                 if now.0 != *s || now.1 != *t {
                     findings.push(TERMINAL_FINAL.finding(
                         format!("{}: order {id} changed after reaching {s}", o.label()),
-                        format!("status {s}, timestamp {} (as at {})", excerpt(t), first.label()),
+                        format!(
+                            "status {s}, timestamp {} (as at {})",
+                            excerpt(t),
+                            first.label()
+                        ),
                         format!("status {}, timestamp {}", now.0, excerpt(&now.1)),
                         Some(o),
                     ));
@@ -465,7 +570,9 @@ pub fn terminal_final(all: &[Arc<Observed>]) -> Run {
         }
     }
     if !terminal_seen && findings.is_empty() {
-        return Err(Skip("no order reached a terminal status while observed".into()));
+        return Err(Skip(
+            "no order reached a terminal status while observed".into(),
+        ));
     }
     Ok(findings)
 }

@@ -65,7 +65,9 @@ pub fn lists(ctx: &Ctx<'_>) -> Vec<ListSpec> {
 }
 
 fn item_key(item: &Value) -> String {
-    item.get("id").map(Value::to_string).unwrap_or_else(|| item.to_string())
+    item.get("id")
+        .map(Value::to_string)
+        .unwrap_or_else(|| item.to_string())
 }
 
 fn created(item: &Value) -> Option<time::OffsetDateTime> {
@@ -139,7 +141,10 @@ fn judge_walk(spec: &ListSpec, w: &Walk, reference: Option<&Walk>, out: &mut Fin
             ));
         }
         WalkEnd::BadPage(o) => out.once.push(EXACTLY_ONCE.finding(
-            format!("walking {} with limit {}: a page was refused", spec.path, w.limit),
+            format!(
+                "walking {} with limit {}: a page was refused",
+                spec.path, w.limit
+            ),
             "200 with the list envelope for a next_cursor the server issued",
             format!("{} {}", o.status(), o.error_code().unwrap_or("-")),
             Some(o),
@@ -155,7 +160,10 @@ fn judge_walk(spec: &ListSpec, w: &Walk, reference: Option<&Walk>, out: &mut Fin
         };
         if count(&pair[0]).unwrap_or(0) > 0 && count(&pair[1]) == Some(0) {
             out.last.push(LAST_PAGE.finding(
-                format!("{} held the last item but carried a next_cursor", pair[0].label()),
+                format!(
+                    "{} held the last item but carried a next_cursor",
+                    pair[0].label()
+                ),
                 "next_cursor: null",
                 format!("a cursor leading to an empty page ({})", pair[1].label()),
                 Some(&pair[0]),
@@ -170,7 +178,10 @@ fn judge_walk(spec: &ListSpec, w: &Walk, reference: Option<&Walk>, out: &mut Fin
     }
     if let Some((dup, n)) = seen.iter().find(|(_, n)| **n > 1) {
         out.once.push(EXACTLY_ONCE.finding(
-            format!("walking {} with limit {} repeated an item", spec.path, w.limit),
+            format!(
+                "walking {} with limit {} repeated an item",
+                spec.path, w.limit
+            ),
             "each item once",
             format!("id {dup} seen {n} times"),
             w.pages.last().map(|o| o.as_ref()),
@@ -184,24 +195,45 @@ fn judge_walk(spec: &ListSpec, w: &Walk, reference: Option<&Walk>, out: &mut Fin
             .filter(|k| !seen.contains_key(k))
             .collect();
         if !missing.is_empty() {
-            out.once.push(EXACTLY_ONCE.finding(
-                format!("walking {} with limit {} skipped items", spec.path, w.limit),
-                format!("all {} items of the limit={} walk", reference.items.len(), reference.limit),
-                format!("missing ids {}", missing.iter().take(5).cloned().collect::<Vec<_>>().join(", ")),
-                w.pages.first().map(|o| o.as_ref()),
-            ));
+            out.once.push(
+                EXACTLY_ONCE.finding(
+                    format!("walking {} with limit {} skipped items", spec.path, w.limit),
+                    format!(
+                        "all {} items of the limit={} walk",
+                        reference.items.len(),
+                        reference.limit
+                    ),
+                    format!(
+                        "missing ids {}",
+                        missing
+                            .iter()
+                            .take(5)
+                            .cloned()
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    w.pages.first().map(|o| o.as_ref()),
+                ),
+            );
         }
     }
     // Order.
     for pair in w.items.windows(2) {
         if compare(spec.sort, &pair[0], &pair[1]) == Some(Ordering::Greater) {
             out.sorted.push(SORT_ORDER.finding(
-                format!("walking {} with limit {}: items out of order", spec.path, w.limit),
+                format!(
+                    "walking {} with limit {}: items out of order",
+                    spec.path, w.limit
+                ),
                 match spec.sort {
                     SortRule::IdAscending => "id ascending",
                     SortRule::NewestFirst => "created_at descending, then id descending",
                 },
-                format!("{} before {}", excerpt(&key_view(&pair[0])), excerpt(&key_view(&pair[1]))),
+                format!(
+                    "{} before {}",
+                    excerpt(&key_view(&pair[0])),
+                    excerpt(&key_view(&pair[1]))
+                ),
                 w.pages.first().map(|o| o.as_ref()),
             ));
             break;
@@ -219,11 +251,11 @@ pub async fn run(ctx: &Ctx<'_>) -> Vec<CheckResult> {
     let mut out = Findings::default();
     let specs = lists(ctx);
     let per_list = futures::future::join_all(specs.iter().map(|spec| async move {
-        let reference = walk(ctx, &spec.path, MAX_LIMIT, MAX_PAGES).await;
+        let reference = walk(ctx, spec.path.clone(), MAX_LIMIT, MAX_PAGES).await;
         let mut walks = Vec::new();
         for limit in limits_for(reference.items.len()) {
             let pages = reference.items.len() / limit as usize + 3;
-            walks.push(walk(ctx, &spec.path, limit, pages.min(MAX_PAGES)).await);
+            walks.push(walk(ctx, spec.path.clone(), limit, pages.min(MAX_PAGES)).await);
         }
         (spec, reference, walks)
     }))
@@ -265,7 +297,10 @@ mod tests {
         let b = json!({"id": "a", "created_at": "2024-01-01T00:00:00Z"});
         let c = json!({"id": "z", "created_at": "2023-01-01T00:00:00Z"});
         assert_eq!(compare(SortRule::NewestFirst, &a, &b), Some(Ordering::Less));
-        assert_eq!(compare(SortRule::NewestFirst, &b, &a), Some(Ordering::Greater));
+        assert_eq!(
+            compare(SortRule::NewestFirst, &b, &a),
+            Some(Ordering::Greater)
+        );
         assert_eq!(compare(SortRule::NewestFirst, &b, &c), Some(Ordering::Less));
         assert_eq!(limits_for(10), vec![1, 2, 3, 7, 25]);
         assert_eq!(limits_for(1000), vec![25, 50]);

@@ -98,7 +98,10 @@ pub fn type_known(d: &Discovery) -> Run {
         let t = p.get("type")?;
         (!types.contains(&t.to_string())).then(|| {
             (
-                format!("one of {}", types.iter().cloned().collect::<Vec<_>>().join(", ")),
+                format!(
+                    "one of {}",
+                    types.iter().cloned().collect::<Vec<_>>().join(", ")
+                ),
                 format!("type {t}"),
             )
         })
@@ -109,8 +112,12 @@ pub fn category_exists(d: &Discovery) -> Run {
     let ids: HashSet<String> = codes(&d.categories, "id");
     per_product(d, &CATEGORY_EXISTS, Some(&d.categories), |p| {
         let c = p.get("category_id")?;
-        (!ids.contains(&c.to_string()))
-            .then(|| ("a listed category id".to_string(), format!("category_id {c}")))
+        (!ids.contains(&c.to_string())).then(|| {
+            (
+                "a listed category id".to_string(),
+                format!("category_id {c}"),
+            )
+        })
     })
 }
 
@@ -121,7 +128,13 @@ fn amount(v: Option<&Value>) -> Option<Amount> {
 fn shape_problem(p: &Value) -> Option<(String, String)> {
     let null = |k: &str| p.get(k).is_none_or(Value::is_null);
     let problem = |want: &str, k: &str| {
-        Some((want.to_string(), format!("{k}: {}", p.get(k).map(excerpt).unwrap_or_else(|| "absent".into()))))
+        Some((
+            want.to_string(),
+            format!(
+                "{k}: {}",
+                p.get(k).map(excerpt).unwrap_or_else(|| "absent".into())
+            ),
+        ))
     };
     match p.get("type").and_then(Value::as_str) {
         Some("voucher") => {
@@ -140,7 +153,10 @@ fn shape_problem(p: &Value) -> Option<(String, String)> {
                 .and_then(Value::as_array)
                 .is_some_and(Vec::is_empty);
             if !fields_empty {
-                return problem("a voucher's customer_account_fields is []", "customer_account_fields");
+                return problem(
+                    "a voucher's customer_account_fields is []",
+                    "customer_account_fields",
+                );
             }
             None
         }
@@ -155,7 +171,10 @@ fn shape_problem(p: &Value) -> Option<(String, String)> {
                 .and_then(Value::as_str)
                 .is_some_and(|s| Rate::parse(s).is_ok());
             if !rate_ok {
-                return problem("agent_rate a 4-decimal string like \"1.2500\"", "agent_rate");
+                return problem(
+                    "agent_rate a 4-decimal string like \"1.2500\"",
+                    "agent_rate",
+                );
             }
             match (amount(p.get("min_amount")), amount(p.get("max_amount"))) {
                 (Some(min), Some(max)) if min <= max => None,
@@ -185,8 +204,12 @@ pub fn is_region_code(s: &str) -> bool {
 pub fn region_code(d: &Discovery) -> Run {
     per_product(d, &REGION_CODE, None, |p| {
         let r = p.get("region_code")?;
-        (!r.as_str().is_some_and(is_region_code))
-            .then(|| ("GLOBAL or two capital letters".to_string(), format!("region_code {r}")))
+        (!r.as_str().is_some_and(is_region_code)).then(|| {
+            (
+                "GLOBAL or two capital letters".to_string(),
+                format!("region_code {r}"),
+            )
+        })
     })
 }
 
@@ -194,7 +217,11 @@ pub fn region_code(d: &Discovery) -> Run {
 fn filter_cases(d: &Discovery) -> Vec<(String, String, HashSet<String>)> {
     let items = &d.products.items;
     let ids_where = |pred: &dyn Fn(&Value) -> bool| -> HashSet<String> {
-        items.iter().filter(|p| pred(p)).filter_map(|p| p.get("id").map(Value::to_string)).collect()
+        items
+            .iter()
+            .filter(|p| pred(p))
+            .filter_map(|p| p.get("id").map(Value::to_string))
+            .collect()
     };
     let mut cases = Vec::new();
     for t in ["voucher", "direct_top_up", "gatecheck_no_such_type"] {
@@ -221,14 +248,23 @@ pub async fn filters(ctx: &Ctx<'_>, d: &Discovery) -> Run {
         return Err(Skip("the full product list is not available".into()));
     }
     if d.products.items.len() > 100 {
-        return Err(Skip("more than 100 products: filtered lists would need walking".into()));
+        return Err(Skip(
+            "more than 100 products: filtered lists would need walking".into(),
+        ));
     }
     let base = ctx.agent_path("/products?limit=100");
-    let results = futures::future::join_all(filter_cases(d).into_iter().map(|(name, value, want)| {
-        let path = with_query(&base, &name, &value);
-        async move { (format!("{name}={value}"), ctx.send(Req::get(path)).await, want) }
-    }))
-    .await;
+    let results =
+        futures::future::join_all(filter_cases(d).into_iter().map(|(name, value, want)| {
+            let path = with_query(&base, &name, &value);
+            async move {
+                (
+                    format!("{name}={value}"),
+                    ctx.send(Req::get(path)).await,
+                    want,
+                )
+            }
+        }))
+        .await;
     let mut findings: Vec<Finding> = Vec::new();
     for (filter, r, want) in results {
         let o = match r {
@@ -255,7 +291,11 @@ pub async fn filters(ctx: &Ctx<'_>, d: &Discovery) -> Run {
                 findings.push(FILTERS.finding(
                     format!("filter {filter} returned the wrong products"),
                     format!("{} products matching {filter}", want.len()),
-                    format!("extra ids [{}], missing ids [{}]", extra.join(", "), missing.join(", ")),
+                    format!(
+                        "extra ids [{}], missing ids [{}]",
+                        extra.join(", "),
+                        missing.join(", ")
+                    ),
                     Some(&o),
                 ));
             }

@@ -42,7 +42,10 @@ fn violations_text(v: &[crate::schema::SchemaViolation]) -> String {
 
 pub fn success_bodies(all: &[Arc<Observed>], schemas: &SchemaSet) -> Run {
     let mut findings = Vec::new();
-    for o in all.iter().filter(|o| o.is_success() && o.op.method != Method::Head) {
+    for o in all
+        .iter()
+        .filter(|o| o.is_success() && o.op.method != Method::Head)
+    {
         let Some(kind) = o.op.success_kind() else {
             continue;
         };
@@ -58,7 +61,10 @@ pub fn success_bodies(all: &[Arc<Observed>], schemas: &SchemaSet) -> Run {
         if !violations.is_empty() {
             findings.push(SUCCESS_BODIES.finding(
                 format!("{} does not conform to {name:?}", o.label()),
-                format!("a valid {name:?}{}", if o.op.success_is_list() { " list" } else { "" }),
+                format!(
+                    "a valid {name:?}{}",
+                    if o.op.success_is_list() { " list" } else { "" }
+                ),
                 violations_text(&violations),
                 Some(o),
             ));

@@ -61,13 +61,15 @@ pub fn content_type_json(all: &[Arc<Observed>]) -> Run {
     for o in all.iter().filter(|o| has_body(o)) {
         let ct = o.exchange.header("content-type");
         if !ct.is_some_and(is_json_media_type) {
-            findings.push(CONTENT_TYPE_JSON.finding(
-                format!("{} has no JSON Content-Type", o.label()),
-                "Content-Type: application/json",
-                ct.map(|c| format!("Content-Type: {c}"))
-                    .unwrap_or_else(|| "no Content-Type".into()),
-                Some(o),
-            ));
+            findings.push(
+                CONTENT_TYPE_JSON.finding(
+                    format!("{} has no JSON Content-Type", o.label()),
+                    "Content-Type: application/json",
+                    ct.map(|c| format!("Content-Type: {c}"))
+                        .unwrap_or_else(|| "no Content-Type".into()),
+                    Some(o),
+                ),
+            );
         } else if o.json.is_none() {
             findings.push(CONTENT_TYPE_JSON.finding(
                 format!("{} body is not JSON", o.label()),
