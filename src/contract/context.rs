@@ -227,3 +227,50 @@ impl<'a> Ctx<'a> {
         self.failures.lock().clone()
     }
 }
+
+/// Hand-made observations for unit tests of the check functions.
+#[cfg(test)]
+pub mod fake {
+    use super::*;
+    use crate::client::{Masker, SentRequest};
+
+    pub fn observed(
+        method: &str,
+        path: &str,
+        status: u16,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> Arc<Observed> {
+        let mut map = reqwest::header::HeaderMap::new();
+        for (k, v) in headers {
+            if let (Ok(name), Ok(value)) = (
+                reqwest::header::HeaderName::from_bytes(k.as_bytes()),
+                reqwest::header::HeaderValue::from_str(v),
+            ) {
+                map.insert(name, value);
+            }
+        }
+        let exchange = Exchange::new(
+            "http://127.0.0.1:1".into(),
+            SentRequest {
+                method: method.into(),
+                path: path.into(),
+                headers: vec![("X-Request-Id".into(), "rid-1".into())],
+                body: None,
+            },
+            status,
+            map,
+            Bytes::from(body.to_string()),
+            std::time::Duration::ZERO,
+            Masker::new(),
+        );
+        Arc::new(Observed {
+            seq: 0,
+            op: Operation::of(method, path),
+            json: serde_json::from_str(body).ok(),
+            exchange,
+            sent_request_id: Some("rid-1".into()),
+            foreign: false,
+        })
+    }
+}

@@ -62,7 +62,12 @@ pub async fn walk(ctx: &Ctx<'_>, path: String, limit: u32, max_pages: usize) -> 
             walk.end = WalkEnd::Endless;
             return walk;
         }
-        let mut page_path = with_query(&path, "limit", &limit.to_string());
+        // limit 0: the list takes no paging parameters (the balance, §6).
+        let mut page_path = if limit == 0 {
+            path.clone()
+        } else {
+            with_query(&path, "limit", &limit.to_string())
+        };
         if let Some(c) = &cursor {
             page_path = with_query(&page_path, "cursor", c);
         }
@@ -125,7 +130,7 @@ impl Discovery {
             ),
             walk(ctx, ctx.agent_path("/products"), MAX_LIMIT, MAX_PAGES),
             walk(ctx, ctx.agent_path("/deposits"), MAX_LIMIT, MAX_PAGES),
-            walk(ctx, ctx.agent_path("/balance"), MAX_LIMIT, 2),
+            walk(ctx, ctx.agent_path("/balance"), 0, 2),
         );
         let catalog = products
             .items

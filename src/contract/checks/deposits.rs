@@ -193,7 +193,7 @@ async fn ledger_once(ctx: &Ctx<'_>) -> Result<Option<(String, String, Arc<Observ
     let (deposits, orders, balance) = futures::join!(
         walk(ctx, ctx.agent_path("/deposits"), MAX_LIMIT, MAX_PAGES),
         walk(ctx, ctx.agent_path("/orders"), MAX_LIMIT, MAX_PAGES),
-        walk(ctx, ctx.agent_path("/balance"), MAX_LIMIT, 2),
+        walk(ctx, ctx.agent_path("/balance"), 0, 2),
     );
     if !(deposits.is_complete() && orders.is_complete() && balance.is_complete()) {
         return Err(Skip(

@@ -576,3 +576,50 @@ pub fn terminal_final(all: &[Arc<Observed>]) -> Run {
     }
     Ok(findings)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn order(status: &str, completed_at: Value, failed_at: Value, content: Value) -> Value {
+        json!({
+            "id": "5c1f4f9d-8b5a-4e8b-8c0e-1d1c2f3a4b5c", "product_id": 7, "quantity": 1,
+            "status": status, "order_content": content, "currency_code": "USD",
+            "region_code": "GLOBAL", "created_at": "2024-11-01T10:00:00Z",
+            "completed_at": completed_at, "failed_at": failed_at,
+        })
+    }
+
+    #[test]
+    fn lifecycle_rules() {
+        let p: Product = serde_json::from_value(json!({
+            "id": 7, "name": "v", "type": "voucher", "category_id": 1, "currency_code": "USD",
+            "region_code": "GLOBAL", "is_available": true, "price": "5.00", "agent_price": "4.50",
+            "agent_rate": null, "min_amount": null, "max_amount": null,
+            "customer_account_fields": [], "updated_at": "2024-10-01T00:00:00Z"
+        }))
+        .unwrap();
+        let catalog: HashMap<u64, &Product> = [(7, &p)].into_iter().collect();
+        let t = json!("2024-11-01T10:00:01Z");
+        let good = order(
+            "completed",
+            t.clone(),
+            Value::Null,
+            json!({"voucher_code": "X"}),
+        );
+        assert!(lifecycle_problem(&good, &catalog).is_none());
+        let empty = order("completed", t.clone(), Value::Null, json!({}));
+        assert!(lifecycle_problem(&empty, &catalog).is_some());
+        let early = order(
+            "completed",
+            json!("2024-11-01T09:00:00Z"),
+            Value::Null,
+            json!({"voucher_code": "X"}),
+        );
+        assert!(lifecycle_problem(&early, &catalog).is_some());
+        let pending_stamped = order("pending", t.clone(), Value::Null, json!({}));
+        assert!(lifecycle_problem(&pending_stamped, &catalog).is_some());
+        let failed = order("failed", Value::Null, t, json!({"voucher_code": "X"}));
+        assert!(lifecycle_problem(&failed, &catalog).is_some());
+    }
+}

@@ -195,15 +195,14 @@ fn judge_walk(spec: &ListSpec, w: &Walk, reference: Option<&Walk>, out: &mut Fin
             .filter(|k| !seen.contains_key(k))
             .collect();
         if !missing.is_empty() {
-            out.once.push(
-                EXACTLY_ONCE.finding(
-                    format!("walking {} with limit {} skipped items", spec.path, w.limit),
-                    format!(
-                        "all {} items of the limit={} walk",
-                        reference.items.len(),
-                        reference.limit
-                    ),
-                    format!(
+            out.once.push(EXACTLY_ONCE.finding(
+                format!("walking {} with limit {} skipped items", spec.path, w.limit),
+                format!(
+                    "all {} items of the limit={} walk",
+                    reference.items.len(),
+                    reference.limit
+                ),
+                format!(
                         "missing ids {}",
                         missing
                             .iter()
@@ -212,9 +211,8 @@ fn judge_walk(spec: &ListSpec, w: &Walk, reference: Option<&Walk>, out: &mut Fin
                             .collect::<Vec<_>>()
                             .join(", ")
                     ),
-                    w.pages.first().map(|o| o.as_ref()),
-                ),
-            );
+                w.pages.first().map(|o| o.as_ref()),
+            ));
         }
     }
     // Order.

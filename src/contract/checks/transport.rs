@@ -120,3 +120,52 @@ pub fn status_documented(all: &[Arc<Observed>]) -> Run {
         })
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contract::context::fake::observed;
+
+    const JSON: (&str, &str) = ("content-type", "application/json; charset=utf-8");
+    const RID: (&str, &str) = ("x-request-id", "rid-1");
+
+    #[test]
+    fn judges_every_exchange() {
+        let ok = observed(
+            "GET",
+            "/agent/a/balance",
+            200,
+            &[JSON, RID],
+            r#"{"items":[],"next_cursor":null}"#,
+        );
+        let plain = observed(
+            "GET",
+            "/agent/a/balance",
+            200,
+            &[("content-type", "text/plain"), RID],
+            "{}",
+        );
+        let boom = observed(
+            "GET",
+            "/agent/a/products",
+            500,
+            &[JSON],
+            r#"{"error":{"code":"internal_error","message":"x"}}"#,
+        );
+        let undocumented = observed(
+            "POST",
+            "/agent/a/orders",
+            200,
+            &[JSON, ("x-request-id", "other")],
+            "{}",
+        );
+        let all = vec![ok, plain, boom, undocumented];
+        assert_eq!(no_server_errors(&all).unwrap().len(), 1);
+        assert_eq!(content_type_json(&all).unwrap().len(), 1);
+        // One without the header, one with a different id.
+        assert_eq!(request_id_echo(&all).unwrap().len(), 2);
+        assert_eq!(status_documented(&all).unwrap().len(), 1);
+        assert!(is_json_media_type("Application/JSON"));
+        assert!(!is_json_media_type("application/jsonp"));
+    }
+}
