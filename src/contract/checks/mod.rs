@@ -207,3 +207,55 @@ pub fn excerpt(value: &serde_json::Value) -> String {
         text
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contract::context::fake::observed;
+
+    const CHECK: Check = Check::must("t.check", "§3", "t");
+
+    #[test]
+    fn expect_error_compares_status_code_and_param() {
+        let body = r#"{"error":{"code":"invalid_request","message":"m","param":"limit"}}"#;
+        let o = Ok(observed("GET", "/agent/a/orders?limit=0", 400, &[], body));
+        assert!(expect_error(
+            &CHECK,
+            "x",
+            &o,
+            &ExpectError::new(400, "invalid_request", Param::is("limit"))
+        )
+        .is_none());
+        assert!(expect_error(
+            &CHECK,
+            "x",
+            &o,
+            &ExpectError::new(400, "invalid_request", Param::Any)
+        )
+        .is_none());
+        let wrong = expect_error(
+            &CHECK,
+            "x",
+            &o,
+            &ExpectError::new(400, "invalid_request", Param::is("cursor")),
+        )
+        .expect("a finding");
+        assert_eq!(wrong.expected, "400 invalid_request (param \"cursor\")");
+        assert_eq!(wrong.got, "400 invalid_request (param \"limit\")");
+        assert!(wrong.exchange.is_some());
+        let null = Ok(observed(
+            "GET",
+            "/agent/b/orders",
+            403,
+            &[],
+            r#"{"error":{"code":"forbidden","message":"m","param":null}}"#,
+        ));
+        assert!(expect_error(
+            &CHECK,
+            "x",
+            &null,
+            &ExpectError::new(403, "forbidden", Param::Null)
+        )
+        .is_none());
+    }
+}

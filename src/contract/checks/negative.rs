@@ -853,7 +853,6 @@ pub async fn unknown_route(ctx: &Ctx<'_>) -> Run {
 pub async fn wrong_method(ctx: &Ctx<'_>, d: &Discovery) -> Run {
     let product = d.catalog.first().map(|p| p.id).unwrap_or(1);
     let order_id = uuid::Uuid::new_v4();
-    let m = |s: &str| Method::from_bytes(s.as_bytes()).unwrap_or(Method::PATCH);
     let calls: Vec<(Method, String, &[&str])> = vec![
         (Method::DELETE, ctx.agent_path("/products"), &["GET"]),
         (Method::PUT, ctx.agent_path("/orders"), &["GET", "POST"]),
@@ -877,7 +876,7 @@ pub async fn wrong_method(ctx: &Ctx<'_>, d: &Discovery) -> Run {
         ),
         (Method::POST, "/health".to_string(), &["GET"]),
         (Method::HEAD, ctx.agent_path("/products"), &["GET"]),
-        (m("OPTIONS"), ctx.agent_path("/orders"), &["GET", "POST"]),
+        (Method::OPTIONS, ctx.agent_path("/orders"), &["GET", "POST"]),
     ];
     let results =
         futures::future::join_all(calls.into_iter().map(|(method, path, allow)| async move {
