@@ -6,6 +6,7 @@ pub mod client;
 pub mod contract;
 pub mod exit;
 pub mod model;
+pub mod report;
 pub mod sandbox;
 pub mod schema;
 pub mod spend;
