@@ -7,7 +7,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use std::io::IsTerminal;
+
 use crate::model::{RunReport, TargetInfo, Verdict};
+use crate::report::{self, ConsoleOptions, Verbosity};
 use crate::sandbox::SandboxConfig;
 use crate::schema::SchemaSet;
 use crate::target::TargetArgs;
@@ -33,7 +36,7 @@ pub struct ContractArgs {
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
 
-    /// Print only the verdict line on the console.
+    /// Print only failures' evidence and the verdict line.
     #[arg(long)]
     pub quiet: bool,
 
@@ -87,22 +90,13 @@ pub fn render(
     report: &RunReport,
     out: &mut impl Write,
 ) -> Result<(), GateError> {
-    if args.quiet {
-        let c = report.counts();
-        writeln!(
-            out,
-            "contract: {:?} — {} passed, {} failed, {} warned, {} skipped",
-            report.verdict(),
-            c.passed,
-            c.failed,
-            c.warned,
-            c.skipped
-        )
-        .map_err(io_error)?;
+    let verbosity = if args.quiet {
+        Verbosity::Quiet
     } else {
-        report::write_console(report, out, &report::ConsoleOptions::default())
-            .map_err(anyhow_error)?;
-    }
+        Verbosity::Normal
+    };
+    let options = ConsoleOptions::detect(verbosity, std::io::stdout().is_terminal());
+    report::write_console(report, out, &options).map_err(anyhow_error)?;
     if let Some(path) = &args.json {
         write_file(path, |f| {
             report::write_json(report, f).map_err(anyhow_error)
@@ -132,10 +126,6 @@ fn write_file(
     write(std::io::BufWriter::new(file))
 }
 
-fn io_error(e: std::io::Error) -> GateError {
-    GateError::Other(e.into())
-}
-
 fn anyhow_error(e: impl Into<anyhow::Error>) -> GateError {
     GateError::Other(e.into())
 }
@@ -144,41 +134,4 @@ fn now() -> String {
     time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
-}
-
-/// TEMPORARY stand-in until the `reports` branch lands (then `use crate::report;`).
-mod report {
-    use std::io::Write;
-
-    use crate::model::RunReport;
-
-    #[derive(Default)]
-    pub struct ConsoleOptions {}
-
-    pub fn write_console(
-        r: &RunReport,
-        out: &mut impl Write,
-        _: &ConsoleOptions,
-    ) -> anyhow::Result<()> {
-        for c in r.checks() {
-            writeln!(out, "{:<45} {:?}", c.id, c.outcome)?;
-            for f in &c.findings {
-                writeln!(
-                    out,
-                    "    {} | expected {} | got {}",
-                    f.message, f.expected, f.got
-                )?;
-            }
-        }
-        writeln!(out, "{:?} {:?}", r.verdict(), r.counts())?;
-        Ok(())
-    }
-
-    pub fn write_json(r: &RunReport, w: impl Write) -> anyhow::Result<()> {
-        Ok(serde_json::to_writer_pretty(w, r)?)
-    }
-
-    pub fn write_junit(_: &RunReport, _: impl Write) -> anyhow::Result<()> {
-        anyhow::bail!("JUnit output needs the reports module")
-    }
 }
