@@ -54,7 +54,212 @@ const fn should(mutant: &'static str, warns: &'static [&'static str]) -> Case {
 const SCHEMA: &str = "schema.success_bodies";
 
 const CASES: &[Case] = &[
-    // Filled in against the sandbox's mutant list.
+    // §2 authentication and scope
+    must(
+        "accepts-bearer-prefix",
+        &["auth.bearer_prefix_rejected"],
+        &[],
+    ),
+    must("accepts-missing-key", &["auth.missing_key_rejected"], &[]),
+    must(
+        "accepts-unknown-key",
+        &["auth.unknown_key_rejected"],
+        &["auth.revoked_key_rejected", "auth.bearer_prefix_rejected"],
+    ),
+    must(
+        "revoked-key-still-works",
+        &["auth.revoked_key_rejected"],
+        &[],
+    ),
+    must("second-key-rejected", &["auth.second_key_works"], &[]),
+    must(
+        "other-agent-path-allowed",
+        &["scope.other_agent_path_forbidden"],
+        &[],
+    ),
+    must(
+        "leaks-other-agent-order",
+        &["scope.other_agent_order_hidden"],
+        &[],
+    ),
+    must(
+        "forbidden-as-404",
+        &["scope.other_agent_path_forbidden"],
+        &["transport.status_documented"],
+    ),
+    // §1 transport and formats, §3 error model
+    must("text-content-type", &["transport.content_type_json"], &[]),
+    should("no-request-id-echo", &["transport.request_id_echo"]),
+    must("error-without-message", &["schema.error_bodies"], &[]),
+    must(
+        "uppercase-uuid",
+        &["format.ids"],
+        &[SCHEMA, "orders.location_header"],
+    ),
+    must("timestamp-offset", &["format.timestamps_utc"], &[SCHEMA]),
+    must(
+        "500-on-malformed-json",
+        &["negative.malformed_json", "transport.no_server_errors"],
+        &[],
+    ),
+    must("no-allow-header", &["negative.wrong_method"], &[]),
+    must(
+        "405-as-404",
+        &["negative.wrong_method", "transport.status_documented"],
+        &[],
+    ),
+    must(
+        "unknown-route-400",
+        &["negative.unknown_route", "transport.status_documented"],
+        &[],
+    ),
+    must(
+        "health-requires-key",
+        &["health.ok_without_key", "transport.status_documented"],
+        &[],
+    ),
+    // negative inputs
+    must(
+        "ignores-content-type",
+        &["negative.unsupported_media_type"],
+        &[],
+    ),
+    must(
+        "wrong-error-param",
+        &["negative.amount_forms", "negative.amount_out_of_range"],
+        &["negative.invalid_fields"],
+    ),
+    must("wrong-limit-param", &["negative.bad_limit"], &[]),
+    must(
+        "wrong-external-ref-param",
+        &["negative.invalid_fields"],
+        &[],
+    ),
+    must("accepts-amount-number", &["negative.amount_forms"], &[]),
+    must("ignores-max-amount", &["negative.amount_out_of_range"], &[]),
+    must(
+        "unknown-product-404",
+        &["negative.unknown_product"],
+        &["transport.status_documented"],
+    ),
+    must(
+        "orders-unavailable-product",
+        &["negative.unavailable_product"],
+        &[],
+    ),
+    must(
+        "ignores-currency-mismatch",
+        &["negative.currency_mismatch"],
+        &[],
+    ),
+    must(
+        "accepts-quantity-101",
+        &["negative.quantity_out_of_range"],
+        &[SCHEMA],
+    ),
+    must(
+        "ignores-customer-account",
+        &["negative.customer_account"],
+        &[],
+    ),
+    must(
+        "accepts-long-idempotency-key",
+        &["negative.idempotency_key_length"],
+        &[],
+    ),
+    must("bad-cursor-restarts", &["negative.bad_cursor"], &[]),
+    must("bad-product-id-404", &["negative.malformed_path_ids"], &[]),
+    must(
+        "unknown-product-400",
+        &["negative.unknown_ids_not_found"],
+        &[],
+    ),
+    // §1 lists
+    must("page-exceeds-limit", &["pagination.page_within_limit"], &[]),
+    must(
+        "cursor-skips-item",
+        &["pagination.walk_exactly_once"],
+        &["pagination.last_page_cursor_null"],
+    ),
+    must(
+        "cursor-repeats-item",
+        &["pagination.walk_exactly_once"],
+        &["pagination.last_page_cursor_null"],
+    ),
+    must(
+        "cursor-on-last-page",
+        &["pagination.last_page_cursor_null"],
+        &[],
+    ),
+    must("orders-ascending", &["pagination.sort_order"], &[]),
+    // list/detail agreement
+    must(
+        "list-detail-differs",
+        &["agreement.products_list_detail"],
+        &[],
+    ),
+    must(
+        "order-list-detail-differs",
+        &["agreement.orders_list_detail"],
+        &[],
+    ),
+    // §4 products
+    must(
+        "unknown-product-type",
+        &["products.type_is_known_code"],
+        &["products.filters", SCHEMA],
+    ),
+    must(
+        "dangling-category",
+        &["products.category_exists"],
+        &["products.filters"],
+    ),
+    must("voucher-with-rate", &["products.fields_by_type"], &[SCHEMA]),
+    must(
+        "bad-region-code",
+        &["products.region_code"],
+        &["products.filters", SCHEMA],
+    ),
+    must("ignores-type-filter", &["products.filters"], &[]),
+    // §1 money, §5 orders
+    must(
+        "money-as-number",
+        &["money.decimal_amounts", SCHEMA],
+        &["money.charge_computed"],
+    ),
+    must("minor-mismatch", &["money.minor_units"], &[]),
+    must("truncate-rounding", &["money.charge_computed"], &[]),
+    must("quantity-ignored", &["money.charge_computed"], &[]),
+    must(
+        "test-order-moves-money",
+        &["orders.balance_fields"],
+        &["deposits.ledger_identity", "negative.quantity_out_of_range"],
+    ),
+    must("external-ref-not-echoed", &["orders.create_response"], &[]),
+    should("no-location-header", &["orders.location_header"]),
+    must(
+        "completed-without-content",
+        &["orders.lifecycle_fields"],
+        &[SCHEMA],
+    ),
+    must(
+        "completed-at-on-pending",
+        &["orders.lifecycle_fields"],
+        &[SCHEMA],
+    ),
+    must(
+        "completed-at-drifts",
+        &["orders.terminal_is_final"],
+        &["agreement.orders_list_detail"],
+    ),
+    // §6, §7
+    must("balance-unsorted", &["balance.one_per_currency"], &[]),
+    must(
+        "posted-at-on-pending",
+        &["deposits.status_fields"],
+        &[SCHEMA],
+    ),
+    must("ledger-drift", &["deposits.ledger_identity"], &[]),
 ];
 
 async fn run_case(case: &Case) -> Result<(), String> {

@@ -5,6 +5,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Instant;
 
 use bytes::Bytes;
 use parking_lot::Mutex;
@@ -30,6 +31,10 @@ pub struct Observed {
     pub json: Option<Value>,
     /// Sent as an agent other than the target's own (its objects are not ours).
     pub foreign: bool,
+    /// When the request left and the response arrived: what the server answered
+    /// reflects some moment in between.
+    pub sent_at: Instant,
+    pub received_at: Instant,
 }
 
 impl Observed {
@@ -191,8 +196,10 @@ impl<'a> Ctx<'a> {
         if let Some(body) = req.body {
             builder = builder.raw_body(body);
         }
+        let sent_at = Instant::now();
         match builder.send().await {
             Ok(exchange) => {
+                let received_at = Instant::now();
                 let op = Operation::of(&exchange.request.method, &exchange.request.path);
                 let json = serde_json::from_slice(&exchange.body).ok();
                 let mut log = self.log.lock();
@@ -203,6 +210,8 @@ impl<'a> Ctx<'a> {
                     sent_request_id,
                     json,
                     foreign,
+                    sent_at,
+                    received_at,
                 });
                 log.push(observed.clone());
                 Ok(observed)
@@ -271,6 +280,8 @@ pub mod fake {
             exchange,
             sent_request_id: Some("rid-1".into()),
             foreign: false,
+            sent_at: Instant::now(),
+            received_at: Instant::now(),
         })
     }
 }

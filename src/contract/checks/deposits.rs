@@ -200,6 +200,20 @@ async fn ledger_once(ctx: &Ctx<'_>) -> Result<Option<(String, String, Arc<Observ
             "the deposits, orders or balance could not be listed".into(),
         ));
     }
+    let unparseable = deposits.items.iter().any(|d| amt(d, "amount").is_none())
+        || orders
+            .items
+            .iter()
+            .any(|o| amt(o, "charged_amount").is_none())
+        || balance
+            .items
+            .iter()
+            .any(|b| amt(b, "available").is_none() || amt(b, "reserved").is_none());
+    if unparseable {
+        return Err(Skip(
+            "some amounts are not DecimalAmounts (see money.decimal_amounts)".into(),
+        ));
+    }
     let cur = |v: &Value| {
         v.get("currency_code")
             .and_then(Value::as_str)

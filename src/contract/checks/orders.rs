@@ -527,49 +527,58 @@ pub fn lifecycle(all: &[Arc<Observed>], d: &Discovery) -> Run {
 }
 
 pub fn terminal_final(all: &[Arc<Observed>]) -> Run {
-    let mut first_terminal: HashMap<String, (String, Value, &Observed)> = HashMap::new();
-    let mut findings = Vec::new();
-    let mut terminal_seen = false;
+    // Per order: every observation, with when its request left and its answer arrived.
+    let mut by_id: HashMap<String, Vec<(&Observed, &Value)>> = HashMap::new();
     for (o, order) in orders_observed(all) {
-        let Some(id) = order.get("id").and_then(Value::as_str) else {
-            continue;
-        };
-        let status = order
-            .get("status")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
-        let stamp = |s: &str| match s {
-            "completed" => order.get("completed_at").cloned().unwrap_or(Value::Null),
-            "failed" => order.get("failed_at").cloned().unwrap_or(Value::Null),
-            _ => Value::Null,
-        };
-        match first_terminal.get(id) {
-            Some((s, t, first)) => {
-                let now = (status.clone(), stamp(s));
-                if now.0 != *s || now.1 != *t {
-                    findings.push(TERMINAL_FINAL.finding(
-                        format!("{}: order {id} changed after reaching {s}", o.label()),
-                        format!(
-                            "status {s}, timestamp {} (as at {})",
-                            excerpt(t),
-                            first.label()
-                        ),
-                        format!("status {}, timestamp {}", now.0, excerpt(&now.1)),
-                        Some(o),
-                    ));
-                    first_terminal.remove(id);
-                }
-            }
-            None if status == "completed" || status == "failed" => {
-                terminal_seen = true;
-                let t = stamp(&status);
-                first_terminal.insert(id.to_string(), (status, t, o));
-            }
-            None => {}
+        if let Some(id) = order.get("id").and_then(Value::as_str) {
+            by_id.entry(id.to_string()).or_default().push((o, order));
         }
     }
-    if !terminal_seen && findings.is_empty() {
+    let status = |v: &Value| {
+        v.get("status")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
+    let stamp = |v: &Value, s: &str| match s {
+        "completed" => v.get("completed_at").cloned().unwrap_or(Value::Null),
+        "failed" => v.get("failed_at").cloned().unwrap_or(Value::Null),
+        _ => Value::Null,
+    };
+    let mut findings = Vec::new();
+    let mut terminal_seen = false;
+    let mut ids: Vec<&String> = by_id.keys().collect();
+    ids.sort();
+    for id in ids {
+        let seen = &by_id[id];
+        // The earliest-arriving terminal observation binds every observation whose
+        // request left after it arrived (requests in flight together may cross).
+        let first = seen
+            .iter()
+            .filter(|(_, v)| matches!(status(v).as_str(), "completed" | "failed"))
+            .min_by_key(|(o, _)| o.received_at);
+        let Some((first_o, first_v)) = first else {
+            continue;
+        };
+        terminal_seen = true;
+        let (s, t) = (status(first_v), stamp(first_v, &status(first_v)));
+        let changed = seen.iter().find(|(o, v)| {
+            o.sent_at > first_o.received_at && (status(v) != s || stamp(v, &s) != t)
+        });
+        if let Some((o, v)) = changed {
+            findings.push(TERMINAL_FINAL.finding(
+                format!("{}: order {id} changed after reaching {s}", o.label()),
+                format!(
+                    "status {s}, timestamp {} (as at {})",
+                    excerpt(&t),
+                    first_o.label()
+                ),
+                format!("status {}, timestamp {}", status(v), excerpt(&stamp(v, &s))),
+                Some(o),
+            ));
+        }
+    }
+    if !terminal_seen {
         return Err(Skip(
             "no order reached a terminal status while observed".into(),
         ));
