@@ -174,6 +174,12 @@ const CASES: &[Case] = &[
         &["negative.unknown_ids_not_found"],
         &[],
     ),
+    // The overdraft shows as a negative balance_after: a money fault of its own.
+    must(
+        "no-balance-check",
+        &["negative.insufficient_balance"],
+        &["money.decimal_amounts", SCHEMA],
+    ),
     // §1 lists
     must("page-exceeds-limit", &["pagination.page_within_limit"], &[]),
     must(
@@ -233,7 +239,18 @@ const CASES: &[Case] = &[
     must(
         "test-order-moves-money",
         &["orders.balance_fields"],
-        &["deposits.ledger_identity", "negative.quantity_out_of_range"],
+        // Test orders that now spend money may run into insufficient_balance: the
+        // positive controls (valid test orders) of these checks are refused.
+        &[
+            "deposits.ledger_identity",
+            "negative.quantity_out_of_range",
+            "negative.amount_out_of_range",
+            "negative.amount_forms",
+            "negative.unsupported_media_type",
+            "negative.currency_mismatch",
+            "negative.idempotency_key_length",
+            "orders.create_response",
+        ],
     ),
     must("external-ref-not-echoed", &["orders.create_response"], &[]),
     should("no-location-header", &["orders.location_header"]),

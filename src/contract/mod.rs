@@ -196,6 +196,7 @@ pub fn all_checks() -> Vec<Check> {
         negative::QUANTITY_RANGE,
         negative::CUSTOMER_ACCOUNT,
         negative::IDEMPOTENCY_KEY,
+        negative::INSUFFICIENT_BALANCE,
         negative::BAD_LIMIT,
         negative::BAD_CURSOR,
         negative::PATH_IDS,

@@ -94,6 +94,8 @@ pub enum Mutant {
     AcceptsLongIdempotencyKey,
     /// A JSON number is accepted as `topup_request.amount`.
     AcceptsAmountNumber,
+    /// Orders are never refused for insufficient balance.
+    NoBalanceCheck,
     /// Responses say `Content-Type: text/plain`.
     TextContentType,
     /// `X-Request-Id` is a fresh value, not the one sent (SHOULD).
@@ -196,6 +198,7 @@ impl Mutant {
         Mutant::IgnoresCustomerAccount,
         Mutant::AcceptsLongIdempotencyKey,
         Mutant::AcceptsAmountNumber,
+        Mutant::NoBalanceCheck,
         Mutant::TextContentType,
         Mutant::NoRequestIdEcho,
         Mutant::MinorMismatch,
@@ -266,6 +269,7 @@ impl Mutant {
             Mutant::IgnoresCustomerAccount => "ignores-customer-account",
             Mutant::AcceptsLongIdempotencyKey => "accepts-long-idempotency-key",
             Mutant::AcceptsAmountNumber => "accepts-amount-number",
+            Mutant::NoBalanceCheck => "no-balance-check",
             Mutant::TextContentType => "text-content-type",
             Mutant::NoRequestIdEcho => "no-request-id-echo",
             Mutant::MinorMismatch => "minor-mismatch",

@@ -358,6 +358,10 @@ pub async fn create(app: &App, agent_id: &str, headers: &HeaderMap, body: Bytes)
     }
     // MUTANT HOOK (overdraw-race): the balance is checked in its own step, then reserved
     // later without a check.
+    // MUTANT HOOK (no-balance-check): orders are never refused for insufficient balance.
+    if app.mutant_is(Mutant::NoBalanceCheck) {
+        new.check_balance = false;
+    }
     if app.mutant_is(Mutant::OverdrawRace) && new.moves_money {
         let (agent, currency) = (agent_id.to_string(), new.currency.clone());
         let have = app

@@ -12,6 +12,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use super::{expect_error, Check, ExpectError, Param, Run, Skip};
+use crate::client::Auth;
 use crate::contract::context::{Ctx, NoResponse, Observed, Req};
 use crate::contract::discovery::{
     patterned_field, topup_body, value_against, with_query, Discovery,
@@ -67,6 +68,11 @@ pub const CUSTOMER_ACCOUNT: Check = Check::must(
     "negative.customer_account",
     "§5.1 Create",
     "A missing or pattern-breaking customer_account field gets 400 naming the field",
+);
+pub const INSUFFICIENT_BALANCE: Check = Check::must(
+    "negative.insufficient_balance",
+    "§5.1 Create",
+    "A real order above the available balance gets 400 insufficient_balance and moves nothing",
 );
 pub const IDEMPOTENCY_KEY: Check = Check::must(
     "negative.idempotency_key_length",
@@ -663,6 +669,78 @@ pub async fn customer_account(ctx: &Ctx<'_>, d: &Discovery) -> Run {
     Ok(run_cases(ctx, &CUSTOMER_ACCOUNT, cases).await)
 }
 
+/// An agent with no money (created through the admin API) orders a real voucher: the
+/// charge exceeds its available balance ("0.00"), so §5.1 requires `insufficient_balance`,
+/// no order, no movement.
+pub async fn insufficient_balance(ctx: &Ctx<'_>, d: &Discovery) -> Run {
+    if !ctx.has_admin() {
+        return Err(Skip(
+            "needs --admin-token to create an agent without money (§9.2)".into(),
+        ));
+    }
+    if !ctx.spend.real_orders_allowed() {
+        return Err(Skip(
+            "real orders are not allowed (use --allow-spend)".into(),
+        ));
+    }
+    let v = d
+        .voucher()
+        .ok_or_else(|| Skip("the catalog has no available voucher".into()))?;
+    let created = ctx
+        .send(
+            Req::post("/_sandbox/agents")
+                .auth(Auth::Admin)
+                .json(&json!({})),
+        )
+        .await
+        .map_err(|e| Skip(format!("the admin API gave no answer: {}", e.reason)))?;
+    let body = created.json.as_ref().filter(|_| created.status() == 201);
+    let who = body.and_then(|b| Some((b.get("agent_id")?.as_str()?, b.get("api_key")?.as_str()?)));
+    let Some((agent_id, key)) = who else {
+        return Err(Skip(format!(
+            "the admin API did not create an agent ({})",
+            created.status()
+        )));
+    };
+    let poor = ctx.client.as_agent(agent_id, key);
+    let r = ctx
+        .send_as(
+            &poor,
+            Req::post(poor.agent_path("/orders")).json(&json!({"product_id": v.id})),
+        )
+        .await;
+    let expected = ExpectError::new(400, "insufficient_balance", Param::Null);
+    let mut findings: Vec<Finding> = expect_error(
+        &INSUFFICIENT_BALANCE,
+        "a real order without money",
+        &r,
+        &expected,
+    )
+    .into_iter()
+    .collect();
+    if let Ok(list) = ctx
+        .send_as(&poor, Req::get(poor.agent_path("/orders")))
+        .await
+    {
+        let n = list
+            .json
+            .as_ref()
+            .and_then(|j| j.get("items")?.as_array().map(Vec::len));
+        if n != Some(0) {
+            findings.push(INSUFFICIENT_BALANCE.finding(
+                "the refused order exists",
+                "no order for an agent whose only order was refused",
+                format!(
+                    "{} orders",
+                    n.map(|n| n.to_string()).unwrap_or_else(|| "?".into())
+                ),
+                Some(&list),
+            ));
+        }
+    }
+    Ok(findings)
+}
+
 pub async fn idempotency_key(ctx: &Ctx<'_>, d: &Discovery) -> Run {
     let v = voucher_base(d)?;
     let p = invalid("Idempotency-Key");
@@ -955,6 +1033,7 @@ pub async fn run(ctx: &Ctx<'_>, d: &Discovery, own_order: Option<&str>) -> Vec<C
         customer_account(ctx, d),
         idempotency_key(ctx, d),
     );
+    let insufficient = insufficient_balance(ctx, d).await;
     let (m, n, o, p, q, r) = futures::join!(
         bad_limit(ctx),
         bad_cursor(ctx, d),
@@ -975,6 +1054,7 @@ pub async fn run(ctx: &Ctx<'_>, d: &Discovery, own_order: Option<&str>) -> Vec<C
         QUANTITY_RANGE.result(j, started),
         CUSTOMER_ACCOUNT.result(k, started),
         IDEMPOTENCY_KEY.result(l, started),
+        INSUFFICIENT_BALANCE.result(insufficient, started),
         BAD_LIMIT.result(m, started),
         BAD_CURSOR.result(n, started),
         PATH_IDS.result(o, started),
