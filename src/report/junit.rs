@@ -22,16 +22,20 @@
 //! ```
 //!
 //! A failure's text holds every finding's evidence block — the console's text, without
-//! colour. A check that only warned passes, its warnings in `<system-out>`.
+//! colour. A check that only warned passes, its warnings in `<system-out>`. A load suite's
+//! `<system-out>` holds the console's transaction table and thresholds.
 
 use std::io::Write;
 use std::time::Duration;
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
+use super::console::load_text;
 use super::evidence::{self, severity_word};
 use super::ReportError;
-use crate::model::{CheckResult, Finding, Outcome, PhaseReport, RunReport, Severity, ThresholdResult};
+use crate::model::{
+    CheckResult, Finding, Outcome, PhaseReport, RunReport, Severity, ThresholdResult,
+};
 
 /// Writes the JUnit XML document.
 pub fn write_junit<W: Write>(run: &RunReport, out: W) -> Result<(), ReportError> {
@@ -56,6 +60,7 @@ fn suite(run: &RunReport, phase: &PhaseReport) -> TestSuite {
     ]);
     suite.add_test_cases(phase.checks.iter().map(|check| check_case(phase, check)));
     if let Some(load) = &phase.load {
+        suite.set_system_out(load_text(load));
         suite.add_test_cases(
             load.thresholds
                 .iter()
@@ -81,7 +86,11 @@ fn check_case(phase: &PhaseReport, check: &CheckResult) -> TestCase {
                 .map_or(check.title.as_str(), |f| f.message.as_str());
             status
                 .set_message(message)
-                .set_type(format!("{} {}", check.section, severity_word(check.severity)))
+                .set_type(format!(
+                    "{} {}",
+                    check.section,
+                    severity_word(check.severity)
+                ))
                 .set_description(evidence_text(check));
             status
         }

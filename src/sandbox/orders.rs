@@ -249,19 +249,17 @@ fn check_customer_account(topup: &Map<String, Value>, p: &CatalogProduct) -> Res
                     format!("{} is required", spec.name),
                 ))
             }
-            None => {}
-            Some(v) => {
-                if pattern.as_ref().is_some_and(|re| !re.is_match(v)) {
-                    return Err(ApiError::invalid(
-                        param(),
-                        format!(
-                            "{} does not match {}",
-                            spec.name,
-                            spec.pattern.as_deref().unwrap_or("")
-                        ),
-                    ));
-                }
+            Some(v) if pattern.as_ref().is_some_and(|re| !re.is_match(v)) => {
+                return Err(ApiError::invalid(
+                    param(),
+                    format!(
+                        "{} does not match {}",
+                        spec.name,
+                        spec.pattern.as_deref().unwrap_or("")
+                    ),
+                ));
             }
+            _ => {}
         }
     }
     Ok(())
