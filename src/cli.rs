@@ -23,4 +23,8 @@ pub struct Cli {
 pub enum Command {
     /// Run the embedded, stateful Gate API sandbox.
     Sandbox(crate::sandbox::cli::SandboxArgs),
+    /// Load-test the target with a scenario (goose), with HdrHistogram latency and thresholds.
+    Load(Box<crate::load::cli::LoadArgs>),
+    /// Add interval logs of several `load` runs (e.g. one per worker) into one exact report.
+    Merge(crate::load::cli::MergeArgs),
 }
