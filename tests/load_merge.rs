@@ -10,7 +10,8 @@ use rand::{Rng, SeedableRng};
 /// A log of `seconds` per-second histograms for tag `get_product.2xx`, and the samples.
 fn worker_log(seed: u64, start_s: u64, seconds: u64) -> (Vec<u8>, Vec<u64>) {
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-    let mut log = IntervalLogBuffer::begin(UNIX_EPOCH + Duration::from_secs(start_s), "worker").expect("begin");
+    let mut log = IntervalLogBuffer::begin(UNIX_EPOCH + Duration::from_secs(start_s), "worker")
+        .expect("begin");
     let mut all = Vec::new();
     for s in 0..seconds {
         let mut h = new_histogram();
@@ -24,7 +25,13 @@ fn worker_log(seed: u64, start_s: u64, seconds: u64) -> (Vec<u8>, Vec<u64>) {
             h.record(v).expect("in range");
             all.push(v);
         }
-        log.append(&h, Duration::from_secs(s), Duration::from_secs(1), "get_product.2xx").expect("append");
+        log.append(
+            &h,
+            Duration::from_secs(s),
+            Duration::from_secs(1),
+            "get_product.2xx",
+        )
+        .expect("append");
     }
     (log.into_bytes(), all)
 }
@@ -43,16 +50,27 @@ fn two_merged_logs_equal_one_histogram_of_all_samples() {
     }
     let got = &merged["get_product.2xx"];
     assert_eq!(got.len(), 18_000);
-    assert_eq!(*got, expected, "merged histogram differs from the histogram of all samples");
+    assert_eq!(
+        *got, expected,
+        "merged histogram differs from the histogram of all samples"
+    );
     for q in [0.5, 0.9, 0.99, 0.999, 1.0] {
-        assert_eq!(got.value_at_quantile(q), expected.value_at_quantile(q), "quantile {q}");
+        assert_eq!(
+            got.value_at_quantile(q),
+            expected.value_at_quantile(q),
+            "quantile {q}"
+        );
     }
 
     // The summary path used by `gatecheck merge` reports the same numbers, on one clock.
     let (records, timeline, duration) = summary::from_intervals(&intervals);
     assert_eq!(records.len(), 1);
     assert_eq!(records[0].all(), expected);
-    assert_eq!(duration, Duration::from_secs(6), "worker b ends 6 s after worker a starts");
+    assert_eq!(
+        duration,
+        Duration::from_secs(6),
+        "worker b ends 6 s after worker a starts"
+    );
     assert_eq!(timeline.iter().map(|i| i.requests).sum::<u64>(), 18_000);
     assert_eq!(timeline.len(), 6);
     assert_eq!(timeline[2].requests, 4_000, "second 2 holds both workers");
@@ -81,7 +99,8 @@ async fn the_merge_command_writes_an_exact_report() {
         expected.record(*v).expect("in range");
     }
     let report: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out.join("report.json")).expect("report")).expect("json");
+        serde_json::from_slice(&std::fs::read(out.join("report.json")).expect("report"))
+            .expect("json");
     let row = &report["phases"][0]["load"]["transactions"][0];
     assert_eq!(row["name"], "get_product");
     assert_eq!(row["count"], 12_000);
@@ -91,7 +110,10 @@ async fn the_merge_command_writes_an_exact_report() {
     assert_eq!(exit, gatecheck::Exit::Violations);
     let rule = &report["phases"][0]["load"]["thresholds"][0];
     assert_eq!(rule["passed"], false);
-    assert!(rule["measured"].as_str().is_some_and(|m| m.ends_with("ms")), "{rule}");
+    assert!(
+        rule["measured"].as_str().is_some_and(|m| m.ends_with("ms")),
+        "{rule}"
+    );
     // The merged log reads back to the same totals.
     let merged_log = read_log(&std::fs::read(out.join("load.hlog")).expect("log")).expect("parse");
     assert_eq!(merge_by_tag(&merged_log)["get_product.2xx"], expected);

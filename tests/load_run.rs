@@ -31,21 +31,38 @@ async fn the_catalog_scenario_writes_every_output_and_passes_its_thresholds() {
     let dir = tempfile::tempdir().expect("tmp");
     let out = dir.path().join("run");
     let mut a = args(&server.base_url, out.clone(), "scenarios/catalog.toml");
-    a.thresholds = vec!["error_rate<1%".into(), "get_product:p99<2s".into(), "throughput>=10/s".into()];
+    a.thresholds = vec![
+        "error_rate<1%".into(),
+        "get_product:p99<2s".into(),
+        "throughput>=10/s".into(),
+    ];
     let exit = run(a).await.expect("run");
     assert_eq!(exit, Exit::Pass);
 
-    for f in ["report.json", "load.hlog", "get_product.hgrm", "goose-report.html"] {
+    for f in [
+        "report.json",
+        "load.hlog",
+        "get_product.hgrm",
+        "goose-report.html",
+    ] {
         assert!(out.join(f).exists(), "{f} missing");
     }
     let report: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out.join("report.json")).expect("read")).expect("json");
+        serde_json::from_slice(&std::fs::read(out.join("report.json")).expect("read"))
+            .expect("json");
     let load = &report["phases"][0]["load"];
     let rows = load["transactions"].as_array().expect("rows");
     let names: Vec<&str> = rows.iter().filter_map(|r| r["name"].as_str()).collect();
     assert_eq!(
         names,
-        ["list_product_types", "list_categories", "list_products", "list_products_by_category", "get_product", "all"]
+        [
+            "list_product_types",
+            "list_categories",
+            "list_products",
+            "list_products_by_category",
+            "get_product",
+            "all"
+        ]
     );
     for r in rows {
         assert!(r["count"].as_u64().unwrap_or(0) > 0, "{r}");
@@ -66,26 +83,36 @@ async fn a_failed_threshold_exits_1_and_shows_the_measured_value() {
     let exit = run(a).await.expect("run");
     assert_eq!(exit, Exit::Violations);
     let report: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out.join("report.json")).expect("read")).expect("json");
+        serde_json::from_slice(&std::fs::read(out.join("report.json")).expect("read"))
+            .expect("json");
     let rule = &report["phases"][0]["load"]["thresholds"][0];
     assert_eq!(rule["rule"], "get_product:p50<1us");
     assert_eq!(rule["passed"], false);
-    assert!(rule["measured"].as_str().is_some_and(|m| m != "no samples"), "{rule}");
+    assert!(
+        rule["measured"].as_str().is_some_and(|m| m != "no samples"),
+        "{rule}"
+    );
 }
 
 #[tokio::test]
 async fn a_bad_scenario_is_a_configuration_error_with_file_line_and_field() {
     let dir = tempfile::tempdir().expect("tmp");
     let file = dir.path().join("bad.toml");
-    std::fs::write(&file, "name = \"bad\"\n\n[[transaction]]\nname = \"x\"\nkind = \"get_product\"\nweight = -2\n")
-        .expect("write");
+    std::fs::write(
+        &file,
+        "name = \"bad\"\n\n[[transaction]]\nname = \"x\"\nkind = \"get_product\"\nweight = -2\n",
+    )
+    .expect("write");
     let mut a = args("http://127.0.0.1:9", dir.path().join("out"), "unused");
     a.scenario = file.clone();
     let err = run(a).await.expect_err("bad scenario");
     let GateError::Config(message) = &err else {
         panic!("expected a configuration error, got {err:?}");
     };
-    assert!(message.contains(&format!("{}:6:", file.display())), "{message}");
+    assert!(
+        message.contains(&format!("{}:6:", file.display())),
+        "{message}"
+    );
     assert!(message.contains("transaction[0].weight"), "{message}");
     assert_eq!(err.exit(), Exit::Usage);
 }
@@ -93,8 +120,15 @@ async fn a_bad_scenario_is_a_configuration_error_with_file_line_and_field() {
 #[tokio::test]
 async fn an_unknown_transaction_in_a_threshold_is_refused_before_the_run() {
     let dir = tempfile::tempdir().expect("tmp");
-    let mut a = args("http://127.0.0.1:9", dir.path().join("out"), "scenarios/mixed.toml");
+    let mut a = args(
+        "http://127.0.0.1:9",
+        dir.path().join("out"),
+        "scenarios/mixed.toml",
+    );
     a.thresholds = vec!["checkout:p99<1s".into()];
     let err = run(a).await.expect_err("unknown transaction");
-    assert!(err.to_string().contains("no transaction `checkout`"), "{err}");
+    assert!(
+        err.to_string().contains("no transaction `checkout`"),
+        "{err}"
+    );
 }

@@ -69,14 +69,19 @@ pub async fn discover(client: &GateClient) -> Result<Catalog, GateError> {
         match orderable(p) {
             Ok(o) if o.is_voucher => catalog.vouchers.push(o),
             Ok(o) => catalog.top_ups.push(o),
-            Err(why) => catalog.notes.push(format!("product {} not ordered: {why}", p.id)),
+            Err(why) => catalog
+                .notes
+                .push(format!("product {} not ordered: {why}", p.id)),
         }
     }
     Ok(catalog)
 }
 
 /// Every item of a list endpoint, following `next_cursor` (at most 1,000 pages).
-async fn walk<T: serde::de::DeserializeOwned>(client: &GateClient, list: &str) -> Result<Vec<T>, GateError> {
+async fn walk<T: serde::de::DeserializeOwned>(
+    client: &GateClient,
+    list: &str,
+) -> Result<Vec<T>, GateError> {
     let mut items = Vec::new();
     let mut cursor: Option<String> = None;
     for _ in 0..1000 {

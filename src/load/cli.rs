@@ -81,7 +81,8 @@ pub struct MergeArgs {
 
 /// Turns the flags and the scenario file into a plan (no network).
 pub fn plan(args: &LoadArgs, out_dir: Option<PathBuf>) -> Result<LoadPlan, GateError> {
-    let mut scenario = super::scenario::load_file(&args.scenario).map_err(|e| GateError::Config(e.to_string()))?;
+    let mut scenario =
+        super::scenario::load_file(&args.scenario).map_err(|e| GateError::Config(e.to_string()))?;
     if !args.only.is_empty() {
         for name in &args.only {
             if !scenario.transactions.iter().any(|t| &t.name == name) {
@@ -90,7 +91,9 @@ pub fn plan(args: &LoadArgs, out_dir: Option<PathBuf>) -> Result<LoadPlan, GateE
                 )));
             }
         }
-        scenario.transactions.retain(|t| args.only.contains(&t.name));
+        scenario
+            .transactions
+            .retain(|t| args.only.contains(&t.name));
     }
     let rate = args.rate.or(scenario.load.rate);
     if let Some(r) = rate {
@@ -99,7 +102,9 @@ pub fn plan(args: &LoadArgs, out_dir: Option<PathBuf>) -> Result<LoadPlan, GateE
         }
     }
     if !(0.0..=1.0).contains(&args.validate_sample) {
-        return Err(GateError::Config("--validate-sample must be within 0..=1".into()));
+        return Err(GateError::Config(
+            "--validate-sample must be within 0..=1".into(),
+        ));
     }
     let base_users = args.users.or(scenario.load.users).unwrap_or(10).max(1);
     let users = match (rate, args.users) {
@@ -110,7 +115,10 @@ pub fn plan(args: &LoadArgs, out_dir: Option<PathBuf>) -> Result<LoadPlan, GateE
     Ok(LoadPlan {
         users,
         ramp: args.ramp.or(scenario.load.ramp).unwrap_or(Duration::ZERO),
-        run_time: args.run_time.or(scenario.load.run_time).unwrap_or(Duration::from_secs(30)),
+        run_time: args
+            .run_time
+            .or(scenario.load.run_time)
+            .unwrap_or(Duration::from_secs(30)),
         rate,
         think_time: scenario.load.think_time,
         validate_sample: args.validate_sample,
@@ -121,10 +129,15 @@ pub fn plan(args: &LoadArgs, out_dir: Option<PathBuf>) -> Result<LoadPlan, GateE
     })
 }
 
-fn parse_thresholds(rules: &[String], scenario: Option<&super::Scenario>) -> Result<Vec<Threshold>, GateError> {
+fn parse_thresholds(
+    rules: &[String],
+    scenario: Option<&super::Scenario>,
+) -> Result<Vec<Threshold>, GateError> {
     let mut out = Vec::with_capacity(rules.len());
     for rule in rules {
-        let t: Threshold = rule.parse().map_err(|e: super::thresholds::ThresholdError| GateError::Config(e.to_string()))?;
+        let t: Threshold = rule
+            .parse()
+            .map_err(|e: super::thresholds::ThresholdError| GateError::Config(e.to_string()))?;
         if let (Some(s), Some(name)) = (scenario, &t.transaction) {
             if !s.transactions.iter().any(|x| &x.name == name) {
                 return Err(GateError::Config(format!(
@@ -155,7 +168,11 @@ pub async fn run(args: LoadArgs) -> Result<Exit, GateError> {
     let started_at = now_rfc3339();
     let clock = Instant::now();
     let resolved = args.target.resolve(sandbox_config()).await?;
-    let progress = if args.no_progress { Progress::Hidden } else { Progress::Bar };
+    let progress = if args.no_progress {
+        Progress::Hidden
+    } else {
+        Progress::Bar
+    };
     let result = super::run(plan, &resolved, progress).await;
     let target = TargetInfo {
         base_url: resolved.target().base_url.clone(),
@@ -176,7 +193,10 @@ fn sandbox_config() -> SandboxConfig {
 
 /// `gatecheck merge`.
 pub async fn run_merge(args: MergeArgs) -> Result<Exit, GateError> {
-    let out = args.out.clone().unwrap_or_else(|| default_out_dir("-merged"));
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| default_out_dir("-merged"));
     let thresholds = parse_thresholds(&args.thresholds, None)?;
     let started_at = now_rfc3339();
     let clock = Instant::now();
@@ -189,7 +209,9 @@ pub async fn run_merge(args: MergeArgs) -> Result<Exit, GateError> {
         intervals.extend(read);
     }
     if intervals.is_empty() {
-        return Err(GateError::Config("the logs hold no interval histograms".into()));
+        return Err(GateError::Config(
+            "the logs hold no interval histograms".into(),
+        ));
     }
     intervals.sort_by_key(|i| i.start);
     let (records, timeline, duration) = summary::from_intervals(&intervals);
@@ -204,7 +226,8 @@ pub async fn run_merge(args: MergeArgs) -> Result<Exit, GateError> {
     )
     .map_err(io_err)?;
     for i in &intervals {
-        log.append(&i.histogram, i.start - base, i.duration, &i.tag).map_err(io_err)?;
+        log.append(&i.histogram, i.start - base, i.duration, &i.tag)
+            .map_err(io_err)?;
     }
     std::fs::write(out.join(super::INTERVAL_LOG), log.bytes()).map_err(io_err)?;
     artifacts.push(super::INTERVAL_LOG.to_string());
@@ -222,7 +245,11 @@ pub async fn run_merge(args: MergeArgs) -> Result<Exit, GateError> {
     let load = summary::build(&shape, &records, timeline, duration, &thresholds, artifacts);
     let run = LoadRun {
         summary: load,
-        notes: args.logs.iter().map(|l| format!("merged {}", l.display())).collect(),
+        notes: args
+            .logs
+            .iter()
+            .map(|l| format!("merged {}", l.display()))
+            .collect(),
         orders_switched_to_test: 0,
     };
     let target = TargetInfo {
@@ -265,7 +292,10 @@ fn run_report(
 /// Console table, report files, exit code.
 fn finish(out: &Path, report: &RunReport, run: &LoadRun) -> Result<Exit, GateError> {
     let files = write_reports(out, report).map_err(|e| {
-        GateError::Other(anyhow::anyhow!("cannot write reports to {}: {e}", out.display()))
+        GateError::Other(anyhow::anyhow!(
+            "cannot write reports to {}: {e}",
+            out.display()
+        ))
     })?;
     let stdout = std::io::stdout();
     let mut w = stdout.lock();
@@ -301,13 +331,23 @@ pub fn write_console(s: &LoadSummary, notes: &[String], w: &mut impl Write) -> s
     )?;
     writeln!(
         w,
-        "{:<20} {:>9} {:>7} {:>8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
-        "transaction", "count", "errors", "err%", "rps", "mean", "p50", "p90", "p99", "p99.9", "max"
+        "{:<26} {:>9} {:>7} {:>8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
+        "transaction",
+        "count",
+        "errors",
+        "err%",
+        "rps",
+        "mean",
+        "p50",
+        "p90",
+        "p99",
+        "p99.9",
+        "max"
     )?;
     for t in &s.transactions {
         writeln!(
             w,
-            "{:<20} {:>9} {:>7} {:>7.3}% {:>9.1} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
+            "{:<26} {:>9} {:>7} {:>7.3}% {:>9.1} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
             t.name,
             t.count,
             t.errors,
@@ -339,7 +379,11 @@ pub fn write_console(s: &LoadSummary, notes: &[String], w: &mut impl Write) -> s
             writeln!(w, "  - {n}")?;
         }
     }
-    let verdict = if s.thresholds.iter().all(|t| t.passed) { "PASS" } else { "FAIL" };
+    let verdict = if s.thresholds.iter().all(|t| t.passed) {
+        "PASS"
+    } else {
+        "FAIL"
+    };
     writeln!(w, "\nverdict: {verdict}")
 }
 

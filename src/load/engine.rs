@@ -39,14 +39,17 @@ pub async fn execute(
     compiled: &[Compiled],
 ) -> Result<GooseMetrics, GateError> {
     let goose_err = |e: GooseError| GateError::Other(anyhow::anyhow!("goose: {e}"));
-    let mut scenario = Scenario::new(&cfg.scenario).register_transaction(transactions::on_start(ctx.clone()));
+    let mut scenario =
+        Scenario::new(&cfg.scenario).register_transaction(transactions::on_start(ctx.clone()));
     for c in compiled {
         let t = transactions::transaction(ctx.clone(), Arc::new(c.clone())).map_err(goose_err)?;
         scenario = scenario.register_transaction(t);
     }
     if let Some(think) = cfg.think_time {
         if !think.max.is_zero() {
-            scenario = scenario.set_wait_time(think.min, think.max).map_err(goose_err)?;
+            scenario = scenario
+                .set_wait_time(think.min, think.max)
+                .map_err(goose_err)?;
         }
     }
 

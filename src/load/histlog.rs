@@ -58,13 +58,7 @@ pub fn write_hgrm(h: &Histogram<u64>, mut w: impl Write) -> io::Result<()> {
                     1.0 / (1.0 - q)
                 )?;
             } else {
-                writeln!(
-                    w,
-                    "{:>12.3} {:>2.12} {:>10}",
-                    value,
-                    q,
-                    total
-                )?;
+                writeln!(w, "{:>12.3} {:>2.12} {:>10}", value, q, total)?;
             }
         }
     }
@@ -223,8 +217,13 @@ mod tests {
         for v in [100, 200, 300, 40_000] {
             h.record(v).expect("in range");
         }
-        log.append(&h, Duration::from_secs(1), Duration::from_secs(1), "get_product.2xx")
-            .expect("append");
+        log.append(
+            &h,
+            Duration::from_secs(1),
+            Duration::from_secs(1),
+            "get_product.2xx",
+        )
+        .expect("append");
         let read = read_log(log.bytes()).expect("read");
         assert_eq!(read.len(), 1);
         assert_eq!(read[0].tag, "get_product.2xx");

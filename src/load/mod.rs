@@ -79,15 +79,18 @@ pub const INTERVAL_LOG: &str = "load.hlog";
 pub const GOOSE_REPORT: &str = "goose-report.html";
 
 /// Runs one load phase against a resolved target. The library entry point `certify` calls.
-pub async fn run(plan: LoadPlan, resolved: &ResolvedTarget, progress: Progress) -> Result<LoadRun, GateError> {
+pub async fn run(
+    plan: LoadPlan,
+    resolved: &ResolvedTarget,
+    progress: Progress,
+) -> Result<LoadRun, GateError> {
     let client = &resolved.client;
     let catalog = catalog::discover(client).await?;
     let compiled = transactions::compile(&plan.scenario.transactions, client, &catalog)
         .map_err(GateError::Config)?;
     if let Some(dir) = &plan.artifacts_dir {
-        std::fs::create_dir_all(dir).map_err(|e| {
-            GateError::Config(format!("cannot create {}: {e}", dir.display()))
-        })?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| GateError::Config(format!("cannot create {}: {e}", dir.display())))?;
     }
 
     let names: Vec<String> = compiled.iter().map(|c| c.name.clone()).collect();
@@ -124,9 +127,17 @@ pub async fn run(plan: LoadPlan, resolved: &ResolvedTarget, progress: Progress) 
         host: client.target().base_url.clone(),
         scenario: plan.scenario.name.clone(),
         users: plan.users,
-        ramp: if plan.rate.is_some() { Duration::ZERO } else { plan.ramp },
+        ramp: if plan.rate.is_some() {
+            Duration::ZERO
+        } else {
+            plan.ramp
+        },
         run_time: plan.run_time,
-        think_time: if plan.rate.is_some() { None } else { plan.think_time },
+        think_time: if plan.rate.is_some() {
+            None
+        } else {
+            plan.think_time
+        },
         request_timeout: plan.request_timeout,
         goose_report: plan.artifacts_dir.as_ref().map(|d| d.join(GOOSE_REPORT)),
     };
@@ -205,7 +216,10 @@ fn write_artifacts(dir: &Path, recording: &recorder::Recording) -> std::io::Resu
             continue;
         }
         let name = format!("{}.hgrm", t.name);
-        histlog::write_hgrm(&all, std::io::BufWriter::new(std::fs::File::create(dir.join(&name))?))?;
+        histlog::write_hgrm(
+            &all,
+            std::io::BufWriter::new(std::fs::File::create(dir.join(&name))?),
+        )?;
         written.push(name);
         for class in recorder::StatusClass::ALL {
             let h = &t.by_class[class as usize];
@@ -213,7 +227,10 @@ fn write_artifacts(dir: &Path, recording: &recorder::Recording) -> std::io::Resu
                 continue;
             }
             let name = format!("{}.{}.hgrm", t.name, class.label());
-            histlog::write_hgrm(h, std::io::BufWriter::new(std::fs::File::create(dir.join(&name))?))?;
+            histlog::write_hgrm(
+                h,
+                std::io::BufWriter::new(std::fs::File::create(dir.join(&name))?),
+            )?;
             written.push(name);
         }
     }

@@ -158,15 +158,21 @@ mod tests {
         assert!(Schedule::Closed.slot(0, 0).is_none());
     }
 
-    #[tokio::test(start_paused = true)]
+    #[tokio::test]
     async fn a_late_send_keeps_its_intended_time() {
         let origin = Instant::now();
-        let mut p = UserPacer::new(Schedule::open(origin, 10.0, 1), 0, origin);
+        let mut p = UserPacer::new(Schedule::open(origin, 20.0, 1), 0, origin);
         let first = p.next_send().await;
         assert_eq!(first.intended, origin);
-        tokio::time::sleep(Duration::from_millis(350)).await; // a stalled request
+        tokio::time::sleep(Duration::from_millis(120)).await; // a stalled request
         let second = p.next_send().await;
-        assert_eq!(second.intended, origin + Duration::from_millis(100));
-        assert!(second.lag() >= Duration::from_millis(250));
+        assert_eq!(second.intended, origin + Duration::from_millis(50));
+        assert!(second.lag() >= Duration::from_millis(70));
+        // On time again: the third slot (100 ms) has passed too, so it is also late;
+        // the fourth (150 ms) is waited for.
+        let _third = p.next_send().await;
+        let fourth = p.next_send().await;
+        assert_eq!(fourth.intended, origin + Duration::from_millis(150));
+        assert!(fourth.actual >= fourth.intended);
     }
 }

@@ -113,7 +113,9 @@ enum Message {
     Sample(Sample),
     /// A rare, human-readable remark (first schema violation, spend cap reached).
     Note(String),
-    Finish { elapsed_us: u64 },
+    Finish {
+        elapsed_us: u64,
+    },
 }
 
 /// Counters the progress bar reads while the run goes on.
@@ -193,7 +195,11 @@ pub struct Recording {
 }
 
 /// Starts the collector for the named transactions; `start` stamps the interval log.
-pub fn start(names: Vec<String>, start: SystemTime, comment: &str) -> std::io::Result<(Collector, SampleSender)> {
+pub fn start(
+    names: Vec<String>,
+    start: SystemTime,
+    comment: &str,
+) -> std::io::Result<(Collector, SampleSender)> {
     let (tx, rx) = unbounded_channel();
     let live = Arc::new(LiveCounters::default());
     let log = IntervalLogBuffer::begin(start, comment)?;
@@ -213,7 +219,8 @@ pub fn start(names: Vec<String>, start: SystemTime, comment: &str) -> std::io::R
 
 impl Collector {
     /// Ends the recording. Every sample sent before this call is included (all senders'
-    /// sends happen-before it). `elapsed` is the run's length.
+    /// sends happen-before it). `elapsed` is the run's wall-clock length, used as the
+    /// duration only when no sample arrived.
     pub fn finish(self, elapsed: Duration) -> anyhow::Result<Recording> {
         let _ = self.tx.send(Message::Finish {
             elapsed_us: elapsed.as_micros() as u64,
@@ -244,6 +251,8 @@ struct State {
     late_sends: u64,
     max_lag_us: u64,
     notes: Vec<String>,
+    /// Earliest intended start and latest completion: the run's active span.
+    span_us: Option<(u64, u64)>,
 }
 
 impl State {
@@ -258,6 +267,7 @@ impl State {
             late_sends: 0,
             max_lag_us: 0,
             notes: Vec::new(),
+            span_us: None,
         }
     }
 
@@ -282,7 +292,12 @@ impl State {
             transactions: self.records,
             timeline: self.timeline,
             interval_log: self.log.into_bytes(),
-            duration: Duration::from_micros(elapsed_us),
+            // Throughput counts over the span samples cover (user start-up and shutdown
+            // excluded); the wall-clock length when nothing was recorded.
+            duration: Duration::from_micros(match self.span_us {
+                Some((first, last)) if last > first => last - first,
+                _ => elapsed_us,
+            }),
             late_sends: self.late_sends,
             max_lag_us: self.max_lag_us,
             notes: self.notes,
@@ -305,6 +320,11 @@ impl State {
             self.late_sends += 1;
         }
         self.max_lag_us = self.max_lag_us.max(s.lag_us);
+        let done = s.intended_us + s.latency_us;
+        self.span_us = Some(match self.span_us {
+            None => (s.intended_us, done),
+            Some((first, last)) => (first.min(s.intended_us), last.max(done)),
+        });
 
         let second = ((s.intended_us + s.latency_us) / 1_000_000).max(self.first_open);
         let bucket = self.open.entry(second).or_insert_with(|| Second {
@@ -347,12 +367,10 @@ impl State {
                     None => "error",
                 };
                 let tag = format!("{name}.{suffix}");
-                if let Err(e) = self.log.append(
-                    h,
-                    Duration::from_secs(second),
-                    Duration::from_secs(1),
-                    &tag,
-                ) {
+                if let Err(e) =
+                    self.log
+                        .append(h, Duration::from_secs(second), Duration::from_secs(1), &tag)
+                {
                     self.notes.push(format!("interval log: {e}"));
                 }
             }
@@ -382,7 +400,11 @@ mod tests {
         for i in 0..5_000u64 {
             sender.record(Sample {
                 transaction: (i % 2) as u16,
-                class: if i % 10 == 0 { StatusClass::S5xx } else { StatusClass::S2xx },
+                class: if i % 10 == 0 {
+                    StatusClass::S5xx
+                } else {
+                    StatusClass::S2xx
+                },
                 error: (i % 10 == 0).then_some(ErrorReason::UnexpectedStatus(500)),
                 intended_us: i * 1_000,
                 latency_us: 500 + i,

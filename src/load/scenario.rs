@@ -93,20 +93,38 @@ pub struct ProductFilters {
 /// What a transaction does (contract §4–§7).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
-    ListProductTypes { limit: Option<u32> },
-    ListCategories { limit: Option<u32> },
-    ListProducts { filters: ProductFilters, limit: Option<u32> },
+    ListProductTypes {
+        limit: Option<u32>,
+    },
+    ListCategories {
+        limit: Option<u32>,
+    },
+    ListProducts {
+        filters: ProductFilters,
+        limit: Option<u32>,
+    },
     GetProduct,
     GetBalance,
     /// A fresh `Idempotency-Key` per order; real unless `force_test` or the spend policy
     /// says otherwise.
-    CreateOrder { product: ProductChoice, quantity: u32, force_test: bool },
+    CreateOrder {
+        product: ProductChoice,
+        quantity: u32,
+        force_test: bool,
+    },
     /// Polls this user's latest order until `completed`/`failed`.
-    PollOrder { interval: Duration, timeout: Duration },
+    PollOrder {
+        interval: Duration,
+        timeout: Duration,
+    },
     /// Re-sends this user's latest create request with the same key and body.
     ReplayOrder,
-    ListOrders { limit: Option<u32> },
-    ListDeposits { limit: Option<u32> },
+    ListOrders {
+        limit: Option<u32>,
+    },
+    ListDeposits {
+        limit: Option<u32>,
+    },
 }
 
 impl Action {
@@ -190,7 +208,7 @@ pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
 /// Parses and validates scenario text; `path` only names the source in errors.
 pub fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
     let ctx = Ctx { path, text };
-    let raw: RawScenario = toml::from_str(text).map_err(|e| ctx.from_toml(&e))?;
+    let raw: RawScenario = toml::from_str(text).map_err(|e| ctx.toml_error(&e))?;
     let name = match &raw.name {
         Some(n) => {
             ctx.check_ident(n, "name")?;
@@ -206,16 +224,26 @@ pub fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
         None => LoadSettings::default(),
     };
     if raw.transactions.is_empty() {
-        return Err(ctx.error(0..0, "transaction", "at least one [[transaction]] is required"));
+        return Err(ctx.error(
+            0..0,
+            "transaction",
+            "at least one [[transaction]] is required",
+        ));
     }
     let mut transactions = Vec::with_capacity(raw.transactions.len());
     for (i, t) in raw.transactions.iter().enumerate() {
         let spec = ctx.transaction(i, t.get_ref())?;
-        if transactions.iter().any(|s: &TransactionSpec| s.name == spec.name) {
+        if transactions
+            .iter()
+            .any(|s: &TransactionSpec| s.name == spec.name)
+        {
             return Err(ctx.error(
                 t.get_ref().name.span(),
                 &format!("transaction[{i}].name"),
-                &format!("`{}` is used by an earlier transaction; names must be unique", spec.name),
+                &format!(
+                    "`{}` is used by an earlier transaction; names must be unique",
+                    spec.name
+                ),
             ));
         }
         transactions.push(spec);
@@ -248,7 +276,7 @@ impl Ctx<'_> {
 
     /// A syntax or type error from the TOML layer: name the field from the message or
     /// from the key on the offending line, qualified by the enclosing table.
-    fn from_toml(&self, e: &toml::de::Error) -> ScenarioError {
+    fn toml_error(&self, e: &toml::de::Error) -> ScenarioError {
         let span = e.span().unwrap_or(0..0);
         let message = e.message().trim().to_string();
         let key = backticked_after(&message, "unknown field `")
@@ -268,7 +296,8 @@ impl Ctx<'_> {
         let v = s.get_ref();
         let ok = !v.is_empty()
             && v.len() <= 64
-            && v.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            && v.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
         if ok {
             Ok(())
         } else {
@@ -285,7 +314,10 @@ impl Ctx<'_> {
             self.error(
                 s.span(),
                 field,
-                &format!("`{}` is not a duration like `250ms` or `2s`: {e}", s.get_ref()),
+                &format!(
+                    "`{}` is not a duration like `250ms` or `2s`: {e}",
+                    s.get_ref()
+                ),
             )
         })
     }
@@ -553,7 +585,10 @@ fn table_path(text: &str, offset: usize) -> String {
         if l == "[[transaction]]" {
             transaction_index = Some(transaction_index.map_or(0, |i| i + 1));
             path = format!("transaction[{}]", transaction_index.unwrap_or(0));
-        } else if let Some(sub) = l.strip_prefix("[transaction.").and_then(|s| s.strip_suffix(']')) {
+        } else if let Some(sub) = l
+            .strip_prefix("[transaction.")
+            .and_then(|s| s.strip_suffix(']'))
+        {
             path = format!("transaction[{}].{sub}", transaction_index.unwrap_or(0));
         } else if l.starts_with('[') && l.ends_with(']') {
             path = l.trim_matches(|c| c == '[' || c == ']').to_string();
@@ -582,13 +617,18 @@ mod tests {
         assert_eq!(s.load.users, Some(3));
         assert_eq!(s.load.rate, Some(5.0));
         assert_eq!(s.transactions[0].weight, 2);
-        assert!(matches!(s.transactions[1].action, Action::ListProducts { .. }));
+        assert!(matches!(
+            s.transactions[1].action,
+            Action::ListProducts { .. }
+        ));
     }
 
     #[test]
     fn a_wrong_type_names_file_line_and_field() {
-        let e = parse_str("[load]\nusers = \"many\"\n[[transaction]]\nname=\"a\"\nkind=\"get_balance\"\n")
-            .expect_err("bad");
+        let e = parse_str(
+            "[load]\nusers = \"many\"\n[[transaction]]\nname=\"a\"\nkind=\"get_balance\"\n",
+        )
+        .expect_err("bad");
         assert_eq!((e.line, e.field.as_str()), (2, "load.users"), "{e}");
         assert!(e.to_string().starts_with("s.toml:2:"), "{e}");
     }
@@ -607,9 +647,17 @@ mod tests {
             "[[transaction]]\nname=\"a\"\nkind=\"get_balance\"\n[[transaction]]\nname=\"b\"\nkind=\"create_order\"\nquantity = 0\n",
         )
         .expect_err("bad");
-        assert_eq!((e.line, e.field.as_str()), (7, "transaction[1].quantity"), "{e}");
+        assert_eq!(
+            (e.line, e.field.as_str()),
+            (7, "transaction[1].quantity"),
+            "{e}"
+        );
         let e = parse_str("[[transaction]]\nname=\"a\"\nkind=\"teleport\"\n").expect_err("bad");
-        assert_eq!((e.line, e.field.as_str()), (3, "transaction[0].kind"), "{e}");
+        assert_eq!(
+            (e.line, e.field.as_str()),
+            (3, "transaction[0].kind"),
+            "{e}"
+        );
         let e = parse_str("[[transaction]]\nname=\"a\"\nkind=\"get_balance\"\nlimit=5\n")
             .expect_err("bad");
         assert_eq!(e.field, "transaction[0].limit", "{e}");
@@ -621,6 +669,10 @@ mod tests {
             "[[transaction]]\nname=\"a\"\nkind=\"get_balance\"\n[[transaction]]\nname=\"a\"\nkind=\"get_product\"\n",
         )
         .expect_err("dup");
-        assert_eq!((e.line, e.field.as_str()), (5, "transaction[1].name"), "{e}");
+        assert_eq!(
+            (e.line, e.field.as_str()),
+            (5, "transaction[1].name"),
+            "{e}"
+        );
     }
 }

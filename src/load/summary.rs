@@ -19,16 +19,35 @@ const DISTRIBUTION: [f64; 14] = [
 ];
 
 /// Statistics of one histogram set over a run of `duration`.
-pub fn stats(name: &str, all: &Histogram<u64>, errors: u64, duration: Duration) -> TransactionStats {
+pub fn stats(
+    name: &str,
+    all: &Histogram<u64>,
+    errors: u64,
+    duration: Duration,
+) -> TransactionStats {
     let count = all.len();
     let seconds = duration.as_secs_f64();
-    let q = |x: f64| if count == 0 { 0 } else { all.value_at_quantile(x) };
+    let q = |x: f64| {
+        if count == 0 {
+            0
+        } else {
+            all.value_at_quantile(x)
+        }
+    };
     TransactionStats {
         name: name.to_string(),
         count,
         errors,
-        error_rate: if count == 0 { 0.0 } else { errors as f64 / count as f64 },
-        throughput_per_s: if seconds > 0.0 { count as f64 / seconds } else { 0.0 },
+        error_rate: if count == 0 {
+            0.0
+        } else {
+            errors as f64 / count as f64
+        },
+        throughput_per_s: if seconds > 0.0 {
+            count as f64 / seconds
+        } else {
+            0.0
+        },
         mean_us: if count == 0 { 0.0 } else { all.mean() },
         p50_us: q(0.5),
         p90_us: q(0.9),
@@ -47,7 +66,10 @@ pub fn stats(name: &str, all: &Histogram<u64>, errors: u64, duration: Duration) 
 }
 
 /// One row per transaction (in scenario order) plus the `all` row.
-pub fn transaction_rows(records: &[TransactionRecord], duration: Duration) -> (Vec<TransactionStats>, TransactionStats) {
+pub fn transaction_rows(
+    records: &[TransactionRecord],
+    duration: Duration,
+) -> (Vec<TransactionStats>, TransactionStats) {
     let mut total = new_histogram();
     let mut total_errors = 0;
     let rows = records
@@ -80,11 +102,19 @@ pub fn build(
     artifacts: Vec<String>,
 ) -> LoadSummary {
     let (mut rows, overall) = transaction_rows(records, duration);
-    let results = thresholds.iter().map(|t| t.evaluate(&rows, &overall)).collect();
+    let results = thresholds
+        .iter()
+        .map(|t| t.evaluate(&rows, &overall))
+        .collect();
     rows.push(overall);
     LoadSummary {
         scenario: shape.scenario.clone(),
-        model: if shape.target_rate_per_s.is_some() { "open" } else { "closed" }.to_string(),
+        model: if shape.target_rate_per_s.is_some() {
+            "open"
+        } else {
+            "closed"
+        }
+        .to_string(),
         users: shape.users,
         target_rate_per_s: shape.target_rate_per_s,
         duration_s: duration.as_secs_f64(),
@@ -97,7 +127,9 @@ pub fn build(
 
 /// Records and timeline rebuilt from interval logs (of one or many machines), added
 /// exactly; the duration is the span from the earliest interval start to the latest end.
-pub fn from_intervals(intervals: &[LoggedInterval]) -> (Vec<TransactionRecord>, Vec<LoadInterval>, Duration) {
+pub fn from_intervals(
+    intervals: &[LoggedInterval],
+) -> (Vec<TransactionRecord>, Vec<LoadInterval>, Duration) {
     let mut records: Vec<TransactionRecord> = Vec::new();
     for (tag, h) in merge_by_tag(intervals) {
         let Some((name, suffix)) = tag.rsplit_once('.') else {

@@ -96,9 +96,8 @@ impl std::str::FromStr for Threshold {
         let limit = match metric {
             Metric::Quantile(_) | Metric::Max | Metric::Mean => parse_micros(value_text)
                 .ok_or_else(|| err(&format!("`{value_text}` is not a duration like 300ms")))?,
-            Metric::ErrorRate => parse_fraction(value_text).ok_or_else(|| {
-                err(&format!("`{value_text}` is not a rate like 0.1% or 0.001"))
-            })?,
+            Metric::ErrorRate => parse_fraction(value_text)
+                .ok_or_else(|| err(&format!("`{value_text}` is not a rate like 0.1% or 0.001")))?,
             Metric::Throughput => {
                 let v = value_text.strip_suffix("/s").unwrap_or(value_text);
                 v.parse::<f64>()
@@ -166,7 +165,11 @@ impl fmt::Display for Op {
 impl Threshold {
     /// Evaluates the rule on the transaction's statistics (`overall` when the rule names
     /// none). A rule naming a transaction that recorded nothing fails, saying so.
-    pub fn evaluate(&self, transactions: &[TransactionStats], overall: &TransactionStats) -> ThresholdResult {
+    pub fn evaluate(
+        &self,
+        transactions: &[TransactionStats],
+        overall: &TransactionStats,
+    ) -> ThresholdResult {
         let stats = match &self.transaction {
             None => Some(overall),
             Some(name) => transactions.iter().find(|t| &t.name == name),
@@ -185,8 +188,14 @@ impl Threshold {
             }
             Metric::Max => (stats.max_us as f64, format_micros(stats.max_us as f64)),
             Metric::Mean => (stats.mean_us, format_micros(stats.mean_us)),
-            Metric::ErrorRate => (stats.error_rate, format!("{:.3}%", stats.error_rate * 100.0)),
-            Metric::Throughput => (stats.throughput_per_s, format!("{:.1}/s", stats.throughput_per_s)),
+            Metric::ErrorRate => (
+                stats.error_rate,
+                format!("{:.3}%", stats.error_rate * 100.0),
+            ),
+            Metric::Throughput => (
+                stats.throughput_per_s,
+                format!("{:.1}/s", stats.throughput_per_s),
+            ),
         };
         ThresholdResult {
             rule: self.text.clone(),
@@ -197,12 +206,15 @@ impl Threshold {
 }
 
 fn quantile_of(s: &TransactionStats, q: f64) -> u64 {
-    match q {
-        q if q == 0.5 => s.p50_us,
-        q if q == 0.9 => s.p90_us,
-        q if q == 0.99 => s.p99_us,
-        q if q == 0.999 => s.p999_us,
-        _ => s
+    let exact = [
+        (0.5, s.p50_us),
+        (0.9, s.p90_us),
+        (0.99, s.p99_us),
+        (0.999, s.p999_us),
+    ];
+    match exact.iter().find(|(x, _)| (x - q).abs() < 1e-12) {
+        Some((_, v)) => *v,
+        None => s
             .distribution
             .iter()
             .find(|(p, _)| *p >= q * 100.0)
@@ -246,11 +258,17 @@ mod tests {
     fn parses_the_issue_examples() {
         let t: Threshold = "create_order:p99<300ms".parse().expect("parse");
         assert_eq!(t.transaction.as_deref(), Some("create_order"));
-        assert_eq!((t.metric, t.op, t.limit), (Metric::Quantile(0.99), Op::Lt, 300_000.0));
+        assert_eq!(
+            (t.metric, t.op, t.limit),
+            (Metric::Quantile(0.99), Op::Lt, 300_000.0)
+        );
         let t: Threshold = "error_rate<0.1%".parse().expect("parse");
         assert_eq!((t.metric, t.limit), (Metric::ErrorRate, 0.001));
         let t: Threshold = "throughput>=200/s".parse().expect("parse");
-        assert_eq!((t.metric, t.op, t.limit), (Metric::Throughput, Op::Ge, 200.0));
+        assert_eq!(
+            (t.metric, t.op, t.limit),
+            (Metric::Throughput, Op::Ge, 200.0)
+        );
         assert!("p99<fast".parse::<Threshold>().is_err());
         assert!("latency<3ms".parse::<Threshold>().is_err());
         assert!("p99=3ms".parse::<Threshold>().is_err());
@@ -260,17 +278,32 @@ mod tests {
     fn evaluates_with_the_measured_value() {
         let all = stats("all");
         let txs = vec![stats("create_order")];
-        let r = "create_order:p99<300ms".parse::<Threshold>().expect("p").evaluate(&txs, &all);
+        let r = "create_order:p99<300ms"
+            .parse::<Threshold>()
+            .expect("p")
+            .evaluate(&txs, &all);
         assert!(r.passed);
         assert_eq!(r.measured, "250.0ms");
-        let r = "error_rate<0.1%".parse::<Threshold>().expect("p").evaluate(&txs, &all);
+        let r = "error_rate<0.1%"
+            .parse::<Threshold>()
+            .expect("p")
+            .evaluate(&txs, &all);
         assert!(!r.passed);
         assert_eq!(r.measured, "0.200%");
-        let r = "throughput>=200/s".parse::<Threshold>().expect("p").evaluate(&txs, &all);
+        let r = "throughput>=200/s"
+            .parse::<Threshold>()
+            .expect("p")
+            .evaluate(&txs, &all);
         assert!(r.passed);
-        let r = "p95<100ms".parse::<Threshold>().expect("p").evaluate(&txs, &all);
+        let r = "p95<100ms"
+            .parse::<Threshold>()
+            .expect("p")
+            .evaluate(&txs, &all);
         assert!(r.passed, "{r:?}");
-        let r = "nope:p99<1s".parse::<Threshold>().expect("p").evaluate(&txs, &all);
+        let r = "nope:p99<1s"
+            .parse::<Threshold>()
+            .expect("p")
+            .evaluate(&txs, &all);
         assert!(!r.passed);
     }
 }

@@ -102,9 +102,19 @@ pub struct Compiled {
 #[derive(Debug, Clone)]
 pub enum Op {
     /// GET one of `paths` (chosen at random when there are several), expect 200.
-    Get { paths: Vec<String>, body: BodyKind },
-    CreateOrder { choice: ProductChoice, quantity: u32, force_test: bool },
-    PollOrder { interval: Duration, timeout: Duration },
+    Get {
+        paths: Vec<String>,
+        body: BodyKind,
+    },
+    CreateOrder {
+        choice: ProductChoice,
+        quantity: u32,
+        force_test: bool,
+    },
+    PollOrder {
+        interval: Duration,
+        timeout: Duration,
+    },
     ReplayOrder,
 }
 
@@ -125,9 +135,10 @@ pub fn compile(
     for (i, spec) in specs.iter().enumerate() {
         let get = |paths: Vec<String>, body| Op::Get { paths, body };
         let op = match &spec.action {
-            Action::ListProductTypes { limit } => {
-                get(vec![with_limit("/product-types", *limit)], BodyKind::ProductTypeList)
-            }
+            Action::ListProductTypes { limit } => get(
+                vec![with_limit("/product-types", *limit)],
+                BodyKind::ProductTypeList,
+            ),
             Action::ListCategories { limit } => get(
                 vec![with_limit("/product-categories", *limit)],
                 BodyKind::CategoryList,
@@ -196,7 +207,9 @@ pub fn compile(
                 let available = match product {
                     ProductChoice::Voucher => !catalog.vouchers.is_empty(),
                     ProductChoice::TopUp => !catalog.top_ups.is_empty(),
-                    ProductChoice::Any => !(catalog.vouchers.is_empty() && catalog.top_ups.is_empty()),
+                    ProductChoice::Any => {
+                        !(catalog.vouchers.is_empty() && catalog.top_ups.is_empty())
+                    }
                 };
                 if !available {
                     return Err(format!(
@@ -279,7 +292,10 @@ pub fn on_start(ctx: Arc<LoadContext>) -> Transaction {
 }
 
 /// The goose transaction for one compiled transaction.
-pub fn transaction(ctx: Arc<LoadContext>, compiled: Arc<Compiled>) -> Result<Transaction, GooseError> {
+pub fn transaction(
+    ctx: Arc<LoadContext>,
+    compiled: Arc<Compiled>,
+) -> Result<Transaction, GooseError> {
     let name = compiled.name.clone();
     let weight = compiled.weight as usize;
     Transaction::new(function(move |user| {
@@ -331,9 +347,22 @@ async fn run(ctx: &LoadContext, tx: &Compiled, user: &mut GooseUser) {
             choice,
             quantity,
             force_test,
-        } => create_order(ctx, user, &tx.name, *choice, *quantity, *force_test, validate).await,
+        } => {
+            create_order(
+                ctx,
+                user,
+                &tx.name,
+                *choice,
+                *quantity,
+                *force_test,
+                validate,
+            )
+            .await
+        }
         Op::PollOrder { interval, timeout } => match &last_order {
-            Some(order) => poll_order(ctx, user, &tx.name, order, *interval, *timeout, validate).await,
+            Some(order) => {
+                poll_order(ctx, user, &tx.name, order, *interval, *timeout, validate).await
+            }
             None => return,
         },
         Op::ReplayOrder => match &last_order {
@@ -346,7 +375,10 @@ async fn run(ctx: &LoadContext, tx: &Compiled, user: &mut GooseUser) {
         transaction: tx.index,
         class: outcome.class,
         error: outcome.error,
-        intended_us: send.intended.saturating_duration_since(ctx.origin).as_micros() as u64,
+        intended_us: send
+            .intended
+            .saturating_duration_since(ctx.origin)
+            .as_micros() as u64,
         latency_us: done.saturating_duration_since(send.intended).as_micros() as u64,
         lag_us: send.lag().as_micros() as u64,
     });
@@ -607,7 +639,15 @@ async fn poll_order(
 ) -> Outcome {
     let deadline = Instant::now() + timeout;
     loop {
-        let (outcome, r) = get(ctx, user, name, &order.path, 200, validate.then_some(BodyKind::Order)).await;
+        let (outcome, r) = get(
+            ctx,
+            user,
+            name,
+            &order.path,
+            200,
+            validate.then_some(BodyKind::Order),
+        )
+        .await;
         if outcome.error.is_some() {
             return outcome;
         }
@@ -640,7 +680,12 @@ async fn poll_order(
     }
 }
 
-async fn replay_order(ctx: &LoadContext, user: &mut GooseUser, name: &str, order: &LastOrder) -> Outcome {
+async fn replay_order(
+    ctx: &LoadContext,
+    user: &mut GooseUser,
+    name: &str,
+    order: &LastOrder,
+) -> Outcome {
     let r = send(
         ctx,
         user,

@@ -40,20 +40,33 @@ impl Drop for FakeGate {
 }
 
 pub async fn start(stall: Option<Stall>) -> FakeGate {
-    let app = Arc::new(App { started: Instant::now(), stall });
+    let app = Arc::new(App {
+        started: Instant::now(),
+        stall,
+    });
     let router = Router::new()
-        .route("/health", get(|| async { Json(json!({"status": "ok", "version": "fake", "time": "2024-11-01T10:00:00Z"})) }))
+        .route(
+            "/health",
+            get(|| async {
+                Json(json!({"status": "ok", "version": "fake", "time": "2024-11-01T10:00:00Z"}))
+            }),
+        )
         .route("/agent/{agent}/products", get(products))
         .route("/agent/{agent}/products/{id}", get(product))
         .route("/agent/{agent}/product-types", get(types))
         .route("/agent/{agent}/product-categories", get(categories))
         .with_state(app);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("addr");
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, router).await;
     });
-    FakeGate { base_url: format!("http://{addr}"), task }
+    FakeGate {
+        base_url: format!("http://{addr}"),
+        task,
+    }
 }
 
 async fn stall(app: &App) {
@@ -80,12 +93,18 @@ async fn products(State(app): State<Arc<App>>, Path(_agent): Path<String>) -> im
     Json(json!({"items": [product_json(1), product_json(2), product_json(3)], "next_cursor": null}))
 }
 
-async fn product(State(app): State<Arc<App>>, Path((_agent, id)): Path<(String, u64)>) -> impl IntoResponse {
+async fn product(
+    State(app): State<Arc<App>>,
+    Path((_agent, id)): Path<(String, u64)>,
+) -> impl IntoResponse {
     stall(&app).await;
     if (1..=3).contains(&id) {
         (StatusCode::OK, Json(product_json(id)))
     } else {
-        (StatusCode::NOT_FOUND, Json(json!({"error": {"code": "not_found", "message": "no", "param": null}})))
+        (
+            StatusCode::NOT_FOUND,
+            Json(json!({"error": {"code": "not_found", "message": "no", "param": null}})),
+        )
     }
 }
 
