@@ -1,4 +1,5 @@
-//! Coordinated omission: a server that stalls 200 ms every second.
+//! Coordinated omission, against the embedded sandbox with its stall fault: every request
+//! stalls while a 200 ms window, once a second, is open.
 //! - Open model (`--rate`), latency from the intended send time: every request that should
 //!   have gone out during a stall waits for its end, so with a stall fraction f = 0.2 the
 //!   p99 is P·(1 − 0.01/f) = 190 ms. The measured p99 must be within 10% of that.
@@ -10,7 +11,7 @@ mod load_support;
 use std::time::Duration;
 
 use gatecheck::load::{self, scenario, LoadPlan, Progress};
-use load_support::Stall;
+use gatecheck::sandbox::{Faults, SandboxConfig, Stall};
 
 const PERIOD: Duration = Duration::from_millis(200);
 const EVERY: Duration = Duration::from_secs(1);
@@ -79,15 +80,20 @@ async fn measure(resolved: &gatecheck::target::ResolvedTarget) -> (f64, u64, f64
 /// first attempt whose open-model p99 is within 10% counts; every attempt is printed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn open_model_p99_reflects_the_stall_and_closed_model_hides_it() {
-    let server = load_support::start(Some(Stall {
-        period: PERIOD,
-        every: EVERY,
-    }))
-    .await;
-    let resolved = load_support::target_args(&server.base_url)
-        .resolve(Default::default())
+    let config = SandboxConfig {
+        faults: Faults {
+            stall: Some(Stall {
+                period: PERIOD,
+                every: EVERY,
+            }),
+            ..Faults::default()
+        },
+        ..SandboxConfig::default()
+    };
+    let resolved = load_support::embedded_sandbox()
+        .resolve(config)
         .await
-        .expect("resolve");
+        .expect("the embedded sandbox starts");
     let expected = expected_p99();
     let mut attempts = Vec::new();
     for _ in 0..3 {
@@ -98,6 +104,7 @@ async fn open_model_p99_reflects_the_stall_and_closed_model_hides_it() {
             break;
         }
     }
+    resolved.shutdown().await;
     let Some(&(open_p99, open_count, closed_p99, closed_max)) = attempts.last() else {
         panic!("no attempt ran");
     };

@@ -9,7 +9,7 @@ use std::time::Duration;
 use gatecheck::load::cli::{run, LoadArgs};
 use gatecheck::{Exit, GateError};
 
-fn args(base_url: &str, out: PathBuf, scenario: &str) -> LoadArgs {
+fn args(out: PathBuf, scenario: &str) -> LoadArgs {
     LoadArgs {
         scenario: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(scenario),
         users: Some(4),
@@ -21,16 +21,15 @@ fn args(base_url: &str, out: PathBuf, scenario: &str) -> LoadArgs {
         only: Vec::new(),
         out: Some(out),
         no_progress: true,
-        target: load_support::target_args(base_url),
+        target: load_support::embedded_sandbox(),
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_catalog_scenario_writes_every_output_and_passes_its_thresholds() {
-    let server = load_support::start(None).await;
     let dir = tempfile::tempdir().expect("tmp");
     let out = dir.path().join("run");
-    let mut a = args(&server.base_url, out.clone(), "scenarios/catalog.toml");
+    let mut a = args(out.clone(), "scenarios/catalog.toml");
     a.thresholds = vec![
         "error_rate<1%".into(),
         "get_product:p99<2s".into(),
@@ -74,10 +73,9 @@ async fn the_catalog_scenario_writes_every_output_and_passes_its_thresholds() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_threshold_exits_1_and_shows_the_measured_value() {
-    let server = load_support::start(None).await;
     let dir = tempfile::tempdir().expect("tmp");
     let out = dir.path().join("run");
-    let mut a = args(&server.base_url, out.clone(), "scenarios/catalog.toml");
+    let mut a = args(out.clone(), "scenarios/catalog.toml");
     a.only = vec!["get_product".into()];
     a.thresholds = vec!["get_product:p50<1us".into()];
     let exit = run(a).await.expect("run");
@@ -103,7 +101,7 @@ async fn a_bad_scenario_is_a_configuration_error_with_file_line_and_field() {
         "name = \"bad\"\n\n[[transaction]]\nname = \"x\"\nkind = \"get_product\"\nweight = -2\n",
     )
     .expect("write");
-    let mut a = args("http://127.0.0.1:9", dir.path().join("out"), "unused");
+    let mut a = args(dir.path().join("out"), "unused");
     a.scenario = file.clone();
     let err = run(a).await.expect_err("bad scenario");
     let GateError::Config(message) = &err else {
@@ -120,15 +118,118 @@ async fn a_bad_scenario_is_a_configuration_error_with_file_line_and_field() {
 #[tokio::test]
 async fn an_unknown_transaction_in_a_threshold_is_refused_before_the_run() {
     let dir = tempfile::tempdir().expect("tmp");
-    let mut a = args(
-        "http://127.0.0.1:9",
-        dir.path().join("out"),
-        "scenarios/mixed.toml",
-    );
+    let mut a = args(dir.path().join("out"), "scenarios/mixed.toml");
     a.thresholds = vec!["checkout:p99<1s".into()];
     let err = run(a).await.expect_err("unknown transaction");
     assert!(
         err.to_string().contains("no transaction `checkout`"),
         "{err}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_mixed_scenario_orders_polls_and_replays_without_errors() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = dir.path().join("run");
+    let mut a = args(out.clone(), "scenarios/mixed.toml");
+    a.users = Some(6);
+    a.run_time = Some(Duration::from_secs(3));
+    let exit = run(a).await.expect("run");
+    assert_eq!(exit, Exit::Pass);
+    for f in [
+        "report.json",
+        "report.html",
+        "junit.xml",
+        "load.hlog",
+        "goose-report.html",
+        "create_order.hgrm",
+    ] {
+        assert!(out.join(f).exists(), "{f} missing");
+    }
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("report.json")).expect("read"))
+            .expect("json");
+    let rows = report["phases"][0]["load"]["transactions"]
+        .as_array()
+        .expect("rows")
+        .clone();
+    for name in [
+        "create_order",
+        "poll_order",
+        "replay_order",
+        "get_product",
+        "list_orders",
+    ] {
+        let row = rows
+            .iter()
+            .find(|r| r["name"] == name)
+            .unwrap_or_else(|| panic!("{name} row"));
+        assert!(row["count"].as_u64().unwrap_or(0) > 0, "{row}");
+        assert_eq!(row["errors"], 0, "{row}");
+    }
+    let html = std::fs::read_to_string(out.join("report.html")).expect("html");
+    assert!(html.contains("<svg"), "the HTML report has inline plots");
+}
+
+/// Against loopback real orders are allowed, but never past `--max-spend`: with a cap
+/// below any price every order is created as a test order, the balance does not move,
+/// and the run says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn orders_stay_within_the_spend_cap() {
+    let mut target = load_support::embedded_sandbox();
+    target.max_spend = gatecheck::model::Amount::from_minor(1);
+    let resolved = target.resolve(Default::default()).await.expect("sandbox");
+    let balance = || async {
+        let ex = resolved
+            .client
+            .get(resolved.client.agent_path("/balance"))
+            .send()
+            .await
+            .expect("balance");
+        let items = ex.json().expect("json")["items"].clone();
+        items
+            .as_array()
+            .map(|b| {
+                b.iter()
+                    .map(|x| {
+                        (
+                            x["currency_code"].clone(),
+                            x["available"].clone(),
+                            x["reserved"].clone(),
+                        )
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+    };
+    let before = balance().await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut a = args(dir.path().join("out"), "scenarios/orders.toml");
+    a.users = Some(3);
+    a.only = vec!["create_voucher_order".into(), "create_topup_order".into()];
+    let plan = gatecheck::load::cli::plan(&a, None).expect("plan");
+    let run = gatecheck::load::run(plan, &resolved, gatecheck::load::Progress::Hidden)
+        .await
+        .expect("run");
+    assert!(run.orders_switched_to_test > 0);
+    assert!(
+        run.notes.iter().any(|n| n.contains("spend cap")),
+        "{:?}",
+        run.notes
+    );
+    let created: u64 = run
+        .summary
+        .transactions
+        .iter()
+        .filter(|t| t.name != "all")
+        .map(|t| t.count - t.errors)
+        .sum();
+    assert_eq!(
+        created, run.orders_switched_to_test,
+        "every order was a test order"
+    );
+    // Test orders move no money (§5.1); wait out completions to compare settled balances.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(balance().await, before);
+    resolved.shutdown().await;
 }

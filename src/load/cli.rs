@@ -2,14 +2,14 @@
 //! under `--out`, and map threshold verdicts onto the exit code (0 pass, 1 a threshold
 //! failed, 2 bad flags or scenario, 3 target unreachable).
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::histlog::{self, IntervalLogBuffer};
-use super::thresholds::{format_micros, Threshold};
+use super::thresholds::Threshold;
 use super::{summary, LoadPlan, LoadRun, Progress};
-use crate::model::{LoadSummary, PhaseReport, RunReport, TargetInfo};
+use crate::model::{CheckResult, Finding, PhaseReport, RunReport, Severity, TargetInfo, Verdict};
 use crate::sandbox::SandboxConfig;
 use crate::target::TargetArgs;
 use crate::{Exit, GateError};
@@ -150,20 +150,12 @@ fn parse_thresholds(
     Ok(out)
 }
 
-/// The default output folder: `gatecheck-reports/<UTC timestamp><suffix>/`.
-pub fn default_out_dir(suffix: &str) -> PathBuf {
-    let now = time::OffsetDateTime::now_utc();
-    let stamp = now
-        .format(time::macros::format_description!(
-            "[year][month][day]T[hour][minute][second]Z"
-        ))
-        .unwrap_or_else(|_| now.unix_timestamp().to_string());
-    PathBuf::from("gatecheck-reports").join(format!("{stamp}{suffix}"))
-}
-
 /// `gatecheck load`.
 pub async fn run(args: LoadArgs) -> Result<Exit, GateError> {
-    let out = args.out.clone().unwrap_or_else(|| default_out_dir(""));
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(crate::report::default_out_dir);
     let plan = plan(&args, Some(out.clone()))?;
     let started_at = now_rfc3339();
     let clock = Instant::now();
@@ -181,8 +173,8 @@ pub async fn run(args: LoadArgs) -> Result<Exit, GateError> {
     };
     resolved.shutdown().await;
     let run = result?;
-    let report = run_report("load", target, started_at, clock.elapsed(), &run.summary);
-    finish(&out, &report, &run)
+    let report = run_report("load", target, started_at, clock.elapsed(), &run);
+    finish(&out, &report)
 }
 
 /// The embedded sandbox for load: a balance big enough for a load run's real orders is
@@ -193,10 +185,11 @@ fn sandbox_config() -> SandboxConfig {
 
 /// `gatecheck merge`.
 pub async fn run_merge(args: MergeArgs) -> Result<Exit, GateError> {
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| default_out_dir("-merged"));
+    let out = args.out.clone().unwrap_or_else(|| {
+        let mut dir = crate::report::default_out_dir();
+        dir.as_mut_os_string().push("-merged");
+        dir
+    });
     let thresholds = parse_thresholds(&args.thresholds, None)?;
     let started_at = now_rfc3339();
     let clock = Instant::now();
@@ -257,8 +250,8 @@ pub async fn run_merge(args: MergeArgs) -> Result<Exit, GateError> {
         agent_id: String::new(),
         embedded_sandbox: false,
     };
-    let report = run_report("merge", target, started_at, clock.elapsed(), &run.summary);
-    finish(&out, &report, &run)
+    let report = run_report("merge", target, started_at, clock.elapsed(), &run);
+    finish(&out, &report)
 }
 
 fn io_err(e: std::io::Error) -> GateError {
@@ -270,7 +263,7 @@ fn run_report(
     target: TargetInfo,
     started_at: String,
     took: Duration,
-    summary: &LoadSummary,
+    run: &LoadRun,
 ) -> RunReport {
     RunReport {
         tool: "gatecheck".into(),
@@ -282,109 +275,70 @@ fn run_report(
         finished_at: now_rfc3339(),
         phases: vec![PhaseReport {
             name: "load".into(),
-            checks: Vec::new(),
-            load: Some(summary.clone()),
+            checks: vec![remarks(&run.notes)],
+            load: Some(run.summary.clone()),
             duration_ms: took.as_millis() as u64,
         }],
     }
 }
 
-/// Console table, report files, exit code.
-fn finish(out: &Path, report: &RunReport, run: &LoadRun) -> Result<Exit, GateError> {
-    let files = write_reports(out, report).map_err(|e| {
-        GateError::Other(anyhow::anyhow!(
-            "cannot write reports to {}: {e}",
-            out.display()
-        ))
-    })?;
+/// Report files (JSON, JUnit, HTML via `crate::report`), the console report, exit code.
+fn finish(out: &Path, report: &RunReport) -> Result<Exit, GateError> {
+    let files = crate::report::write_files(report, out, &crate::report::Format::ALL)
+        .map_err(GateError::Other)?;
     let stdout = std::io::stdout();
+    let options = crate::report::ConsoleOptions::detect(
+        crate::report::Verbosity::Normal,
+        stdout.is_terminal(),
+    );
     let mut w = stdout.lock();
-    let _ = write_console(&run.summary, &run.notes, &mut w);
-    let _ = writeln!(w, "\nwritten to {}:", out.display());
-    for f in files.iter().chain(run.summary.artifacts.iter()) {
+    crate::report::write_console(report, &mut w, &options)
+        .map_err(|e| GateError::Other(anyhow::anyhow!("{e}")))?;
+    let _ = writeln!(w, "written to {}:", out.display());
+    let artifacts = report
+        .phases
+        .iter()
+        .filter_map(|p| p.load.as_ref())
+        .flat_map(|l| l.artifacts.iter());
+    for f in files
+        .iter()
+        .filter_map(|f| f.file_name())
+        .map(|f| f.to_string_lossy().into_owned())
+        .chain(artifacts.cloned())
+    {
         let _ = writeln!(w, "  {f}");
     }
-    let failed = run.summary.thresholds.iter().any(|t| !t.passed);
-    Ok(if failed { Exit::Violations } else { Exit::Pass })
+    Ok(match report.verdict() {
+        Verdict::Pass => Exit::Pass,
+        Verdict::Fail => Exit::Violations,
+    })
 }
 
-/// The report files of the run (JSON for now; HTML comes from `crate::report`).
-fn write_reports(out: &Path, report: &RunReport) -> std::io::Result<Vec<String>> {
-    std::fs::create_dir_all(out)?;
-    let file = std::fs::File::create(out.join("report.json"))?;
-    serde_json::to_writer_pretty(std::io::BufWriter::new(file), report)?;
-    Ok(vec!["report.json".to_string()])
-}
-
-/// The console table: one row per transaction, then thresholds and notes.
-pub fn write_console(s: &LoadSummary, notes: &[String], w: &mut impl Write) -> std::io::Result<()> {
-    writeln!(
-        w,
-        "load: scenario {}, {} model, {} users{}, {:.1}s",
-        s.scenario,
-        s.model,
-        s.users,
-        s.target_rate_per_s
-            .map(|r| format!(", target {r}/s"))
-            .unwrap_or_default(),
-        s.duration_s
-    )?;
-    writeln!(
-        w,
-        "{:<26} {:>9} {:>7} {:>8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
-        "transaction",
-        "count",
-        "errors",
-        "err%",
-        "rps",
-        "mean",
-        "p50",
-        "p90",
-        "p99",
-        "p99.9",
-        "max"
-    )?;
-    for t in &s.transactions {
-        writeln!(
-            w,
-            "{:<26} {:>9} {:>7} {:>7.3}% {:>9.1} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
-            t.name,
-            t.count,
-            t.errors,
-            t.error_rate * 100.0,
-            t.throughput_per_s,
-            format_micros(t.mean_us),
-            format_micros(t.p50_us as f64),
-            format_micros(t.p90_us as f64),
-            format_micros(t.p99_us as f64),
-            format_micros(t.p999_us as f64),
-            format_micros(t.max_us as f64),
-        )?;
-    }
-    if !s.thresholds.is_empty() {
-        writeln!(w, "\nthresholds:")?;
-        for t in &s.thresholds {
-            writeln!(
-                w,
-                "  {}  {:<32} measured {}",
-                if t.passed { "PASS" } else { "FAIL" },
-                t.rule,
-                t.measured
-            )?;
-        }
-    }
-    if !notes.is_empty() {
-        writeln!(w, "\nnotes:")?;
-        for n in notes {
-            writeln!(w, "  - {n}")?;
-        }
-    }
-    let verdict = if s.thresholds.iter().all(|t| t.passed) {
-        "PASS"
-    } else {
-        "FAIL"
-    };
-    writeln!(w, "\nverdict: {verdict}")
+/// The run's remarks as one SHOULD-level check, so every report format shows them and
+/// none changes the verdict.
+fn remarks(notes: &[String]) -> CheckResult {
+    let findings = notes
+        .iter()
+        .map(|n| Finding {
+            check: "load.remarks".into(),
+            section: "load".into(),
+            severity: Severity::Should,
+            message: n.clone(),
+            expected: String::new(),
+            got: String::new(),
+            exchange: None,
+            reproduction: Vec::new(),
+            seed: None,
+        })
+        .collect();
+    CheckResult::from_findings(
+        "load.remarks",
+        "load",
+        "Remarks from the load run (schedule kept, spend cap, catalog, sampled body checks)",
+        Severity::Should,
+        findings,
+        0,
+    )
 }
 
 fn now_rfc3339() -> String {

@@ -68,7 +68,6 @@ pub async fn execute(
     config.quiet = 1;
     config.no_print_metrics = true;
     config.no_error_summary = true;
-    config.no_reset_metrics = true;
     if let Some(report) = &cfg.goose_report {
         config.report_file = vec![report.display().to_string()];
     }
