@@ -27,4 +27,6 @@ pub enum Command {
     Load(Box<crate::load::cli::LoadArgs>),
     /// Add interval logs of several `load` runs (e.g. one per worker) into one exact report.
     Merge(crate::load::cli::MergeArgs),
+    /// Export, check or apply the Gate API JSON Schemas.
+    Schemas(crate::schema::command::SchemasArgs),
 }

@@ -8,6 +8,7 @@ pub mod load;
 pub mod model;
 pub mod report;
 pub mod sandbox;
+pub mod schema;
 pub mod spend;
 pub mod target;
 
@@ -19,5 +20,6 @@ pub async fn run(cli: cli::Cli) -> Result<Exit, GateError> {
         cli::Command::Sandbox(args) => sandbox::cli::run(args).await,
         cli::Command::Load(args) => load::cli::run(*args).await,
         cli::Command::Merge(args) => load::cli::run_merge(args).await,
+        cli::Command::Schemas(args) => schema::command::run(args),
     }
 }
