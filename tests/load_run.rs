@@ -17,6 +17,7 @@ fn args(out: PathBuf, scenario: &str) -> LoadArgs {
         run_time: Some(Duration::from_secs(2)),
         rate: None,
         validate_sample: 1.0,
+        schemas: None,
         thresholds: Vec::new(),
         only: Vec::new(),
         out: Some(out),

@@ -4,6 +4,7 @@
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::histlog::{self, IntervalLogBuffer};
@@ -11,6 +12,7 @@ use super::thresholds::Threshold;
 use super::{summary, LoadPlan, LoadRun, Progress};
 use crate::model::{CheckResult, Finding, PhaseReport, RunReport, Severity, TargetInfo, Verdict};
 use crate::sandbox::SandboxConfig;
+use crate::schema::SchemaSet;
 use crate::target::TargetArgs;
 use crate::{Exit, GateError};
 
@@ -41,6 +43,10 @@ pub struct LoadArgs {
     /// Fraction of responses whose body is checked against the contract's object shapes.
     #[arg(long, default_value_t = 0.01, value_name = "FRACTION")]
     pub validate_sample: f64,
+
+    /// JSON Schemas to check sampled bodies against (default: the embedded ones).
+    #[arg(long, value_name = "DIR")]
+    pub schemas: Option<PathBuf>,
 
     /// A rule that gates the run, e.g. 'create_order:p99<300ms', 'error_rate<0.1%',
     /// 'throughput>=200/s'. Repeatable.
@@ -112,7 +118,10 @@ pub fn plan(args: &LoadArgs, out_dir: Option<PathBuf>) -> Result<LoadPlan, GateE
         _ => base_users,
     };
     let thresholds = parse_thresholds(&args.thresholds, Some(&scenario))?;
+    let schemas =
+        SchemaSet::load(args.schemas.as_deref()).map_err(|e| GateError::Config(e.to_string()))?;
     Ok(LoadPlan {
+        schemas: Arc::new(schemas),
         users,
         ramp: args.ramp.or(scenario.load.ramp).unwrap_or(Duration::ZERO),
         run_time: args
@@ -157,6 +166,7 @@ pub async fn run(args: LoadArgs) -> Result<Exit, GateError> {
         .clone()
         .unwrap_or_else(crate::report::default_out_dir);
     let plan = plan(&args, Some(out.clone()))?;
+    let schema_version = plan.schemas.version().to_string();
     let started_at = now_rfc3339();
     let clock = Instant::now();
     let resolved = args.target.resolve(sandbox_config()).await?;
@@ -173,7 +183,8 @@ pub async fn run(args: LoadArgs) -> Result<Exit, GateError> {
     };
     resolved.shutdown().await;
     let run = result?;
-    let report = run_report("load", target, started_at, clock.elapsed(), &run);
+    let mut report = run_report("load", target, started_at, clock.elapsed(), &run);
+    report.schema_version = schema_version;
     finish(&out, &report)
 }
 

@@ -31,6 +31,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use crate::model::LoadSummary;
+use crate::schema::SchemaSet;
 use crate::target::ResolvedTarget;
 use crate::GateError;
 
@@ -47,8 +48,9 @@ pub struct LoadPlan {
     /// Open model: transactions per second on a fixed schedule (CO-corrected latency).
     pub rate: Option<f64>,
     pub think_time: Option<ThinkTime>,
-    /// Fraction of responses whose body is checked (0.0–1.0).
+    /// Fraction of responses whose body is checked (0.0–1.0) against `schemas`.
     pub validate_sample: f64,
+    pub schemas: Arc<SchemaSet>,
     pub thresholds: Vec<Threshold>,
     pub request_timeout: Duration,
     /// Where `.hgrm` files, the interval log and goose's report go; `None`: nowhere.
@@ -120,6 +122,7 @@ pub async fn run(
             origin,
             resolved.spend.clone(),
             plan.validate_sample,
+            validate::BodyValidator::new(plan.schemas.clone()),
         )
         .map_err(GateError::Other)?,
     );

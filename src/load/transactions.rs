@@ -26,7 +26,7 @@ use super::catalog::{Catalog, Orderable};
 use super::pacing::{Schedule, UserPacer};
 use super::recorder::{ErrorReason, Sample, SampleSender, StatusClass};
 use super::scenario::{Action, ProductChoice, TransactionSpec};
-use super::validate::{self, BodyKind};
+use super::validate::{BodyKind, BodyValidator};
 use crate::client::GateClient;
 use crate::model::wire::OrderStatus;
 use crate::spend::SpendGuard;
@@ -49,6 +49,7 @@ pub struct LoadContext {
     pub spend: SpendGuard,
     /// Check every Nth body of a user (0: never).
     pub validate_every: u64,
+    pub validator: BodyValidator,
     pub next_user: AtomicU64,
     pub orders_switched_to_test: AtomicU64,
     cap_noted: AtomicBool,
@@ -64,6 +65,7 @@ impl LoadContext {
         origin: Instant,
         spend: SpendGuard,
         validate_sample: f64,
+        validator: BodyValidator,
     ) -> anyhow::Result<LoadContext> {
         let api_key = HeaderValue::from_str(client.target().api_key.expose())
             .map_err(|_| anyhow::anyhow!("the API key is not a valid header value"))?;
@@ -83,6 +85,7 @@ impl LoadContext {
             top_ups: catalog.top_ups.clone(),
             spend,
             validate_every,
+            validator,
             next_user: AtomicU64::new(0),
             orders_switched_to_test: AtomicU64::new(0),
             cap_noted: AtomicBool::new(false),
@@ -497,7 +500,7 @@ fn checked(ctx: &LoadContext, r: &Response, body_kind: Option<BodyKind>) -> Outc
     let mut error = r.error;
     if error.is_none() {
         if let Some(kind) = body_kind {
-            if let Err(problem) = validate::check(kind, &r.body) {
+            if let Err(problem) = ctx.validator.check(kind, &r.body) {
                 ctx.samples.note(format!("schema: {problem}"));
                 error = Some(ErrorReason::SchemaViolation);
             }

@@ -1,16 +1,13 @@
-//! The sampled body check of a load run (`--validate-sample`): does a response body have
-//! the shape the contract gives it? Status checks happen on every response in
-//! `transactions`; this runs only on the sample, off the common path.
-//!
-//! It parses the body into the typed Gate objects of `model::wire` (strict about every
-//! named field's type, lenient about extra fields — the forward-compatibility rule of §1).
-//! The full JSON Schema verdict is the `contract` phase's job.
+//! The sampled body check of a load run (`--validate-sample`): does a response body
+//! conform to the JSON Schema of the object the contract gives it (`crate::schema`)?
+//! Status checks happen on every response in `transactions`; this runs only on the
+//! sample, off the common path.
 
-use serde::de::DeserializeOwned;
+use std::sync::Arc;
 
-use crate::model::wire::{
-    AgentBalance, AgentDeposit, ListPage, Order, Product, ProductCategory, ProductType,
-};
+use serde_json::Value;
+
+use crate::schema::{SchemaName, SchemaSet};
 
 /// Which object a body should be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,37 +23,56 @@ pub enum BodyKind {
 }
 
 impl BodyKind {
-    pub fn label(self) -> &'static str {
+    /// The schema of the body (for a list: of its items) and whether it is a list.
+    fn schema(self) -> (SchemaName, bool) {
         match self {
-            BodyKind::ProductTypeList => "ProductType list",
-            BodyKind::CategoryList => "ProductCategory list",
-            BodyKind::ProductList => "Product list",
-            BodyKind::Product => "Product",
-            BodyKind::BalanceList => "AgentBalance list",
-            BodyKind::Order => "Order",
-            BodyKind::OrderList => "Order list",
-            BodyKind::DepositList => "AgentDeposit list",
+            BodyKind::ProductTypeList => (SchemaName::ProductType, true),
+            BodyKind::CategoryList => (SchemaName::ProductCategory, true),
+            BodyKind::ProductList => (SchemaName::Product, true),
+            BodyKind::Product => (SchemaName::Product, false),
+            BodyKind::BalanceList => (SchemaName::AgentBalance, true),
+            BodyKind::Order => (SchemaName::Order, false),
+            BodyKind::OrderList => (SchemaName::Order, true),
+            BodyKind::DepositList => (SchemaName::AgentDeposit, true),
         }
     }
 }
 
-/// Checks a body; `Err` carries the first problem, for the summary notes.
-pub fn check(kind: BodyKind, body: &[u8]) -> Result<(), String> {
-    let result = match kind {
-        BodyKind::ProductTypeList => parse::<ListPage<ProductType>>(body),
-        BodyKind::CategoryList => parse::<ListPage<ProductCategory>>(body),
-        BodyKind::ProductList => parse::<ListPage<Product>>(body),
-        BodyKind::Product => parse::<Product>(body),
-        BodyKind::BalanceList => parse::<ListPage<AgentBalance>>(body),
-        BodyKind::Order => parse::<Order>(body),
-        BodyKind::OrderList => parse::<ListPage<Order>>(body),
-        BodyKind::DepositList => parse::<ListPage<AgentDeposit>>(body),
-    };
-    result.map_err(|e| format!("{}: {e}", kind.label()))
+/// Validates sampled bodies against a schema set. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct BodyValidator {
+    schemas: Arc<SchemaSet>,
 }
 
-fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<(), serde_json::Error> {
-    serde_json::from_slice::<T>(body).map(|_| ())
+impl BodyValidator {
+    pub fn new(schemas: Arc<SchemaSet>) -> BodyValidator {
+        BodyValidator { schemas }
+    }
+
+    /// `Err` carries the first problem, for the run's remarks.
+    pub fn check(&self, kind: BodyKind, body: &[u8]) -> Result<(), String> {
+        let (name, is_list) = kind.schema();
+        let json: Value = serde_json::from_slice(body).map_err(|e| {
+            format!(
+                "{name}{}: the body is not JSON: {e}",
+                if is_list { " list" } else { "" }
+            )
+        })?;
+        let violations = if is_list {
+            self.schemas.validate_list(name, &json)
+        } else {
+            self.schemas.validate(name, &json)
+        };
+        match violations.first() {
+            None => Ok(()),
+            Some(v) => Err(format!(
+                "{name}{} at `{}`: {}",
+                if is_list { " list" } else { "" },
+                v.instance_path,
+                v.message
+            )),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -65,9 +81,14 @@ mod tests {
 
     #[test]
     fn a_number_where_a_decimal_string_belongs_is_refused() {
+        let v = BodyValidator::new(Arc::new(SchemaSet::embedded().expect("schemas")));
         let ok = br#"{"items":[{"currency_code":"USD","available":"1.00","reserved":"0.00","available_minor":100,"reserved_minor":0,"updated_at":"2024-11-01T10:00:00Z"}],"next_cursor":null}"#;
-        assert!(check(BodyKind::BalanceList, ok).is_ok());
+        assert_eq!(v.check(BodyKind::BalanceList, ok), Ok(()));
         let bad = br#"{"items":[{"currency_code":"USD","available":1.0,"reserved":"0.00","available_minor":100,"reserved_minor":0,"updated_at":"2024-11-01T10:00:00Z"}],"next_cursor":null}"#;
-        assert!(check(BodyKind::BalanceList, bad).is_err());
+        let e = v
+            .check(BodyKind::BalanceList, bad)
+            .expect_err("a number is not a DecimalAmount");
+        assert!(e.contains("/items/0/available"), "{e}");
+        assert!(v.check(BodyKind::Order, b"not json").is_err());
     }
 }
