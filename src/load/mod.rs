@@ -177,6 +177,16 @@ pub async fn run(
             resolved.spend.cap()
         ));
     }
+    for t in &recording.transactions {
+        if !t.error_reasons.is_empty() {
+            let reasons: Vec<String> = t
+                .error_reasons
+                .iter()
+                .map(|(reason, n)| format!("{reason} ×{n}"))
+                .collect();
+            notes.push(format!("{} errors: {}", t.name, reasons.join(", ")));
+        }
+    }
     notes.extend(recording.notes.iter().cloned());
 
     let mut artifacts = Vec::new();
