@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use gatecheck::load::cli::{run, LoadArgs};
 use gatecheck::{Exit, GateError};
+use rust_decimal::Decimal;
 
 fn args(out: PathBuf, scenario: &str) -> LoadArgs {
     LoadArgs {
@@ -172,38 +173,46 @@ async fn the_mixed_scenario_orders_polls_and_replays_without_errors() {
     assert!(html.contains("<svg"), "the HTML report has inline plots");
 }
 
-/// Against loopback real orders are allowed, but never past `--max-spend`: with a cap
-/// below any price every order is created as a test order, the balance does not move,
-/// and the run says so.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn orders_stay_within_the_spend_cap() {
-    let mut target = load_support::embedded_sandbox();
-    target.max_spend = gatecheck::model::Amount::from_minor(1);
-    let resolved = target.resolve(Default::default()).await.expect("sandbox");
-    let balance = || async {
-        let ex = resolved
-            .client
-            .get(resolved.client.agent_path("/balance"))
+/// Every order of the agent the load ran as: (is_test, currency, charged_amount).
+async fn orders_of(client: &gatecheck::client::GateClient) -> Vec<(bool, String, Decimal)> {
+    let mut out = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut path = client.agent_path("/orders?limit=100");
+        if let Some(c) = &cursor {
+            path.push_str(&format!("&cursor={c}"));
+        }
+        let page = client
+            .get(path)
             .send()
             .await
-            .expect("balance");
-        let items = ex.json().expect("json")["items"].clone();
-        items
-            .as_array()
-            .map(|b| {
-                b.iter()
-                    .map(|x| {
-                        (
-                            x["currency_code"].clone(),
-                            x["available"].clone(),
-                            x["reserved"].clone(),
-                        )
-                    })
-                    .collect::<Vec<_>>()
-            })
-            .unwrap_or_default()
-    };
-    let before = balance().await;
+            .expect("orders")
+            .json()
+            .expect("json");
+        for o in page["items"].as_array().expect("items") {
+            out.push((
+                o["is_test"].as_bool().expect("is_test"),
+                o["currency_code"].as_str().expect("currency").to_string(),
+                o["charged_amount"]
+                    .as_str()
+                    .expect("amount")
+                    .parse()
+                    .expect("decimal"),
+            ));
+        }
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => return out,
+        }
+    }
+}
+
+async fn run_orders(
+    max_spend_minor: i64,
+) -> (gatecheck::load::LoadRun, Vec<(bool, String, Decimal)>) {
+    let mut target = load_support::embedded_sandbox();
+    target.max_spend = gatecheck::model::Amount::from_minor(max_spend_minor);
+    let resolved = target.resolve(Default::default()).await.expect("sandbox");
     let dir = tempfile::tempdir().expect("tmp");
     let mut a = args(dir.path().join("out"), "scenarios/orders.toml");
     a.users = Some(3);
@@ -212,12 +221,22 @@ async fn orders_stay_within_the_spend_cap() {
     let run = gatecheck::load::run(plan, &resolved, gatecheck::load::Progress::Hidden)
         .await
         .expect("run");
-    assert!(run.orders_switched_to_test > 0);
-    assert!(
-        run.notes.iter().any(|n| n.contains("spend cap")),
-        "{:?}",
-        run.notes
+    assert_ne!(
+        run.client.target().agent_id,
+        resolved.target().agent_id,
+        "the load ran as a dedicated agent"
     );
+    let orders = orders_of(&run.client).await;
+    resolved.shutdown().await;
+    (run, orders)
+}
+
+/// Against loopback real orders are allowed, but never past `--max-spend` (per currency);
+/// once the cap is near, orders continue as test orders and the run says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_orders_stop_at_the_spend_cap() {
+    let cap = Decimal::new(3000, 2); // 30.00
+    let (run, orders) = run_orders(3000).await;
     let created: u64 = run
         .summary
         .transactions
@@ -226,11 +245,31 @@ async fn orders_stay_within_the_spend_cap() {
         .map(|t| t.count - t.errors)
         .sum();
     assert_eq!(
-        created, run.orders_switched_to_test,
-        "every order was a test order"
+        orders.len() as u64,
+        created,
+        "every created order is listed"
     );
-    // Test orders move no money (§5.1); wait out completions to compare settled balances.
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(balance().await, before);
-    resolved.shutdown().await;
+    assert!(orders.iter().any(|o| !o.0), "some real orders were made");
+    assert!(run.orders_switched_to_test > 0, "the cap was reached");
+    assert!(
+        run.notes.iter().any(|n| n.contains("spend cap")),
+        "{:?}",
+        run.notes
+    );
+    let mut spent: std::collections::BTreeMap<&str, Decimal> = Default::default();
+    for (_, currency, amount) in orders.iter().filter(|o| !o.0) {
+        *spent.entry(currency).or_default() += *amount;
+    }
+    for (currency, total) in spent {
+        assert!(total <= cap, "{currency}: {total} spent past the cap {cap}");
+    }
+}
+
+/// A cap below any price: every order is a test order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cap_below_every_price_makes_only_test_orders() {
+    let (run, orders) = run_orders(1).await;
+    assert!(!orders.is_empty());
+    assert!(orders.iter().all(|o| o.0), "only test orders");
+    assert_eq!(orders.len() as u64, run.orders_switched_to_test);
 }

@@ -9,8 +9,10 @@ use std::time::{Duration, Instant};
 
 use super::histlog::{self, IntervalLogBuffer};
 use super::thresholds::Threshold;
-use super::{summary, LoadPlan, LoadRun, Progress};
-use crate::model::{CheckResult, Finding, PhaseReport, RunReport, Severity, TargetInfo, Verdict};
+use super::{summary, LoadPlan, Progress};
+use crate::model::{
+    CheckResult, Finding, LoadSummary, PhaseReport, RunReport, Severity, TargetInfo, Verdict,
+};
 use crate::sandbox::SandboxConfig;
 use crate::schema::SchemaSet;
 use crate::target::TargetArgs;
@@ -183,7 +185,14 @@ pub async fn run(args: LoadArgs) -> Result<Exit, GateError> {
     };
     resolved.shutdown().await;
     let run = result?;
-    let mut report = run_report("load", target, started_at, clock.elapsed(), &run);
+    let mut report = run_report(
+        "load",
+        target,
+        started_at,
+        clock.elapsed(),
+        &run.summary,
+        &run.notes,
+    );
     report.schema_version = schema_version;
     finish(&out, &report)
 }
@@ -247,21 +256,17 @@ pub async fn run_merge(args: MergeArgs) -> Result<Exit, GateError> {
         target_rate_per_s: None,
     };
     let load = summary::build(&shape, &records, timeline, duration, &thresholds, artifacts);
-    let run = LoadRun {
-        summary: load,
-        notes: args
-            .logs
-            .iter()
-            .map(|l| format!("merged {}", l.display()))
-            .collect(),
-        orders_switched_to_test: 0,
-    };
+    let notes: Vec<String> = args
+        .logs
+        .iter()
+        .map(|l| format!("merged {}", l.display()))
+        .collect();
     let target = TargetInfo {
         base_url: String::new(),
         agent_id: String::new(),
         embedded_sandbox: false,
     };
-    let report = run_report("merge", target, started_at, clock.elapsed(), &run);
+    let report = run_report("merge", target, started_at, clock.elapsed(), &load, &notes);
     finish(&out, &report)
 }
 
@@ -274,7 +279,8 @@ fn run_report(
     target: TargetInfo,
     started_at: String,
     took: Duration,
-    run: &LoadRun,
+    summary: &LoadSummary,
+    notes: &[String],
 ) -> RunReport {
     RunReport {
         tool: "gatecheck".into(),
@@ -286,8 +292,8 @@ fn run_report(
         finished_at: now_rfc3339(),
         phases: vec![PhaseReport {
             name: "load".into(),
-            checks: vec![remarks(&run.notes)],
-            load: Some(run.summary.clone()),
+            checks: vec![remarks(notes)],
+            load: Some(summary.clone()),
             duration_ms: took.as_millis() as u64,
         }],
     }

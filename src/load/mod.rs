@@ -13,6 +13,7 @@
 //! logs, exact merge), `thresholds`, `summary`, `validate` (sampled body checks),
 //! `cli` (flags, console table, `merge`).
 
+pub mod agent;
 pub mod catalog;
 pub mod cli;
 pub mod engine;
@@ -73,6 +74,9 @@ pub struct LoadRun {
     pub notes: Vec<String>,
     /// Orders created as test orders because the spend cap was reached.
     pub orders_switched_to_test: u64,
+    /// The client the load ran as: a dedicated agent on the embedded sandbox, else the
+    /// target's own.
+    pub client: crate::client::GateClient,
 }
 
 /// Interval log file name inside the artifacts folder.
@@ -86,8 +90,9 @@ pub async fn run(
     resolved: &ResolvedTarget,
     progress: Progress,
 ) -> Result<LoadRun, GateError> {
-    let client = &resolved.client;
-    let catalog = catalog::discover(client).await?;
+    let catalog = catalog::discover(&resolved.client).await?;
+    let (client, agent_remark) = agent::load_client(resolved, &catalog).await;
+    let client = &client;
     let compiled = transactions::compile(&plan.scenario.transactions, client, &catalog)
         .map_err(GateError::Config)?;
     if let Some(dir) = &plan.artifacts_dir {
@@ -162,6 +167,7 @@ pub async fn run(
     result?;
 
     let mut notes = catalog.notes.clone();
+    notes.extend(agent_remark);
     if plan.rate.is_some() && recording.late_sends > 0 {
         notes.push(format!(
             "the schedule fell behind: {} transactions started more than 10 ms late (worst {}); \
@@ -215,6 +221,7 @@ pub async fn run(
         summary,
         notes,
         orders_switched_to_test: switched,
+        client: client.clone(),
     })
 }
 
