@@ -78,9 +78,14 @@ pub fn write_hgrm(h: &Histogram<u64>, mut w: impl Write) -> io::Result<()> {
         w,
         "#[Buckets = {:>12}, SubBuckets     = {:>12}]",
         h.buckets(),
-        h.distinct_values()
+        sub_bucket_count(h.sigfig())
     )?;
     Ok(())
+}
+
+/// HdrHistogram's sub-bucket count for a precision: the power of two ≥ 2·10^sigfig.
+fn sub_bucket_count(sigfig: u8) -> u64 {
+    (2 * 10u64.pow(u32::from(sigfig))).next_power_of_two()
 }
 
 /// An interval log being written into memory; the caller saves the bytes.
@@ -99,7 +104,6 @@ impl IntervalLogBuffer {
             .add_comment("values in microseconds; tags <transaction>.<2xx|3xx|4xx|5xx|io|error>")
             .with_start_time(start)
             .with_base_time(start)
-            .with_max_value_divisor(1000.0)
             .begin_log_with(&mut bytes, &mut serializer)?;
         Ok(IntervalLogBuffer { bytes, serializer })
     }
@@ -117,7 +121,6 @@ impl IntervalLogBuffer {
         })?;
         // A builder with no headers writes nothing before the interval line.
         let mut writer = IntervalLogWriterBuilder::new()
-            .with_max_value_divisor(1000.0)
             .begin_log_with(&mut self.bytes, &mut self.serializer)?;
         writer
             .write_histogram(h, offset, duration, Some(tag))
