@@ -33,6 +33,7 @@ fn plan(rate: Option<f64>, users: u64) -> LoadPlan {
         rate,
         think_time: None,
         validate_sample: 0.0,
+        goose_metrics: true,
         schemas: std::sync::Arc::new(gatecheck::schema::SchemaSet::embedded().expect("schemas")),
         thresholds: Vec::new(),
         request_timeout: Duration::from_secs(5),

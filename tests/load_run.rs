@@ -22,6 +22,7 @@ fn args(out: PathBuf, scenario: &str) -> LoadArgs {
         thresholds: Vec::new(),
         only: Vec::new(),
         out: Some(out),
+        no_goose_metrics: false,
         no_progress: true,
         target: load_support::embedded_sandbox(),
     }

@@ -30,6 +30,8 @@ pub struct EngineConfig {
     pub think_time: Option<ThinkTime>,
     pub request_timeout: Duration,
     pub goose_report: Option<PathBuf>,
+    /// Off: goose keeps no per-request metrics (and writes no report).
+    pub goose_metrics: bool,
 }
 
 /// Runs the load; returns goose's metrics.
@@ -68,6 +70,7 @@ pub async fn execute(
     config.quiet = 1;
     config.no_print_metrics = true;
     config.no_error_summary = true;
+    config.no_metrics = !cfg.goose_metrics;
     if let Some(report) = &cfg.goose_report {
         config.report_file = vec![report.display().to_string()];
     }

@@ -52,6 +52,9 @@ pub struct LoadPlan {
     /// Fraction of responses whose body is checked (0.0–1.0) against `schemas`.
     pub validate_sample: f64,
     pub schemas: Arc<SchemaSet>,
+    /// Requests through goose, with its metrics and HTML report (default); off: goose
+    /// only runs the users and the requests go straight to the connection pool.
+    pub goose_metrics: bool,
     pub thresholds: Vec<Threshold>,
     pub request_timeout: Duration,
     /// Where `.hgrm` files, the interval log and goose's report go; `None`: nowhere.
@@ -128,6 +131,7 @@ pub async fn run(
             resolved.spend.clone(),
             plan.validate_sample,
             validate::BodyValidator::new(plan.schemas.clone()),
+            plan.goose_metrics,
         )
         .map_err(GateError::Other)?,
     );
@@ -147,7 +151,12 @@ pub async fn run(
             plan.think_time
         },
         request_timeout: plan.request_timeout,
-        goose_report: plan.artifacts_dir.as_ref().map(|d| d.join(GOOSE_REPORT)),
+        goose_report: plan
+            .artifacts_dir
+            .as_ref()
+            .filter(|_| plan.goose_metrics)
+            .map(|d| d.join(GOOSE_REPORT)),
+        goose_metrics: plan.goose_metrics,
     };
 
     let bar = progress_bar(progress, &engine_cfg, collector.live.clone());

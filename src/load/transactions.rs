@@ -50,6 +50,9 @@ pub struct LoadContext {
     /// Check every Nth body of a user (0: never).
     pub validate_every: u64,
     pub validator: BodyValidator,
+    /// Requests go through goose (its metrics and report); else straight to the pool.
+    pub goose_metrics: bool,
+    pub base_url: reqwest::Url,
     pub next_user: AtomicU64,
     pub orders_switched_to_test: AtomicU64,
     cap_noted: AtomicBool,
@@ -66,7 +69,9 @@ impl LoadContext {
         spend: SpendGuard,
         validate_sample: f64,
         validator: BodyValidator,
+        goose_metrics: bool,
     ) -> anyhow::Result<LoadContext> {
+        let base_url = reqwest::Url::parse(&client.target().base_url)?;
         let api_key = HeaderValue::from_str(client.target().api_key.expose())
             .map_err(|_| anyhow::anyhow!("the API key is not a valid header value"))?;
         let validate_every = if validate_sample <= 0.0 {
@@ -86,6 +91,8 @@ impl LoadContext {
             spend,
             validate_every,
             validator,
+            goose_metrics,
+            base_url,
             next_user: AtomicU64::new(0),
             orders_switched_to_test: AtomicU64::new(0),
             cap_noted: AtomicBool::new(false),
@@ -426,29 +433,36 @@ async fn send(
     expect: u16,
     post: Option<(&HeaderValue, &Bytes)>,
 ) -> Response {
-    let builder = match user.get_request_builder(&method, path) {
-        Ok(b) => b.header(AUTHORIZATION, ctx.api_key.clone()),
-        Err(_) => return transport_failure(ErrorReason::Transport),
+    let result = if ctx.goose_metrics {
+        let builder = match user.get_request_builder(&method, path) {
+            Ok(b) => b,
+            Err(_) => return transport_failure(ErrorReason::Transport),
+        };
+        let request = GooseRequest::builder()
+            .method(method)
+            .path(path)
+            .name(name)
+            .expect_status_code(expect)
+            .set_request_builder(with_headers(ctx, builder, post))
+            .build();
+        match user.request(request).await {
+            Ok(g) => g.response,
+            Err(_) => return transport_failure(ErrorReason::Transport),
+        }
+    } else {
+        // goose's per-request metrics are off: the user's pooled client sends directly.
+        let Ok(url) = ctx.base_url.join(path) else {
+            return transport_failure(ErrorReason::Transport);
+        };
+        let method = match method {
+            GooseMethod::Post => reqwest::Method::POST,
+            _ => reqwest::Method::GET,
+        };
+        with_headers(ctx, user.client.request(method, url), post)
+            .send()
+            .await
     };
-    let builder = match post {
-        Some((key, body)) => builder
-            .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
-            .header(IDEMPOTENCY_KEY, key.clone())
-            .body(body.clone()),
-        None => builder,
-    };
-    let request = GooseRequest::builder()
-        .method(method)
-        .path(path)
-        .name(name)
-        .expect_status_code(expect)
-        .set_request_builder(builder)
-        .build();
-    let goose = match user.request(request).await {
-        Ok(g) => g,
-        Err(_) => return transport_failure(ErrorReason::Transport),
-    };
-    match goose.response {
+    match result {
         Err(e) => transport_failure(if e.is_timeout() {
             ErrorReason::Timeout
         } else {
@@ -479,6 +493,21 @@ async fn send(
                 },
             }
         }
+    }
+}
+
+fn with_headers(
+    ctx: &LoadContext,
+    builder: reqwest::RequestBuilder,
+    post: Option<(&HeaderValue, &Bytes)>,
+) -> reqwest::RequestBuilder {
+    let builder = builder.header(AUTHORIZATION, ctx.api_key.clone());
+    match post {
+        Some((key, body)) => builder
+            .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+            .header(IDEMPOTENCY_KEY, key.clone())
+            .body(body.clone()),
+        None => builder,
     }
 }
 
