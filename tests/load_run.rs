@@ -80,6 +80,8 @@ async fn a_failed_threshold_exits_1_and_shows_the_measured_value() {
     let out = dir.path().join("run");
     let mut a = args(out.clone(), "scenarios/catalog.toml");
     a.only = vec!["get_product".into()];
+    // Also covers the direct path: goose runs the users, requests skip goose's metrics.
+    a.no_goose_metrics = true;
     a.thresholds = vec!["get_product:p50<1us".into()];
     let exit = run(a).await.expect("run");
     assert_eq!(exit, Exit::Violations);
@@ -93,6 +95,11 @@ async fn a_failed_threshold_exits_1_and_shows_the_measured_value() {
         rule["measured"].as_str().is_some_and(|m| m != "no samples"),
         "{rule}"
     );
+    assert!(
+        !out.join("goose-report.html").exists(),
+        "no goose report without its metrics"
+    );
+    assert!(out.join("get_product.hgrm").exists());
 }
 
 #[tokio::test]
