@@ -287,8 +287,12 @@ impl Store {
         let conn = match path {
             Some(p) => {
                 let conn = Connection::open(p)?;
+                // One process owns the file: no per-transaction file locking, and the WAL
+                // index lives in heap memory instead of a shared-memory file.
+                conn.pragma_update(None, "locking_mode", "EXCLUSIVE")?;
                 conn.pragma_update(None, "journal_mode", "WAL")?;
                 conn.pragma_update(None, "synchronous", "NORMAL")?;
+                conn.pragma_update(None, "cache_size", -32_000)?;
                 conn
             }
             None => Connection::open_in_memory()?,
