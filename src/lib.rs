@@ -4,9 +4,13 @@
 pub mod certify;
 pub mod cli;
 pub mod client;
+pub mod contract;
 pub mod exit;
+pub mod load;
 pub mod model;
+pub mod report;
 pub mod sandbox;
+pub mod schema;
 pub mod spend;
 pub mod target;
 
@@ -16,6 +20,10 @@ pub use exit::{Exit, GateError};
 pub async fn run(cli: cli::Cli) -> Result<Exit, GateError> {
     match cli.command {
         cli::Command::Sandbox(args) => sandbox::cli::run(args).await,
+        cli::Command::Contract(args) => contract::cli::run(args).await,
+        cli::Command::Load(args) => load::cli::run(*args).await,
+        cli::Command::Merge(args) => load::cli::run_merge(args).await,
+        cli::Command::Schemas(args) => schema::command::run(args),
         cli::Command::Init(args) => certify::init::write_example(&args.path, args.force),
     }
 }
