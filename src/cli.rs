@@ -23,4 +23,6 @@ pub struct Cli {
 pub enum Command {
     /// Run the embedded, stateful Gate API sandbox.
     Sandbox(crate::sandbox::cli::SandboxArgs),
+    /// Probe the money invariants: idempotency, reservations, pricing, the ledger.
+    Invariants(crate::invariants::cli::InvariantsArgs),
 }

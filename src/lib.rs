@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod client;
 pub mod exit;
+pub mod invariants;
 pub mod model;
 pub mod sandbox;
 pub mod spend;
@@ -15,5 +16,6 @@ pub use exit::{Exit, GateError};
 pub async fn run(cli: cli::Cli) -> Result<Exit, GateError> {
     match cli.command {
         cli::Command::Sandbox(args) => sandbox::cli::run(args).await,
+        cli::Command::Invariants(args) => invariants::cli::run(args).await,
     }
 }

@@ -11,7 +11,9 @@ use crate::model::Amount;
 
 /// Refused: spending this would pass the cap.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("spend cap reached: {requested} {currency} would bring the total to {would_be} (cap {cap})")]
+#[error(
+    "spend cap reached: {requested} {currency} would bring the total to {would_be} (cap {cap})"
+)]
 pub struct SpendCapReached {
     pub currency: String,
     pub requested: Amount,
@@ -50,7 +52,9 @@ impl SpendGuard {
     pub fn try_spend(&self, currency: &str, amount: Amount) -> Result<(), SpendCapReached> {
         let mut spent = self.spent.lock();
         let so_far = spent.get(currency).copied().unwrap_or(Amount::ZERO);
-        let would_be = so_far.checked_add(amount).unwrap_or(Amount::from_minor(i64::MAX));
+        let would_be = so_far
+            .checked_add(amount)
+            .unwrap_or(Amount::from_minor(i64::MAX));
         if !self.real_orders_allowed || would_be > self.cap_per_currency {
             return Err(SpendCapReached {
                 currency: currency.to_string(),
@@ -71,12 +75,19 @@ impl SpendGuard {
     pub fn refund(&self, currency: &str, amount: Amount) {
         let mut spent = self.spent.lock();
         if let Some(total) = spent.get_mut(currency) {
-            *total = total.checked_sub(amount).unwrap_or(Amount::ZERO).max(Amount::ZERO);
+            *total = total
+                .checked_sub(amount)
+                .unwrap_or(Amount::ZERO)
+                .max(Amount::ZERO);
         }
     }
 
     pub fn spent(&self, currency: &str) -> Amount {
-        self.spent.lock().get(currency).copied().unwrap_or(Amount::ZERO)
+        self.spent
+            .lock()
+            .get(currency)
+            .copied()
+            .unwrap_or(Amount::ZERO)
     }
 }
 

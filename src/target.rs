@@ -23,11 +23,21 @@ pub struct TargetArgs {
     pub agent_id: Option<String>,
 
     /// The API key (raw, as sent in `Authorization`). Prefer the environment variable.
-    #[arg(long, env = "GATECHECK_API_KEY", hide_env_values = true, value_name = "KEY")]
+    #[arg(
+        long,
+        env = "GATECHECK_API_KEY",
+        hide_env_values = true,
+        value_name = "KEY"
+    )]
     pub api_key: Option<String>,
 
     /// Sandbox admin token (§9.2); admin-only checks and probes are skipped without it.
-    #[arg(long, env = "GATECHECK_ADMIN_TOKEN", hide_env_values = true, value_name = "TOKEN")]
+    #[arg(
+        long,
+        env = "GATECHECK_ADMIN_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
     pub admin_token: Option<String>,
 
     /// Per-request timeout.

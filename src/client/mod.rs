@@ -214,7 +214,10 @@ impl RequestBuilder<'_> {
         };
         let started = Instant::now();
         let masked_url = client.masker.mask(&url);
-        let response = req.send().await.map_err(|e| classify(e, &masked_url, client.timeout))?;
+        let response = req
+            .send()
+            .await
+            .map_err(|e| classify(e, &masked_url, client.timeout))?;
         let status = response.status().as_u16();
         let resp_headers = response.headers().clone();
         let body = response

@@ -51,7 +51,8 @@ impl Amount {
     pub fn parse_decimal_amount(s: &str) -> Result<Amount, MoneyError> {
         let err = || MoneyError::NotDecimalAmount(s.to_string());
         let (int, frac) = s.split_once('.').ok_or_else(err)?;
-        if !valid_integer_part(int) || frac.len() != 2 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        if !valid_integer_part(int) || frac.len() != 2 || !frac.bytes().all(|b| b.is_ascii_digit())
+        {
             return Err(err());
         }
         Decimal::from_str(s).map(Amount).map_err(|_| err())
@@ -110,7 +111,9 @@ impl Amount {
 
     /// `self × quantity`, exact.
     pub fn times(self, quantity: u32) -> Option<Amount> {
-        self.0.checked_mul(Decimal::from(quantity)).map(Amount::normalized)
+        self.0
+            .checked_mul(Decimal::from(quantity))
+            .map(Amount::normalized)
     }
 
     /// `round_half_up(self × rate, 2)` — the direct top-up charge of §5.1.
@@ -223,17 +226,27 @@ mod tests {
     fn decimal_amount_is_strict() {
         assert_eq!(Amount::parse_decimal_amount("12.50").unwrap().minor(), 1250);
         assert_eq!(Amount::parse_decimal_amount("0.00").unwrap().minor(), 0);
-        for bad in ["12.5", "12", "012.50", "-1.00", "1e2", " 1.00", "1.000", ".50", "1."] {
+        for bad in [
+            "12.5", "12", "012.50", "-1.00", "1e2", " 1.00", "1.000", ".50", "1.",
+        ] {
             assert!(Amount::parse_decimal_amount(bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn request_amount_forms() {
-        assert_eq!(Amount::parse_request_amount("10").unwrap().to_string(), "10.00");
-        assert_eq!(Amount::parse_request_amount("10.5").unwrap().to_string(), "10.50");
+        assert_eq!(
+            Amount::parse_request_amount("10").unwrap().to_string(),
+            "10.00"
+        );
+        assert_eq!(
+            Amount::parse_request_amount("10.5").unwrap().to_string(),
+            "10.50"
+        );
         assert_eq!(Amount::parse_request_amount("10.50").unwrap().minor(), 1050);
-        for bad in ["-1", "1.234", "1e3", " 1", "1 ", "01", "1.", "", "+1", "0x10"] {
+        for bad in [
+            "-1", "1.234", "1e3", " 1", "1 ", "01", "1.", "", "+1", "0x10",
+        ] {
             assert!(Amount::parse_request_amount(bad).is_err(), "{bad}");
         }
     }
@@ -244,7 +257,13 @@ mod tests {
         let rate = Rate::parse("1.2500").unwrap();
         assert_eq!(amount.times_rate(rate).unwrap().to_string(), "4.18");
         let amount = Amount::parse_request_amount("0.02").unwrap();
-        assert_eq!(amount.times_rate(Rate::parse("0.2500").unwrap()).unwrap().to_string(), "0.01");
+        assert_eq!(
+            amount
+                .times_rate(Rate::parse("0.2500").unwrap())
+                .unwrap()
+                .to_string(),
+            "0.01"
+        );
     }
 
     #[test]

@@ -61,7 +61,9 @@ pub enum Outcome {
     /// Only SHOULD findings.
     Warned,
     /// Not run, and why (e.g. "needs --admin-token").
-    Skipped { reason: String },
+    Skipped {
+        reason: String,
+    },
 }
 
 /// One named check (a JUnit test case).
