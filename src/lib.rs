@@ -6,6 +6,7 @@ pub mod client;
 pub mod exit;
 pub mod invariants;
 pub mod model;
+pub mod report;
 pub mod sandbox;
 pub mod spend;
 pub mod target;

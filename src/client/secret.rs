@@ -56,7 +56,7 @@ impl Masker {
         }
         list.push((secret.to_string(), format!("${variable}")));
         // Longest first, so a secret that contains another is replaced whole.
-        list.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        list.sort_by_key(|entry| std::cmp::Reverse(entry.0.len()));
     }
 
     /// Registers a secret learned during the run under a numbered variable name.

@@ -43,7 +43,8 @@ pub struct Finding {
     /// The offending exchange, when one request shows it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exchange: Option<ExchangeEvidence>,
-    /// A numbered script reproducing a multi-step failure (invariant probes), key masked.
+    /// A script reproducing a multi-step failure (invariant probes), key masked: one step
+    /// per line, unnumbered (the report writers number them).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reproduction: Vec<String>,
     /// The seed that replays a generated failure.
@@ -144,7 +145,8 @@ pub struct TransactionStats {
     pub p99_us: u64,
     pub p999_us: u64,
     pub max_us: u64,
-    /// Percentile distribution `(percentile, value_us)` for plots.
+    /// Percentile distribution `(percentile, value_us)` for plots, the percentile on the
+    /// 0–100 scale (e.g. `(99.9, 41_200)`), ascending.
     #[serde(default)]
     pub distribution: Vec<(f64, u64)>,
 }
