@@ -45,7 +45,11 @@ fn verbose_output_adds_titles_warnings_and_artifacts() {
 
 #[test]
 fn passing_contract_run_says_pass() {
-    let out = render(&report_fixture::passing_contract_run(), Verbosity::Normal, false);
+    let out = render(
+        &report_fixture::passing_contract_run(),
+        Verbosity::Normal,
+        false,
+    );
     snapshot!("console_passing_contract", out.clone());
     assert_eq!(
         out.lines().last(),
@@ -63,7 +67,10 @@ fn every_failure_shows_its_full_evidence() {
     for (i, step) in finding.reproduction.iter().enumerate() {
         assert!(out.contains(&format!("    {}. {step}", i + 1)));
     }
-    assert!(out.contains(&format!("DELETE /agent/{}/orders → 405", report_fixture::AGENT)));
+    assert!(out.contains(&format!(
+        "DELETE /agent/{}/orders → 405",
+        report_fixture::AGENT
+    )));
     assert!(out
         .lines()
         .last()
@@ -78,7 +85,11 @@ fn colour_is_written_only_when_asked() {
     assert!(!plain.contains('\x1b'));
     assert!(colored.contains("\x1b[1;31m✗\x1b[0m"));
     assert!(colored.contains("\x1b[32m✓\x1b[0m"));
-    assert_eq!(strip_ansi(&colored), plain, "colour changes nothing but colour");
+    assert_eq!(
+        strip_ansi(&colored),
+        plain,
+        "colour changes nothing but colour"
+    );
 }
 
 #[test]

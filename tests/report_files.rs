@@ -42,7 +42,10 @@ fn the_default_folder_is_a_utc_timestamp_under_gatecheck_reports() {
     let stamp = dir.file_name().unwrap().to_string_lossy().into_owned();
     assert_eq!(stamp.len(), "20261121T120600Z".len(), "{stamp}");
     assert!(stamp.ends_with('Z') && stamp.as_bytes()[8] == b'T');
-    assert!(stamp[..8].chars().chain(stamp[9..15].chars()).all(|c| c.is_ascii_digit()));
+    assert!(stamp[..8]
+        .chars()
+        .chain(stamp[9..15].chars())
+        .all(|c| c.is_ascii_digit()));
 }
 
 #[test]
@@ -50,7 +53,11 @@ fn an_unwritable_folder_is_an_error_not_a_panic() {
     let tmp = tempfile::tempdir().expect("temp dir");
     let file = tmp.path().join("a-file");
     std::fs::write(&file, "x").unwrap();
-    let err = write_files(&report_fixture::failing_run(), &file.join("sub"), &[Format::Json])
-        .expect_err("a file is in the way");
+    let err = write_files(
+        &report_fixture::failing_run(),
+        &file.join("sub"),
+        &[Format::Json],
+    )
+    .expect_err("a file is in the way");
     assert!(err.to_string().contains("cannot create the report folder"));
 }

@@ -38,11 +38,15 @@ fn escaped(text: &str) -> String {
 #[test]
 fn the_verdict_banner_opens_the_page_and_lists_the_failed_checks() {
     let html = render(&report_fixture::failing_run());
-    let banner_start = html.find("<section class=\"banner fail\"").expect("a fail banner");
+    let banner_start = html
+        .find("<section class=\"banner fail\"")
+        .expect("a fail banner");
     let banner_end = banner_start + html[banner_start..].find("</section>").expect("closed");
     let banner = &html[banner_start..banner_end];
     assert!(banner.contains("<p class=\"verdict\">NOT certified</p>"));
-    assert!(banner.contains("6 passed, 3 failed, 1 warning, 1 skipped; thresholds: 2 met, 1 missed"));
+    assert!(
+        banner.contains("6 passed, 3 failed, 1 warning, 1 skipped; thresholds: 2 met, 1 missed")
+    );
     for failed in [
         "errors.method_not_allowed_has_allow",
         "transport.json_content_type",
@@ -68,14 +72,15 @@ fn a_passing_run_has_a_pass_banner_and_no_failed_list() {
 fn every_finding_has_its_curl_escaped_in_a_pre_and_its_evidence() {
     let run = report_fixture::failing_run();
     let html = render(&run);
-    let findings: Vec<_> = run
-        .checks()
-        .flat_map(|c| c.findings.iter())
-        .collect();
+    let findings: Vec<_> = run.checks().flat_map(|c| c.findings.iter()).collect();
     assert_eq!(findings.len(), 4);
     assert_eq!(html.matches("<details ").count(), findings.len());
     for finding in findings {
-        let curl = &finding.exchange.as_ref().expect("fixture findings have one").curl;
+        let curl = &finding
+            .exchange
+            .as_ref()
+            .expect("fixture findings have one")
+            .curl;
         assert!(
             html.contains(&format!("<pre class=\"curl\">{}</pre>", escaped(curl))),
             "escaped curl of {} in a <pre>",
@@ -95,10 +100,23 @@ fn every_finding_has_its_curl_escaped_in_a_pre_and_its_evidence() {
 fn the_load_section_has_an_svg_per_plot_and_the_threshold_table() {
     let html = render(&report_fixture::failing_run());
     assert_eq!(html.matches("<svg ").count(), 3);
-    for label in ["Throughput over time", "Latency over time", "Latency by percentile"] {
-        assert!(html.contains(&format!("aria-label=\"{label}\"")), "{label} plot");
+    for label in [
+        "Throughput over time",
+        "Latency over time",
+        "Latency by percentile",
+    ] {
+        assert!(
+            html.contains(&format!("aria-label=\"{label}\"")),
+            "{label} plot"
+        );
     }
-    for axis in ["seconds since start", "requests per second", "latency (ms)", "percentile", "99.9%"] {
+    for axis in [
+        "seconds since start",
+        "requests per second",
+        "latency (ms)",
+        "percentile",
+        "99.9%",
+    ] {
         assert!(html.contains(axis), "axis text {axis}");
     }
     for name in ["list_products", "get_balance", "create_order"] {
@@ -171,7 +189,15 @@ fn a_masked_curl_shows_the_variable_never_the_key_in_any_format() {
     let mut others = Vec::new();
     write_json(&run, &mut others).unwrap();
     write_junit(&run, &mut others).unwrap();
-    write_console(&run, &mut others, &ConsoleOptions { color: false, verbosity: gatecheck::report::Verbosity::Verbose }).unwrap();
+    write_console(
+        &run,
+        &mut others,
+        &ConsoleOptions {
+            color: false,
+            verbosity: gatecheck::report::Verbosity::Verbose,
+        },
+    )
+    .unwrap();
     let others = String::from_utf8(others).unwrap();
     assert!(others.contains("Authorization: $GATECHECK_API_KEY"));
     assert!(!html.contains(secret) && !others.contains(secret));

@@ -59,5 +59,8 @@ fn a_passing_contract_run_says_pass() {
         serde_json::from_str(&render(&report_fixture::passing_contract_run())).unwrap();
     assert_eq!(json["verdict"], "pass");
     assert_eq!(json["verdict_text"], "PASS");
-    assert_eq!(json["thresholds"], serde_json::json!({"passed": 0, "failed": 0}));
+    assert_eq!(
+        json["thresholds"],
+        serde_json::json!({"passed": 0, "failed": 0})
+    );
 }

@@ -40,7 +40,10 @@ fn parsed_back_the_counts_match_the_run() {
     assert_eq!(skipped, 1);
 
     let contract = &report.test_suites[1];
-    assert_eq!((contract.tests, contract.failures, contract.disabled), (7, 2, 1));
+    assert_eq!(
+        (contract.tests, contract.failures, contract.disabled),
+        (7, 2, 1)
+    );
     assert!(contract
         .test_cases
         .iter()

@@ -1,10 +1,11 @@
 //! `gatecheck invariants`: flags, the run, the outputs and the exit code.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use super::{persist, run_with_stats, InvariantOptions, RunStats, DEFAULT_CASES};
-use crate::model::{Outcome, PhaseReport, RunReport, TargetInfo, Verdict};
+use crate::model::{PhaseReport, RunReport, TargetInfo, Verdict};
+use crate::report::{self, ConsoleOptions, Verbosity};
 use crate::sandbox::SandboxConfig;
 use crate::target::{ResolvedTarget, TargetArgs};
 use crate::{Exit, GateError};
@@ -108,121 +109,54 @@ fn write_outputs(
     report: &RunReport,
     stats: &RunStats,
 ) -> Result<(), GateError> {
+    let file = |path: &PathBuf| {
+        std::fs::File::create(path)
+            .map(std::io::BufWriter::new)
+            .map_err(|e| GateError::Config(format!("cannot write {}: {e}", path.display())))
+    };
+    let failed = |path: &PathBuf, e: crate::report::ReportError| {
+        GateError::Config(format!("cannot write {}: {e}", path.display()))
+    };
     if let Some(path) = &args.json {
-        let file = std::fs::File::create(path)
-            .map_err(|e| GateError::Config(format!("cannot write {}: {e}", path.display())))?;
-        serde_json::to_writer_pretty(std::io::BufWriter::new(file), report)
-            .map_err(|e| GateError::Config(format!("cannot write {}: {e}", path.display())))?;
+        report::write_json(report, file(path)?).map_err(|e| failed(path, e))?;
     }
     if let Some(path) = &args.junit {
-        let file = std::fs::File::create(path)
-            .map_err(|e| GateError::Config(format!("cannot write {}: {e}", path.display())))?;
-        write_junit(report, std::io::BufWriter::new(file))
-            .map_err(|e| GateError::Config(format!("cannot write {}: {e}", path.display())))?;
+        report::write_junit(report, file(path)?).map_err(|e| failed(path, e))?;
     }
-    let mut out = std::io::stdout().lock();
-    let _ = write_summary(report, stats, args.quiet, &mut out);
+    let verbosity = if args.quiet {
+        Verbosity::Quiet
+    } else {
+        Verbosity::Normal
+    };
+    let stdout = std::io::stdout();
+    let options = ConsoleOptions::detect(verbosity, stdout.is_terminal());
+    let mut out = stdout.lock();
+    report::write_console(report, &mut out, &options)
+        .map_err(|e| GateError::Other(anyhow::anyhow!(e)))?;
+    if !args.quiet {
+        let _ = write_stats(stats, &mut out);
+    }
     Ok(())
 }
 
-/// The console summary (until the shared console writer is merged).
-pub fn write_summary(
-    report: &RunReport,
-    stats: &RunStats,
-    quiet: bool,
-    out: &mut impl Write,
-) -> std::io::Result<()> {
-    let counts = report.counts();
-    if !quiet {
-        for check in report.checks() {
-            let mark = match &check.outcome {
-                Outcome::Passed => "PASS".to_string(),
-                Outcome::Failed => "FAIL".to_string(),
-                Outcome::Warned => "WARN".to_string(),
-                Outcome::Skipped { reason } => format!("SKIP ({reason})"),
-            };
-            writeln!(out, "{:<4} {:<45} {}", &mark[..4], check.id, check.section)?;
-            if let Outcome::Skipped { reason } = &check.outcome {
-                writeln!(out, "       skipped: {reason}")?;
-            }
-            for f in &check.findings {
-                writeln!(out, "       {}", f.message)?;
-                writeln!(out, "       expected: {}", f.expected)?;
-                writeln!(out, "       got:      {}", f.got)?;
-                if let Some(seed) = &f.seed {
-                    writeln!(out, "       seed:     {seed}")?;
-                }
-                for line in &f.reproduction {
-                    writeln!(out, "       {line}")?;
-                }
-            }
-        }
-        writeln!(
-            out,
-            "seed {:016x}: {} cases in {:.2} s ({:.1} cases/s), {} requests; concurrency probes {:.2} s",
-            stats.seed,
-            stats.cases,
-            stats.stateful_elapsed.as_secs_f64(),
-            stats.cases_per_second(),
-            stats.requests,
-            stats.concurrency_elapsed.as_secs_f64()
-        )?;
-        if let Some((from, to)) = stats.shrunk {
-            writeln!(
-                out,
-                "shrunk {from} → {to} operations in {} runs",
-                stats.shrink_runs
-            )?;
-        }
-    }
+/// The run's numbers: seed (to replay), cases per second, requests, shrinking.
+pub fn write_stats(stats: &RunStats, out: &mut impl Write) -> std::io::Result<()> {
     writeln!(
         out,
-        "invariants: {} — {} passed, {} failed, {} skipped",
-        match report.verdict() {
-            Verdict::Pass => "PASS",
-            Verdict::Fail => "FAIL",
-        },
-        counts.passed,
-        counts.failed,
-        counts.skipped
-    )
-}
-
-/// JUnit via quick-junit (until the shared writer is merged): one test case per check.
-fn write_junit(report: &RunReport, out: impl Write) -> std::io::Result<()> {
-    use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
-    let mut junit = Report::new("gatecheck");
-    for phase in &report.phases {
-        let mut suite = TestSuite::new(phase.name.clone());
-        for check in &phase.checks {
-            let status = match &check.outcome {
-                Outcome::Passed | Outcome::Warned => TestCaseStatus::success(),
-                Outcome::Skipped { reason } => {
-                    let mut s = TestCaseStatus::skipped();
-                    s.set_message(reason.clone());
-                    s
-                }
-                Outcome::Failed => {
-                    let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
-                    if let Some(f) = check.findings.first() {
-                        s.set_message(f.message.clone());
-                        let mut text = format!("expected: {}\ngot: {}\n", f.expected, f.got);
-                        for l in &f.reproduction {
-                            text.push_str(l);
-                            text.push('\n');
-                        }
-                        s.set_description(text);
-                    }
-                    s
-                }
-            };
-            let mut case = TestCase::new(check.id.clone(), status);
-            case.set_classname(format!("{} {}", phase.name, check.section));
-            suite.add_test_case(case);
-        }
-        junit.add_test_suite(suite);
+        "invariants: seed {:016x}; {} cases in {:.2} s ({:.1} cases/s); concurrency probes {:.2} s; {} requests",
+        stats.seed,
+        stats.cases,
+        stats.stateful_elapsed.as_secs_f64(),
+        stats.cases_per_second(),
+        stats.concurrency_elapsed.as_secs_f64(),
+        stats.requests,
+    )?;
+    if let Some((from, to)) = stats.shrunk {
+        writeln!(
+            out,
+            "invariants: the failure shrank from {from} to {to} operations in {} runs",
+            stats.shrink_runs
+        )?;
     }
-    junit
-        .serialize(out)
-        .map_err(|e| std::io::Error::other(e.to_string()))
+    Ok(())
 }

@@ -575,6 +575,20 @@ impl<'a> Exec<'a> {
                     self.ledger_refused(key, request);
                     return Ok(None);
                 }
+                // Accepted: if it was priced below §5.1's charge, that is the bug.
+                if let (201, Some(p)) = (ex.status, request.validity.priced()) {
+                    let charged = ex.json().and_then(|j| amount_field(&j, "charged_amount"));
+                    if let Some(c) = charged.filter(|c| *c != p.charge) {
+                        let check = pricing_check(p);
+                        self.exercise(check);
+                        return Err(Violation::new(
+                            check,
+                            "the charge does not follow §5.1's formula (the order was accepted because it was under-priced)",
+                            pricing_formula(p),
+                            format!("charged_amount {c}"),
+                        ));
+                    }
+                }
                 let check = if key_failed_before && (ex.status == 422 || ex.status == 409) {
                     CheckId::ErrorDoesNotBindKey
                 } else if ex.status == 400 && code.as_deref() != Some("insufficient_balance") {
@@ -671,28 +685,13 @@ impl<'a> Exec<'a> {
             ));
         }
         // Pricing (§5.1), judged before any balance.
-        let pricing_check = match priced.rule {
-            super::catalog::PriceRule::Voucher { .. } => CheckId::PricingVoucherTimesQuantity,
-            super::catalog::PriceRule::TopUp { .. } => CheckId::PricingHalfUp,
-        };
+        let pricing_check = pricing_check(priced);
         self.exercise(pricing_check);
         if order.charged_amount != priced.charge {
-            let formula = match (&priced.rule, priced.amount) {
-                (super::catalog::PriceRule::Voucher { agent_price }, _) => {
-                    format!(
-                        "agent_price {agent_price} × quantity {} = {}",
-                        priced.quantity, priced.charge
-                    )
-                }
-                (super::catalog::PriceRule::TopUp { rate, .. }, Some(a)) => {
-                    format!("round_half_up({a} × {rate}, 2) = {}", priced.charge)
-                }
-                _ => priced.charge.to_string(),
-            };
             return Err(Violation::new(
                 pricing_check,
                 "the charge does not follow §5.1's formula",
-                formula,
+                pricing_formula(priced),
                 format!("charged_amount {}", order.charged_amount),
             ));
         }
@@ -1479,6 +1478,28 @@ fn amount_field(body: &Value, field: &str) -> Option<Amount> {
     body.get(field)
         .and_then(Value::as_str)
         .and_then(|s| Amount::parse_decimal_amount(s).ok())
+}
+
+fn pricing_check(p: &Priced) -> CheckId {
+    match p.rule {
+        super::catalog::PriceRule::Voucher { .. } => CheckId::PricingVoucherTimesQuantity,
+        super::catalog::PriceRule::TopUp { .. } => CheckId::PricingHalfUp,
+    }
+}
+
+fn pricing_formula(p: &Priced) -> String {
+    match (&p.rule, p.amount) {
+        (super::catalog::PriceRule::Voucher { agent_price }, _) => {
+            format!(
+                "agent_price {agent_price} × quantity {} = {}",
+                p.quantity, p.charge
+            )
+        }
+        (super::catalog::PriceRule::TopUp { rate, .. }, Some(a)) => {
+            format!("round_half_up({a} × {rate}, 2) = {}", p.charge)
+        }
+        _ => p.charge.to_string(),
+    }
 }
 
 fn terminal_stamp(o: &Order) -> Option<String> {

@@ -238,8 +238,8 @@ impl<W: Write> Console<'_, W> {
         about.push(format!("{:.1} s", load.duration_s));
         writeln!(self.out, "  {}", about.join(" · "))?;
 
-        let name_width = width(load.transactions.iter().map(|t| t.name.as_str()))
-            .max("transaction".len());
+        let name_width =
+            width(load.transactions.iter().map(|t| t.name.as_str())).max("transaction".len());
         let header = format!(
             "  {:<name_width$}  {:>7}  {:>6}  {:>5}  {:>7}  {:>7}  {:>7}  {:>7}  {:>7}  {:>7}",
             "transaction", "count", "errors", "err%", "p50", "p90", "p99", "p99.9", "max", "req/s"
@@ -267,7 +267,11 @@ impl<W: Write> Console<'_, W> {
             self.paint.paint(Role::Dim, "latencies in ms")
         )?;
         if !load.thresholds.is_empty() {
-            writeln!(self.out, "  {}", self.paint.paint(Role::Heading, "thresholds"))?;
+            writeln!(
+                self.out,
+                "  {}",
+                self.paint.paint(Role::Heading, "thresholds")
+            )?;
             let rule_width = width(load.thresholds.iter().map(|t| t.rule.as_str()));
             for threshold in &load.thresholds {
                 let symbol = if threshold.passed {

@@ -88,7 +88,11 @@ fn push_field(lines: &mut Vec<String>, label: &str, value: &str) {
     let label = format!("{label}:");
     let mut value_lines = value.lines();
     let first = value_lines.next().unwrap_or("");
-    lines.push(format!("{INDENT}{label:<LABEL_WIDTH$}{first}").trim_end().to_string());
+    lines.push(
+        format!("{INDENT}{label:<LABEL_WIDTH$}{first}")
+            .trim_end()
+            .to_string(),
+    );
     let continuation = " ".repeat(INDENT.len() + LABEL_WIDTH);
     for more in value_lines {
         lines.push(format!("{continuation}{more}").trim_end().to_string());

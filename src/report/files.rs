@@ -81,8 +81,8 @@ pub fn write_files(
         if written.contains(&path) {
             continue;
         }
-        let file = File::create(&path)
-            .with_context(|| format!("cannot create {}", path.display()))?;
+        let file =
+            File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
         let mut out = BufWriter::new(file);
         format
             .write(run, &mut out)

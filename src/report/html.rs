@@ -432,7 +432,10 @@ mod tests {
 
     #[test]
     fn slugs_are_safe_html_ids() {
-        assert_eq!(slug("errors.method_not_allowed"), "errors-method-not-allowed");
+        assert_eq!(
+            slug("errors.method_not_allowed"),
+            "errors-method-not-allowed"
+        );
         assert_eq!(slug("create_order:p99<300ms"), "create-order-p99-300ms");
     }
 }

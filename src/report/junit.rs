@@ -31,7 +31,9 @@ use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
 use super::evidence::{self, severity_word};
 use super::ReportError;
-use crate::model::{CheckResult, Finding, Outcome, PhaseReport, RunReport, Severity, ThresholdResult};
+use crate::model::{
+    CheckResult, Finding, Outcome, PhaseReport, RunReport, Severity, ThresholdResult,
+};
 
 /// Writes the JUnit XML document.
 pub fn write_junit<W: Write>(run: &RunReport, out: W) -> Result<(), ReportError> {
@@ -81,7 +83,11 @@ fn check_case(phase: &PhaseReport, check: &CheckResult) -> TestCase {
                 .map_or(check.title.as_str(), |f| f.message.as_str());
             status
                 .set_message(message)
-                .set_type(format!("{} {}", check.section, severity_word(check.severity)))
+                .set_type(format!(
+                    "{} {}",
+                    check.section,
+                    severity_word(check.severity)
+                ))
                 .set_description(evidence_text(check));
             status
         }

@@ -105,9 +105,7 @@ pub fn distribution_svg(transactions: &[TransactionStats]) -> Result<Option<Stri
             points: t
                 .distribution
                 .iter()
-                .filter_map(|&(percentile, us)| {
-                    nines(percentile).map(|x| (x, us as f64 / 1000.0))
-                })
+                .filter_map(|&(percentile, us)| nines(percentile).map(|x| (x, us as f64 / 1000.0)))
                 .collect(),
         })
         .collect();
@@ -251,7 +249,9 @@ fn draw_lines<'a, 'b: 'a>(chart: &mut Chart<'a, 'b>, series: &[Series]) -> Resul
             ))
             .map_err(|e| e.to_string())?
             .label(s.label.as_str())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
+            });
     }
     chart
         .configure_series_labels()

@@ -77,7 +77,10 @@ pub fn counts_text(summary: &Summary) -> String {
     );
     let t = summary.thresholds;
     if t.passed + t.failed > 0 {
-        text.push_str(&format!("; thresholds: {} met, {} missed", t.passed, t.failed));
+        text.push_str(&format!(
+            "; thresholds: {} met, {} missed",
+            t.passed, t.failed
+        ));
     }
     text
 }

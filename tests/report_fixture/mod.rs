@@ -32,7 +32,12 @@ pub fn failing_run() -> RunReport {
         },
         started_at: "2026-11-21T12:06:00Z".into(),
         finished_at: "2026-11-21T12:06:31Z".into(),
-        phases: vec![health_phase(), contract_phase(), invariants_phase(), load_phase()],
+        phases: vec![
+            health_phase(),
+            contract_phase(),
+            invariants_phase(),
+            load_phase(),
+        ],
     }
 }
 
@@ -41,9 +46,12 @@ pub fn passing_contract_run() -> RunReport {
     let mut run = failing_run();
     run.command = "contract".into();
     let mut contract = contract_phase();
-    contract
-        .checks
-        .retain(|c| matches!(c.outcome, gatecheck::model::Outcome::Passed | gatecheck::model::Outcome::Skipped { .. }));
+    contract.checks.retain(|c| {
+        matches!(
+            c.outcome,
+            gatecheck::model::Outcome::Passed | gatecheck::model::Outcome::Skipped { .. }
+        )
+    });
     run.phases = vec![health_phase(), contract];
     run
 }
@@ -99,7 +107,9 @@ pub fn content_type_finding() -> Finding {
             method: "GET".into(),
             path: format!("/agent/{AGENT}/no-such-route?x=<1>&y=2"),
             status: Some(404),
-            body_excerpt: "<html>\n<body><h1>404 Not Found</h1><script>alert('x')</script></body>\n</html>".into(),
+            body_excerpt:
+                "<html>\n<body><h1>404 Not Found</h1><script>alert('x')</script></body>\n</html>"
+                    .into(),
             curl: format!(
                 r#"curl -sS -i "{}" -H "Authorization: $GATECHECK_API_KEY""#,
                 agent_url("/no-such-route?x=<1>&y=2")
@@ -122,7 +132,9 @@ fn request_id_finding() -> Finding {
             method: "GET".into(),
             path: format!("/agent/{AGENT}/products?limit=5"),
             status: Some(200),
-            body_excerpt: r#"{"items":[{"id":456,"name":"Steam Wallet Top-Up (USD)"}],"next_cursor":"c2"}"#.into(),
+            body_excerpt:
+                r#"{"items":[{"id":456,"name":"Steam Wallet Top-Up (USD)"}],"next_cursor":"c2"}"#
+                    .into(),
             curl: format!(
                 r#"curl -sS -i "{}" -H "Authorization: $GATECHECK_API_KEY" -H "X-Request-Id: gc-req-0001""#,
                 agent_url("/products?limit=5")
@@ -339,9 +351,27 @@ fn load_phase() -> PhaseReport {
             target_rate_per_s: None,
             duration_s: 20.0,
             transactions: vec![
-                transaction("list_products", 2_410, 0, [9_800, 21_400, 61_400, 88_000, 97_300], 11_870.0),
-                transaction("get_balance", 1_204, 0, [6_100, 12_900, 40_200, 55_800, 60_100], 7_410.5),
-                transaction("create_order", 1_190, 3, [48_100, 97_000, 412_800, 530_000, 611_200], 63_220.0),
+                transaction(
+                    "list_products",
+                    2_410,
+                    0,
+                    [9_800, 21_400, 61_400, 88_000, 97_300],
+                    11_870.0,
+                ),
+                transaction(
+                    "get_balance",
+                    1_204,
+                    0,
+                    [6_100, 12_900, 40_200, 55_800, 60_100],
+                    7_410.5,
+                ),
+                transaction(
+                    "create_order",
+                    1_190,
+                    3,
+                    [48_100, 97_000, 412_800, 530_000, 611_200],
+                    63_220.0,
+                ),
             ],
             thresholds: vec![
                 ThresholdResult {
