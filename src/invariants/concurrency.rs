@@ -172,7 +172,7 @@ impl Probe<'_> {
     }
 
     fn nonce() -> String {
-        format!("{:08x}", rand::random::<u32>())
+        format!("n{:08x}", rand::random::<u32>())
     }
 
     async fn agent(&self, deposit: Amount, script: &mut Script) -> Result<GateClient, ProbeError> {

@@ -105,7 +105,7 @@ struct Blame {
 
 impl<'a> Exec<'a> {
     async fn start(env: &'a Env, case: &CaseSpec) -> Result<Exec<'a>, ProbeError> {
-        let nonce = format!("{:08x}", rand::random::<u32>());
+        let nonce = format!("n{:08x}", rand::random::<u32>());
         let mut exec = Exec {
             env,
             client: env.client.clone(),
@@ -329,7 +329,7 @@ impl<'a> Exec<'a> {
                 key,
                 lifecycle,
             } => {
-                let tag = format!("{}{}", self.nonce, self.step);
+                let tag = format!("{}-{}", self.nonce, self.step);
                 let own =
                     draft.render(&self.env.catalog, *lifecycle, &tag, self.env.mode.test_only);
                 self.create(own, key).await
