@@ -155,7 +155,8 @@ pub struct Violation {
     pub message: String,
     pub expected: String,
     pub got: String,
-    pub exchange: Option<ExchangeEvidence>,
+    /// Boxed: violations travel in `Result`s and should stay small.
+    pub exchange: Option<Box<ExchangeEvidence>>,
 }
 
 impl Violation {
@@ -175,7 +176,7 @@ impl Violation {
     }
 
     pub fn with_exchange(mut self, exchange: Option<ExchangeEvidence>) -> Violation {
-        self.exchange = exchange;
+        self.exchange = exchange.map(Box::new);
         self
     }
 
@@ -187,7 +188,7 @@ impl Violation {
             message: self.message,
             expected: self.expected,
             got: self.got,
-            exchange: self.exchange,
+            exchange: self.exchange.map(|e| *e),
             reproduction,
             seed,
         }
