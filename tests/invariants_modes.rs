@@ -39,11 +39,21 @@ fn options(cases: u32) -> InvariantOptions {
 }
 
 fn outcome<'a>(phase: &'a PhaseReport, id: &str) -> &'a Outcome {
-    &phase.checks.iter().find(|c| c.id == id).expect("a known check").outcome
+    &phase
+        .checks
+        .iter()
+        .find(|c| c.id == id)
+        .expect("a known check")
+        .outcome
 }
 
 async fn balances(r: &ResolvedTarget) -> Value {
-    let ex = r.client.get(r.client.agent_path("/balance")).send().await.expect("balance");
+    let ex = r
+        .client
+        .get(r.client.agent_path("/balance"))
+        .send()
+        .await
+        .expect("balance");
     let mut v = ex.json().expect("json");
     for item in v["items"].as_array_mut().expect("items") {
         item.as_object_mut().expect("row").remove("updated_at");
@@ -53,7 +63,9 @@ async fn balances(r: &ResolvedTarget) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_admin_the_given_agent_is_probed_and_admin_probes_are_skipped() {
-    let sb = sandbox::start(SandboxConfig::default()).await.expect("sandbox");
+    let sb = sandbox::start(SandboxConfig::default())
+        .await
+        .expect("sandbox");
     let target = user_target(&sb, true, 2_000);
     let phase = invariants::run(&options(6), &target).await.expect("run");
     assert!(failed_ids(&phase.checks).is_empty(), "{:#?}", phase.checks);
@@ -69,19 +81,28 @@ async fn without_admin_the_given_agent_is_probed_and_admin_probes_are_skipped() 
     }
     // The spend cap held, per currency.
     for c in ["USD", "EUR", "KZT"] {
-        assert!(target.spend.spent(c) <= Amount::from_minor(2_000), "{c}: {}", target.spend.spent(c));
+        assert!(
+            target.spend.spent(c) <= Amount::from_minor(2_000),
+            "{c}: {}",
+            target.spend.spent(c)
+        );
     }
     sb.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn when_real_orders_are_forbidden_only_test_orders_are_created_and_no_money_moves() {
-    let sb = sandbox::start(SandboxConfig::default()).await.expect("sandbox");
+    let sb = sandbox::start(SandboxConfig::default())
+        .await
+        .expect("sandbox");
     let target = user_target(&sb, false, 10_000);
     let before = balances(&target).await;
     let phase = invariants::run(&options(6), &target).await.expect("run");
     assert!(failed_ids(&phase.checks).is_empty(), "{:#?}", phase.checks);
-    assert!(matches!(outcome(&phase, "reservation.charge_reserved"), Outcome::Skipped { .. }));
+    assert!(matches!(
+        outcome(&phase, "reservation.charge_reserved"),
+        Outcome::Skipped { .. }
+    ));
     assert_eq!(balances(&target).await, before, "no money moved");
     let ex = target
         .client
@@ -89,8 +110,14 @@ async fn when_real_orders_are_forbidden_only_test_orders_are_created_and_no_mone
         .send()
         .await
         .expect("orders");
-    let orders = ex.json().expect("json")["items"].as_array().cloned().unwrap_or_default();
+    let orders = ex.json().expect("json")["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     assert!(!orders.is_empty(), "the probe created orders");
-    assert!(orders.iter().all(|o| o["is_test"] == Value::Bool(true)), "only test orders");
+    assert!(
+        orders.iter().all(|o| o["is_test"] == Value::Bool(true)),
+        "only test orders"
+    );
     sb.shutdown().await;
 }
