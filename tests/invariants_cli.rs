@@ -8,7 +8,8 @@ use serde_json::Value;
 
 fn gatecheck() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_gatecheck"));
-    c.env_remove("GATECHECK_API_KEY").env_remove("GATECHECK_ADMIN_TOKEN");
+    c.env_remove("GATECHECK_API_KEY")
+        .env_remove("GATECHECK_ADMIN_TOKEN");
     c
 }
 
@@ -21,14 +22,23 @@ struct MutantSandbox {
 impl MutantSandbox {
     fn start(mutant: &str) -> MutantSandbox {
         let mut child = gatecheck()
-            .args(["sandbox", "--addr", "127.0.0.1:0", "--json", "--mutant", mutant])
+            .args([
+                "sandbox",
+                "--addr",
+                "127.0.0.1:0",
+                "--json",
+                "--mutant",
+                mutant,
+            ])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .expect("the sandbox starts");
         let stdout = child.stdout.take().expect("stdout");
         let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).expect("the JSON line");
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("the JSON line");
         let info = serde_json::from_str(&line).expect("a JSON start line");
         MutantSandbox { child, info }
     }
@@ -70,10 +80,14 @@ fn passing_run_writes_json_and_junit_and_exits_0() {
     assert_eq!(out.status.code(), Some(0), "{stdout}");
     assert!(stdout.contains("ledger.identity"), "{stdout}");
     assert!(stdout.contains("cases/s"), "{stdout}");
-    let report: Value = serde_json::from_slice(&std::fs::read(&json).expect("json")).expect("parses");
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(&json).expect("json")).expect("parses");
     assert_eq!(report["phases"][0]["name"], "invariants");
     let xml = std::fs::read_to_string(&junit).expect("junit");
-    assert!(xml.contains("idempotency.replay_returns_same_order"), "{xml}");
+    assert!(
+        xml.contains("idempotency.replay_returns_same_order"),
+        "{xml}"
+    );
 }
 
 #[test]
@@ -94,10 +108,19 @@ fn a_violation_exits_1_and_its_seed_is_retried_first_next_time() {
     let stdout = String::from_utf8_lossy(&first.stdout);
     assert_eq!(first.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("pricing.half_up"), "{stdout}");
-    assert!(stdout.contains("1. curl "), "the numbered reproduction is printed: {stdout}");
-    assert!(!stdout.contains(sb.info["api_key"].as_str().expect("key")), "the key is masked");
+    assert!(
+        stdout.contains("1. curl "),
+        "the numbered reproduction is printed: {stdout}"
+    );
+    assert!(
+        !stdout.contains(sb.info["api_key"].as_str().expect("key")),
+        "the key is masked"
+    );
     let saved = std::fs::read_to_string(&regressions).expect("the failing seed is kept");
-    assert!(saved.lines().any(|l| l.ends_with("pricing.half_up")), "{saved}");
+    assert!(
+        saved.lines().any(|l| l.ends_with("pricing.half_up")),
+        "{saved}"
+    );
     let second = run();
     assert_eq!(second.status.code(), Some(1));
     let again = std::fs::read_to_string(&regressions).expect("still there");
@@ -121,6 +144,9 @@ fn unreachable_target_exits_3_and_bad_flags_exit_2() {
         .output()
         .expect("runs");
     assert_eq!(out.status.code(), Some(3));
-    let out = gatecheck().args(["invariants", "--seed", "not-hex"]).output().expect("runs");
+    let out = gatecheck()
+        .args(["invariants", "--seed", "not-hex"])
+        .output()
+        .expect("runs");
     assert_eq!(out.status.code(), Some(2));
 }

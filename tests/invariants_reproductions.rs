@@ -52,7 +52,12 @@ fn redacted(f: &Finding) -> String {
         f.expected,
         f.got,
         f.seed.as_deref().unwrap_or("-"),
-        f.reproduction.join("\n")
+        f.reproduction
+            .iter()
+            .enumerate()
+            .map(|(i, step)| format!("{}. {step}", i + 1))
+            .collect::<Vec<_>>()
+            .join("\n")
     );
     let rules = [
         (r"127\.0\.0\.1:\d+", "127.0.0.1:PORT"),
@@ -76,8 +81,8 @@ fn assert_reproduction(name: &str, finding: &Finding) {
         finding
             .reproduction
             .iter()
-            .any(|l| l.starts_with("1. curl ")),
-        "a numbered curl script"
+            .all(|l| l.starts_with("curl ") || l.starts_with("wait")),
+        "one shell command per step"
     );
     assert!(
         finding

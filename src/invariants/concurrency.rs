@@ -127,34 +127,25 @@ struct Probe<'a> {
 #[derive(Default)]
 struct Script {
     lines: Vec<String>,
-    n: usize,
 }
 
 impl Script {
     fn one(&mut self, ex: &Exchange, note: &str) {
-        self.n += 1;
-        self.lines.push(format!("{}. {}", self.n, ex.curl()));
-        self.lines.push(format!("   # {note} → {}", ex.status));
+        self.lines
+            .push(format!("{}  # {note} → {}", ex.curl(), ex.status));
     }
 
     fn parallel(&mut self, exs: &[Exchange], note: &str) {
-        self.n += 1;
-        self.lines.push(format!(
-            "{}. # {note}: these {} requests at once",
-            self.n,
-            exs.len()
-        ));
-        for ex in exs {
-            self.lines.push(format!("   {} &", ex.curl()));
+        let n = exs.len();
+        for (i, ex) in exs.iter().enumerate() {
+            self.lines
+                .push(format!("{} &  # {note}: {}/{n} at once", ex.curl(), i + 1));
         }
-        self.lines.push("   wait".to_string());
         let statuses: Vec<String> = exs.iter().map(|e| e.status.to_string()).collect();
-        self.lines.push(format!("   # → {}", statuses.join(" ")));
+        self.lines.push(format!("wait  # → {}", statuses.join(" ")));
     }
 
-    fn fail(mut self, v: Violation) -> Option<Failure> {
-        self.lines.push(format!("# expected: {}", v.expected));
-        self.lines.push(format!("# got:      {}", v.got));
+    fn fail(self, v: Violation) -> Option<Failure> {
         Some(Failure {
             violation: v,
             script: self.lines,

@@ -78,8 +78,8 @@ impl Default for InvariantOptions {
             parallel_cases: 4,
             concurrency_rounds: 4,
             concurrency_width: 12,
-            max_shrink_iters: 200,
-            shrink_time: Duration::from_secs(30),
+            max_shrink_iters: 256,
+            shrink_time: Duration::from_secs(10),
             settle_timeout: Duration::from_secs(10),
             poll_interval: Duration::from_millis(20),
             regressions: None,
@@ -95,7 +95,9 @@ pub struct RunStats {
     pub seed: u64,
     pub cases: u32,
     pub requests: u64,
+    /// Time to run the cases (until the first failure), shrinking excluded.
     pub stateful_elapsed: Duration,
+    pub shrink_elapsed: Duration,
     pub concurrency_elapsed: Duration,
     pub shrink_runs: u32,
     pub shrunk: Option<(usize, usize)>,
@@ -255,7 +257,17 @@ pub async fn run_with_stats(
         stats.cases = report.cases;
         stats.requests += report.requests;
         stats.stateful_elapsed = report.elapsed;
+        stats.shrink_elapsed = report.shrink_elapsed;
         if let Some(f) = report.failure {
+            for c in CheckId::ALL {
+                book.skip(
+                    c,
+                    format!(
+                        "not exercised: the stateful probe stops at its first failure (after {} cases)",
+                        report.cases
+                    ),
+                );
+            }
             stats.shrink_runs = f.shrink_runs;
             stats.shrunk = Some((f.original_ops, f.shrunk_ops));
             let check = f.violation.check;

@@ -480,7 +480,11 @@ pub fn tweak(body: &Value, variant: u8) -> Value {
 pub fn render_body(body: &Value, style: u8) -> String {
     match style % 3 {
         0 => body.to_string(),
-        1 => serde_json::to_string_pretty(body).unwrap_or_else(|_| body.to_string()),
+        // Pretty-printed, then joined onto one line: JSON strings never hold a raw
+        // newline, so only the white space between tokens changes.
+        1 => serde_json::to_string_pretty(body)
+            .unwrap_or_else(|_| body.to_string())
+            .replace('\n', " "),
         _ => reversed_keys(body).to_string(),
     }
 }

@@ -35,7 +35,10 @@ pub struct ShrunkFailure {
 pub struct StatefulReport {
     pub cases: u32,
     pub requests: u64,
+    /// Generating and running cases until all passed or one failed.
     pub elapsed: Duration,
+    /// Shrinking the failure (zero when none).
+    pub shrink_elapsed: Duration,
     pub exercised: BTreeMap<CheckId, u64>,
     pub failure: Option<ShrunkFailure>,
 }
@@ -134,7 +137,9 @@ pub async fn run_stateful(
         }
     }
 
+    report.elapsed = started.elapsed();
     if let Some((seed, case, outcome)) = first_failure {
+        let shrink_started = Instant::now();
         let failure = shrink(env, opts, &strategy, seed, case, outcome, &mut report).await?;
         if let Some(path) = &opts.regressions {
             if let Err(e) = persist::save(path, seed, failure.violation.check.id()) {
@@ -142,8 +147,8 @@ pub async fn run_stateful(
             }
         }
         report.failure = Some(failure);
+        report.shrink_elapsed = shrink_started.elapsed();
     }
-    report.elapsed = started.elapsed();
     Ok(report)
 }
 
@@ -210,7 +215,7 @@ async fn shrink(
         out = again;
     }
     let (step, violation) = out.violation.clone().expect("the best case fails");
-    let script = reproduction(&out.trace, &case.ops, step, &violation, seed);
+    let script = reproduction(&out.trace, &case.ops, step);
     let shrunk_ops = step.min(case.ops.len());
     Ok(ShrunkFailure {
         violation,
