@@ -121,3 +121,11 @@ async fn when_real_orders_are_forbidden_only_test_orders_are_created_and_no_mone
     );
     sb.shutdown().await;
 }
+
+/// `certify` may spawn the phase on the runtime: its future must be `Send` (checked at
+/// compile time; never called).
+#[allow(dead_code)]
+fn the_invariants_future_is_send(opts: &InvariantOptions, resolved: &ResolvedTarget) {
+    fn is_send<T: Send>(_: T) {}
+    is_send(invariants::run(opts, resolved));
+}

@@ -73,18 +73,39 @@ fn runner_for(seed: u64) -> TestRunner {
     TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &bytes))
 }
 
-/// proptest's boxed value trees are not `Send`: the probe's future is not either.
-type Tree = Box<dyn ValueTree<Value = CaseSpec>>;
+/// One successful move of the shrinker on a value tree.
+#[derive(Debug, Clone, Copy)]
+enum Move {
+    Simplify,
+    Complicate,
+}
 
-fn tree_for(
+/// The case after replaying `moves` on the tree of `seed`, and whether `next` (if any)
+/// could still be made. proptest's boxed value trees are not `Send`, so none is kept
+/// across an `.await`: the tree is rebuilt from its seed and the moves so far (cheap next
+/// to an HTTP round trip), which keeps the probe's future `Send`.
+fn replay(
     strategy: &proptest::strategy::SBoxedStrategy<CaseSpec>,
     seed: u64,
-) -> Result<Tree, ProbeError> {
+    moves: &[Move],
+    next: Option<Move>,
+) -> Result<(bool, CaseSpec), ProbeError> {
     let mut runner = runner_for(seed);
-    strategy
+    let mut tree = strategy
         .new_tree(&mut runner)
-        .map(|t| Box::new(t) as Tree)
-        .map_err(|e| ProbeError::Target(format!("cannot generate a case: {e}")))
+        .map_err(|e| ProbeError::Target(format!("cannot generate a case: {e}")))?;
+    for m in moves {
+        match m {
+            Move::Simplify => tree.simplify(),
+            Move::Complicate => tree.complicate(),
+        };
+    }
+    let moved = match next {
+        Some(Move::Simplify) => tree.simplify(),
+        Some(Move::Complicate) => tree.complicate(),
+        None => true,
+    };
+    Ok((moved, tree.current()))
 }
 
 /// Runs the stateful probe.
@@ -114,7 +135,7 @@ pub async fn run_stateful(
         let strategy = &strategy;
         let mut stream = futures::stream::iter(seeds.iter().copied().enumerate())
             .map(|(i, seed)| async move {
-                let case = tree_for(strategy, seed)?.current();
+                let (_, case) = replay(strategy, seed, &[], None)?;
                 let outcome = execute(env, &case).await?;
                 Ok::<_, ProbeError>((i, seed, case, outcome))
             })
@@ -176,30 +197,33 @@ async fn shrink(
         .expect("a failing outcome");
     let original_ops = case.ops.len();
     let mut best = (case, outcome);
-    let mut tree = tree_for(strategy, seed)?;
     let started = Instant::now();
     let mut runs = 0u32;
-    if tree.simplify() {
-        loop {
-            if runs >= opts.max_shrink_iters || started.elapsed() > opts.shrink_time {
-                break;
-            }
-            runs += 1;
-            let candidate = tree.current();
-            let out = execute(env, &candidate).await?;
-            report.requests += out.requests;
-            let same = out
-                .violation
-                .as_ref()
-                .is_some_and(|(_, v)| v.check == target);
-            if same {
-                best = (candidate, out);
-                if !tree.simplify() {
-                    break;
-                }
-            } else if !tree.complicate() {
-                break;
-            }
+    let mut moves: Vec<Move> = Vec::new();
+    let (mut moved, mut candidate) = replay(strategy, seed, &moves, Some(Move::Simplify))?;
+    if moved {
+        moves.push(Move::Simplify);
+    }
+    while moved {
+        if runs >= opts.max_shrink_iters || started.elapsed() > opts.shrink_time {
+            break;
+        }
+        runs += 1;
+        let out = execute(env, &candidate).await?;
+        report.requests += out.requests;
+        let same = out
+            .violation
+            .as_ref()
+            .is_some_and(|(_, v)| v.check == target);
+        let next = if same {
+            best = (candidate.clone(), out);
+            Move::Simplify
+        } else {
+            Move::Complicate
+        };
+        (moved, candidate) = replay(strategy, seed, &moves, Some(next))?;
+        if moved {
+            moves.push(next);
         }
     }
     // Re-run the shrunk case: its own exchanges make the reproduction (when it fails the
