@@ -47,6 +47,10 @@ pub struct InvariantsArgs {
     /// Neither read nor write the regressions file.
     #[arg(long)]
     pub no_regressions: bool,
+
+    /// Cases run at once on isolated agents (tuning).
+    #[arg(long, hide = true, default_value_t = InvariantOptions::default().parallel_cases)]
+    pub parallel_cases: usize,
 }
 
 impl InvariantsArgs {
@@ -55,6 +59,7 @@ impl InvariantsArgs {
             cases: self.cases,
             seed: self.seed,
             regressions: (!self.no_regressions).then(|| self.regressions.clone()),
+            parallel_cases: self.parallel_cases,
             ..InvariantOptions::default()
         }
     }

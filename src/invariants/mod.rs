@@ -9,6 +9,15 @@
 //! `ledger` (what must happen) → `exec` (send, compare) → `runner` (cases, shrinking,
 //! `persist`ed seeds, `script`) ; `concurrency` (parallel probes) ; `checks` (ids, results).
 //!
+//! Blame: the stateful probe stops at the first disagreement and names one check. A reply
+//! is judged before any balance (pricing before reservation, so an under-priced order is a
+//! pricing bug, not an overdraw); a wrong balance is blamed on the one event just checked
+//! — the operation's own rule (replay, mismatch, test order, refusal, reservation), or the
+//! transition an order just made (failed → its release, completed → the ledger identity).
+//! Orders meant to end on their own are waited for at once, so events never overlap; a
+//! `sandbox-slow` order is ended by the admin API. The §7 identity is also computed from
+//! the server's own deposits and orders at the end of every case.
+//!
 //! **Invariant:** the probes never create a real order where the spend policy forbids it
 //! (test orders only on a remote host without `--allow-spend`; `--max-spend` on the user's
 //! own agent), and never touch an agent other than the target's or one they created.
