@@ -15,9 +15,10 @@ use std::time::Instant;
 use futures::future::join_all;
 use serde_json::{json, Value};
 
+use super::balances::balance_rows;
 use super::catalog::Orderable;
 use super::checks::{CheckId, Ledgerbook, Violation};
-use super::exec::{balance_rows, url_component};
+use super::exec::url_component;
 use super::{Env, InvariantOptions, ProbeError};
 use crate::client::{Exchange, GateClient};
 use crate::model::Amount;

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+use super::balances::{balance_rows, BalanceRow};
 use super::checks::{CheckId, Violation};
 use super::ledger::{Expect, Ledger};
 use super::payload::{render_body, tweak, Lifecycle, OrderRequest, Priced, Validity};
@@ -1418,62 +1419,6 @@ impl<'a> Exec<'a> {
             }
         }
         Ok(out)
-    }
-}
-
-/// One row of `GET /balance`, strictly parsed.
-#[derive(Debug, Clone)]
-pub struct BalanceRow {
-    pub currency: String,
-    pub available: Amount,
-    pub reserved: Amount,
-    pub available_text: String,
-    pub reserved_text: String,
-}
-
-/// Parses `GET /balance`. A negative amount is reported as such (never clamped).
-pub fn balance_rows(ex: &Exchange) -> Result<Vec<BalanceRow>, String> {
-    if ex.status != 200 {
-        return Err(format!("{} {}", ex.status, ex.body_excerpt()));
-    }
-    let json = ex.json().ok_or("the body is not JSON")?;
-    let items = json
-        .get("items")
-        .and_then(Value::as_array)
-        .ok_or("no `items` array")?;
-    items
-        .iter()
-        .map(|item| {
-            let currency = item
-                .get("currency_code")
-                .and_then(Value::as_str)
-                .ok_or("a row without currency_code")?;
-            let text = |f: &str| {
-                item.get(f)
-                    .map(|v| v.as_str().map_or(v.to_string(), str::to_string))
-                    .unwrap_or_default()
-            };
-            let (a, r) = (text("available"), text("reserved"));
-            Ok(BalanceRow {
-                currency: currency.to_string(),
-                available: parse_signed(&a)
-                    .ok_or_else(|| format!("available `{a}` is not an amount"))?,
-                reserved: parse_signed(&r)
-                    .ok_or_else(|| format!("reserved `{r}` is not an amount"))?,
-                available_text: a,
-                reserved_text: r,
-            })
-        })
-        .collect()
-}
-
-/// A DecimalAmount, or its negative (so a negative balance is compared, not lost).
-pub fn parse_signed(s: &str) -> Option<Amount> {
-    match s.strip_prefix('-') {
-        Some(rest) => Amount::parse_decimal_amount(rest)
-            .ok()
-            .and_then(|a| Amount::ZERO.checked_sub(a)),
-        None => Amount::parse_decimal_amount(s).ok(),
     }
 }
 

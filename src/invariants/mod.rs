@@ -22,6 +22,7 @@
 //! (test orders only on a remote host without `--allow-spend`; `--max-spend` on the user's
 //! own agent), and never touch an agent other than the target's or one they created.
 
+pub mod balances;
 pub mod catalog;
 pub mod checks;
 pub mod cli;
