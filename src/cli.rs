@@ -20,9 +20,14 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)]
 pub enum Command {
     /// Run the embedded, stateful Gate API sandbox.
     Sandbox(crate::sandbox::cli::SandboxArgs),
     /// Probe the money invariants: idempotency, reservations, pricing, the ledger.
     Invariants(crate::invariants::cli::InvariantsArgs),
+    /// Check a Gate API target against the contract; exit 1 on any MUST violation.
+    Contract(crate::contract::cli::ContractArgs),
+    /// Export, check or apply the Gate API JSON Schemas.
+    Schemas(crate::schema::command::SchemasArgs),
 }

@@ -3,11 +3,13 @@
 
 pub mod cli;
 pub mod client;
+pub mod contract;
 pub mod exit;
 pub mod invariants;
 pub mod model;
 pub mod report;
 pub mod sandbox;
+pub mod schema;
 pub mod spend;
 pub mod target;
 
@@ -18,5 +20,7 @@ pub async fn run(cli: cli::Cli) -> Result<Exit, GateError> {
     match cli.command {
         cli::Command::Sandbox(args) => sandbox::cli::run(args).await,
         cli::Command::Invariants(args) => invariants::cli::run(args).await,
+        cli::Command::Contract(args) => contract::cli::run(args).await,
+        cli::Command::Schemas(args) => schema::command::run(args),
     }
 }

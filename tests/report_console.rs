@@ -64,8 +64,8 @@ fn every_failure_shows_its_full_evidence() {
     let exchange = finding.exchange.as_ref().expect("fixture has an exchange");
     assert!(out.contains(&exchange.curl));
     assert!(out.contains("reproduction (seed 7f3a9c1e5b2d4f60):"));
-    for (i, step) in finding.reproduction.iter().enumerate() {
-        assert!(out.contains(&format!("    {}. {step}", i + 1)));
+    for line in &finding.reproduction {
+        assert!(out.contains(&format!("\n    {line}\n")), "verbatim: {line}");
     }
     assert!(out.contains(&format!(
         "DELETE /agent/{}/orders → 405",

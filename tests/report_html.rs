@@ -86,8 +86,9 @@ fn every_finding_has_its_curl_escaped_in_a_pre_and_its_evidence() {
             "escaped curl of {} in a <pre>",
             finding.check
         );
-        for step in &finding.reproduction {
-            assert!(html.contains(&format!("<li><pre>{}</pre></li>", escaped(step))));
+        if !finding.reproduction.is_empty() {
+            let script = finding.reproduction.join("\n");
+            assert!(html.contains(&format!("<pre class=\"repro\">{}</pre>", escaped(&script))));
         }
     }
     // The HTML body excerpt is shown as text, never as markup.

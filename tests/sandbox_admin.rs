@@ -16,7 +16,8 @@ async fn admin_token_is_checked_first() {
             (Method::GET, "/_sandbox/nope"),
         ] {
             let r = sb.send(method, path, &headers, None).await;
-            r.expect_error(401, "unauthorized");
+            r.expect_error(401, "unauthorized")
+                .expect_param(Some("Authorization"));
         }
     }
     sb.admin(Method::GET, "/_sandbox/nope", None)

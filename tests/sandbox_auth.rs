@@ -320,3 +320,96 @@ async fn rate_limit_is_per_key_and_spares_health_and_admin() {
     );
     sb.handle.shutdown().await;
 }
+
+#[tokio::test]
+async fn precedence_of_checks() {
+    let sb = start_with(SandboxConfig {
+        rate_limit: Some(1),
+        ..Default::default()
+    })
+    .await;
+    let a = sb.new_agent(&[]).await;
+    let b = sb.new_agent(&[("USD", "1.00")]).await;
+    let own = |rest: &str| format!("/agent/{}{rest}", a.id);
+    let key = [("authorization", a.key.as_str())];
+    // Use up a's one request this second, then: 403 beats 429, 429 beats 404.
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        let first = sb.send(Method::GET, &own("/balance"), &key, None).await;
+        let second = sb.send(Method::GET, &own("/nope"), &key, None).await;
+        if first.status == StatusCode::OK && second.status == StatusCode::TOO_MANY_REQUESTS {
+            second.expect_error(429, "rate_limited");
+            let other = sb
+                .send(Method::GET, &format!("/agent/{}/nope", b.id), &key, None)
+                .await;
+            if other.status == StatusCode::FORBIDDEN {
+                break;
+            }
+        }
+        assert!(
+            tries < 5,
+            "could not observe 403 > 429 > 404 within one window"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    }
+    sb.handle.shutdown().await;
+
+    let sb = start().await;
+    let a = sb.new_agent(&[]).await;
+    let b_unavailable = sb.find_product(&a, |p| p["is_available"] == false).await;
+    let v = sb.voucher(&a, "USD").await;
+    let own = |rest: &str| format!("/agent/{}{rest}", a.id);
+    let with = |ct: &'static str| {
+        vec![
+            ("authorization", a.key.as_str()),
+            ("content-type", ct),
+            ("idempotency-key", ""),
+        ]
+    };
+    // 404 beats 405; 405 beats 415; 415 beats 400 (bad key header and bad body).
+    sb.send(Method::DELETE, &own("/nope"), &with("text/plain"), None)
+        .await
+        .expect_error(404, "not_found");
+    sb.send(
+        Method::DELETE,
+        &own("/orders"),
+        &with("text/plain"),
+        Some(b"x".to_vec()),
+    )
+    .await
+    .expect_error(405, "method_not_allowed");
+    sb.send(
+        Method::POST,
+        &own("/orders"),
+        &with("text/plain"),
+        Some(b"{bad".to_vec()),
+    )
+    .await
+    .expect_error(415, "unsupported_media_type");
+    // Header errors come before body errors.
+    sb.send(
+        Method::POST,
+        &own("/orders"),
+        &with("application/json"),
+        Some(b"{bad".to_vec()),
+    )
+    .await
+    .expect_error(400, "invalid_request")
+    .expect_param(Some("Idempotency-Key"));
+    // product_unavailable right after the lookup, before the other field rules.
+    let body = json!({"product_id": b_unavailable["id"], "quantity": 0});
+    sb.order(&a, &body, None)
+        .await
+        .expect_error(400, "product_unavailable")
+        .expect_param(Some("product_id"));
+    // Field rules before insufficient_balance (a holds no money at all).
+    sb.order(&a, &json!({"product_id": v["id"], "quantity": 500}), None)
+        .await
+        .expect_error(400, "invalid_request")
+        .expect_param(Some("quantity"));
+    sb.order(&a, &voucher_body(&v, 1), None)
+        .await
+        .expect_error(400, "insufficient_balance");
+    sb.handle.shutdown().await;
+}

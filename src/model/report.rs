@@ -43,8 +43,8 @@ pub struct Finding {
     /// The offending exchange, when one request shows it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exchange: Option<ExchangeEvidence>,
-    /// A script reproducing a multi-step failure (invariant probes), key masked: one step
-    /// per line, unnumbered (the report writers number them).
+    /// A numbered script reproducing a multi-step failure (invariant probes), key masked.
+    /// The producer numbers and comments it; writers show the lines verbatim.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reproduction: Vec<String>,
     /// The seed that replays a generated failure.

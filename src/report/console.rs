@@ -4,26 +4,32 @@
 //! gatecheck certify · target http://127.0.0.1:8080 (embedded sandbox)
 //!   agent   6f1c2a7e-4b1d-4c55-9a43-0d3b5e9f1a20
 //!   tool    gatecheck 0.1.0 · schemas 3f2a9c1
-//!   run     2026-11-21T12:06:00Z → 2026-11-21T12:07:02Z
+//!   run     2026-11-21T12:06:00Z → 2026-11-21T12:06:31Z
 //!
-//! contract · 3 checks · 1.8 s
-//!   ✓ auth.missing_key_unauthorized        §2
-//!   ✗ errors.method_not_allowed_has_allow  §3     405 without an Allow header
-//!   - admin.conflict_on_terminal           §9.2   skipped: needs --admin-token
+//! contract · 4 checks · 1.8 s
+//!   ✓ auth.missing_key_unauthorized         §2
+//!   ✗ errors.method_not_allowed_has_allow   §3        405 response without an Allow header
+//!   ! headers.request_id_echoed             §1        X-Request-Id was not echoed
+//!   - catalog.unavailable_product_rejected  §3        skipped: no unavailable product in the catalog
 //!
-//! load · scenario checkout · closed model · 20 users · 20.0 s
-//!   transaction       count  errors   err%    p50    p90    p99  p99.9    max   req/s
-//!   create_order       1204       3   0.2%   48.1   97.0  412.3  530.0  611.2    60.2
+//! load · 21.2 s
+//!   scenario checkout · closed model · 20 users · 20.0 s
+//!   transaction      count  errors   err%      p50      p90      p99    p99.9      max    req/s
+//!   create_order      1190       3   0.3%     48.1     97.0    412.8    530.0    611.2     59.5
+//!   latencies in ms
 //!   thresholds
-//!   ✗ create_order:p99<300ms  measured 412ms
+//!   ✗ create_order:p99<300ms   measured 412.8ms
 //!
 //! failures
 //!
-//! ✗ errors.method_not_allowed_has_allow (§3, MUST): 405 without an Allow header
-//!   expected: an Allow header listing the supported methods
-//!   …
+//! ✗ errors.method_not_allowed_has_allow (§3, MUST): 405 response without an Allow header
+//!   expected: an Allow header listing the supported methods (GET, POST)
+//!   got:      no Allow header
+//!   request:  DELETE /agent/6f1c2a7e-4b1d-4c55-9a43-0d3b5e9f1a20/orders → 405
+//!   body:     {"error":{"code":"method_not_allowed","message":"DELETE is not allowed here","param":null}}
+//!   curl:     curl -sS -i -X DELETE "http://127.0.0.1:8080/agent/6f1c…/orders" -H "Authorization: $GATECHECK_API_KEY"
 //!
-//! NOT certified: 1 passed, 1 failed, 0 warnings, 1 skipped; thresholds: 0 met, 1 missed
+//! NOT certified: 1 passed, 1 failed, 1 warning, 1 skipped; thresholds: 0 met, 1 missed
 //! ```
 //!
 //! [`Verbosity`] is ordered and [`Shown::at`] alone decides what each level prints; every
@@ -51,7 +57,8 @@ pub enum Verbosity {
     Verbose,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How to print: the default is no colour at normal verbosity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ConsoleOptions {
     pub color: bool,
     pub verbosity: Verbosity,
@@ -106,6 +113,20 @@ pub fn write_console<W: Write>(
         shown: Shown::at(options.verbosity),
     };
     console.write(run)
+}
+
+/// A load phase's summary, table and thresholds as plain text (JUnit's `<system-out>`
+/// of a load suite).
+pub fn load_text(load: &LoadSummary) -> String {
+    let mut out = Vec::new();
+    let mut console = Console {
+        out: &mut out,
+        paint: Palette::new(false),
+        shown: Shown::at(Verbosity::Normal),
+    };
+    // Writing into a Vec cannot fail.
+    let _ = console.load(load);
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 struct Console<'w, W: Write> {

@@ -8,8 +8,9 @@
 //!   request:  DELETE /agent/6f1c…/orders → 405
 //!   body:     {"error":{"code":"method_not_allowed","message":"…","param":null}}
 //!   curl:     curl -sS -i -X DELETE "http://127.0.0.1:8080/agent/6f1c…/orders" -H "Authorization: $GATECHECK_API_KEY"
-//!   reproduction (seed 0x5eed0001):
-//!     1. curl …
+//!   reproduction (seed 7f3a9c1e5b2d4f60):
+//!     1. curl -sS -i -X POST …
+//!        # step 1: create_order → 201
 //!     2. curl …
 //! ```
 
@@ -64,8 +65,8 @@ pub fn body_lines(finding: &Finding) -> Vec<String> {
             Some(seed) => format!("{INDENT}reproduction (seed {seed}):"),
             None => format!("{INDENT}reproduction:"),
         });
-        for (number, step) in numbered(&finding.reproduction) {
-            lines.push(format!("{INDENT}{INDENT}{number}. {step}"));
+        for line in &finding.reproduction {
+            lines.push(format!("{INDENT}{INDENT}{line}").trim_end().to_string());
         }
     }
     lines
@@ -76,11 +77,6 @@ pub fn block(finding: &Finding) -> String {
     let mut lines = vec![heading(finding)];
     lines.extend(body_lines(finding));
     lines.join("\n")
-}
-
-/// Reproduction steps numbered from 1 (the producer writes them unnumbered).
-pub fn numbered(steps: &[String]) -> impl Iterator<Item = (usize, &str)> {
-    steps.iter().enumerate().map(|(i, s)| (i + 1, s.as_str()))
 }
 
 /// `  label:    value`; a multi-line value continues under the first value column.
@@ -118,13 +114,13 @@ mod tests {
                 body_excerpt: "line one\nline two".into(),
                 curl: "curl -X DELETE x".into(),
             }),
-            reproduction: vec!["step a".into(), "step b".into()],
+            reproduction: vec!["1. step a".into(), "   # note".into()],
             seed: Some("42".into()),
         }
     }
 
     #[test]
-    fn block_lines_up_values_and_numbers_the_reproduction() {
+    fn block_lines_up_values_and_keeps_the_reproduction_verbatim() {
         assert_eq!(
             block(&finding()),
             "errors.allow_header (§3, MUST): 405 without an Allow header\n\
@@ -136,7 +132,7 @@ mod tests {
              \x20 curl:     curl -X DELETE x\n\
              \x20 reproduction (seed 42):\n\
              \x20   1. step a\n\
-             \x20   2. step b"
+             \x20      # note"
         );
     }
 }

@@ -47,6 +47,22 @@ impl Format {
     }
 }
 
+impl std::str::FromStr for Format {
+    type Err = String;
+
+    /// `json`, `junit` or `html` (case-insensitive), for a `--format` flag.
+    fn from_str(text: &str) -> Result<Format, String> {
+        match text.to_ascii_lowercase().as_str() {
+            "json" => Ok(Format::Json),
+            "junit" => Ok(Format::Junit),
+            "html" => Ok(Format::Html),
+            other => Err(format!(
+                "unknown report format `{other}` (expected json, junit or html)"
+            )),
+        }
+    }
+}
+
 const FOLDER_STAMP: &[FormatItem<'static>] =
     format_description!("[year][month][day]T[hour][minute][second]Z");
 
@@ -97,6 +113,13 @@ pub fn write_files(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn formats_parse_from_their_names() {
+        assert_eq!("JUnit".parse::<Format>(), Ok(Format::Junit));
+        assert_eq!("html".parse::<Format>(), Ok(Format::Html));
+        assert!("xml".parse::<Format>().is_err());
+    }
 
     #[test]
     fn out_dir_is_named_after_the_utc_instant() {

@@ -115,7 +115,8 @@ struct FindingView<'a> {
     request: Option<String>,
     body: Option<&'a str>,
     curl: Option<&'a str>,
-    reproduction: &'a [String],
+    /// The producer's numbered script, lines joined, shown verbatim.
+    reproduction: String,
     seed: Option<&'a str>,
 }
 
@@ -332,7 +333,7 @@ impl<'a> FindingView<'a> {
                 .map(|e| e.body_excerpt.as_str())
                 .filter(|b| !b.is_empty()),
             curl: exchange.map(|e| e.curl.as_str()),
-            reproduction: &finding.reproduction,
+            reproduction: finding.reproduction.join("\n"),
             seed: finding.seed.as_deref(),
         }
     }

@@ -22,13 +22,15 @@
 //! ```
 //!
 //! A failure's text holds every finding's evidence block — the console's text, without
-//! colour. A check that only warned passes, its warnings in `<system-out>`.
+//! colour. A check that only warned passes, its warnings in `<system-out>`. A load suite's
+//! `<system-out>` holds the console's transaction table and thresholds.
 
 use std::io::Write;
 use std::time::Duration;
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
+use super::console::load_text;
 use super::evidence::{self, severity_word};
 use super::ReportError;
 use crate::model::{
@@ -58,6 +60,7 @@ fn suite(run: &RunReport, phase: &PhaseReport) -> TestSuite {
     ]);
     suite.add_test_cases(phase.checks.iter().map(|check| check_case(phase, check)));
     if let Some(load) = &phase.load {
+        suite.set_system_out(load_text(load));
         suite.add_test_cases(
             load.thresholds
                 .iter()

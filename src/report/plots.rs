@@ -33,6 +33,7 @@ const SERIES: [RGBColor; 6] = [
     RGBColor(13, 148, 136),
 ];
 const GRID: RGBColor = RGBColor(229, 231, 235);
+const FAINT_GRID: RGBColor = RGBColor(243, 244, 246);
 const AXIS: RGBColor = RGBColor(107, 114, 128);
 /// The furthest percentile plotted: 99.9999 % (the 100th is infinitely far on this axis).
 const MAX_NINES: f64 = 6.0;
@@ -129,20 +130,24 @@ pub fn distribution_svg(transactions: &[TransactionStats]) -> Result<Option<Stri
             .build_cartesian_2d(0.0..max_x, 0.0..max_y)
             .map_err(|e| plot_error(e.to_string()))?;
         let label = |x: &f64| percentile_label(*x);
+        let y_label = |y: &f64| value_label(*y, max_y);
         chart
             .configure_mesh()
             .x_desc("percentile")
             .y_desc("latency (ms)")
             .x_labels(max_x as usize + 1)
             .x_label_formatter(&label)
-            .light_line_style(GRID)
+            .y_label_formatter(&y_label)
+            .light_line_style(FAINT_GRID)
             .bold_line_style(GRID)
+            .max_light_lines(1)
             .axis_style(AXIS)
             .label_style((FONT, 12))
             .axis_desc_style((FONT, 13))
             .draw()
             .map_err(|e| plot_error(e.to_string()))?;
-        draw_lines(&mut chart, &series).map_err(plot_error)?;
+        // Latency rises to the right, so the upper left stays free for the legend.
+        draw_lines(&mut chart, &series, SeriesLabelPosition::UpperLeft).map_err(plot_error)?;
         root.present().map_err(|e| plot_error(e.to_string()))?;
     }
     Ok(Some(finish(svg, "Latency by percentile")))
@@ -190,7 +195,8 @@ impl TimePlot {
             .iter()
             .flat_map(|s| s.points.iter().map(|p| p.0))
             .fold(1.0_f64, f64::max);
-        let max_y = max_value(series);
+        // Extra headroom keeps the lines clear of the legend in the upper right.
+        let max_y = max_value(series) * 1.25;
         let mut svg = String::new();
         {
             let root = SVGBackend::with_string(&mut svg, SMALL).into_drawing_area();
@@ -198,19 +204,22 @@ impl TimePlot {
                 .build_cartesian_2d(0.0..max_x, 0.0..max_y)
                 .map_err(|e| plot_error(e.to_string()))?;
             let whole = |x: &f64| format!("{x:.0}");
+            let y_label = |y: &f64| value_label(*y, max_y);
             chart
                 .configure_mesh()
                 .x_desc("seconds since start")
                 .y_desc(self.y_desc)
                 .x_label_formatter(&whole)
-                .light_line_style(GRID)
+                .y_label_formatter(&y_label)
+                .light_line_style(FAINT_GRID)
                 .bold_line_style(GRID)
+                .max_light_lines(1)
                 .axis_style(AXIS)
                 .label_style((FONT, 12))
                 .axis_desc_style((FONT, 13))
                 .draw()
                 .map_err(|e| plot_error(e.to_string()))?;
-            draw_lines(&mut chart, series).map_err(plot_error)?;
+            draw_lines(&mut chart, series, SeriesLabelPosition::UpperRight).map_err(plot_error)?;
             root.present().map_err(|e| plot_error(e.to_string()))?;
         }
         Ok(finish(svg, self.title))
@@ -234,12 +243,17 @@ fn canvas<'a, 'b>(
     builder
         .caption(title, (FONT, 16))
         .margin(12)
+        .margin_right(28)
         .x_label_area_size(44)
         .y_label_area_size(60);
     builder
 }
 
-fn draw_lines<'a, 'b: 'a>(chart: &mut Chart<'a, 'b>, series: &[Series]) -> Result<(), String> {
+fn draw_lines<'a, 'b: 'a>(
+    chart: &mut Chart<'a, 'b>,
+    series: &[Series],
+    legend_at: SeriesLabelPosition,
+) -> Result<(), String> {
     for (index, s) in series.iter().enumerate() {
         let color = SERIES[index % SERIES.len()];
         chart
@@ -255,12 +269,21 @@ fn draw_lines<'a, 'b: 'a>(chart: &mut Chart<'a, 'b>, series: &[Series]) -> Resul
     }
     chart
         .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
+        .position(legend_at)
         .background_style(WHITE.mix(0.9))
         .border_style(GRID)
         .label_font((FONT, 12))
         .draw()
         .map_err(|e| e.to_string())
+}
+
+/// A y tick: whole numbers once the axis reaches 10.
+fn value_label(y: f64, max_y: f64) -> String {
+    if max_y >= 10.0 {
+        format!("{y:.0}")
+    } else {
+        format!("{y:.1}")
+    }
 }
 
 /// The y range's top: 10 % above the largest value, at least 1.

@@ -198,7 +198,10 @@ async fn add_key(app: &App, raw_id: &str) -> Handled {
         .store
         .call(move |c| Ok(store::add_key(c, &agent)?))
         .await?;
-    app.keys.add(key.clone(), id);
+    // MUTANT HOOK (second-key-rejected): the new key is never activated.
+    if !app.mutant_is(super::mutants::Mutant::SecondKeyRejected) {
+        app.keys.add(key.clone(), id);
+    }
     Ok(Reply::json(StatusCode::CREATED, &json!({"api_key": key})))
 }
 
@@ -212,7 +215,10 @@ async fn revoke(app: &App, raw_key: &str) -> Handled {
     if !known {
         return Err(ApiError::not_found("No such API key"));
     }
-    app.keys.revoke(&key);
+    // MUTANT HOOK (revoked-key-still-works): the key stays active.
+    if !app.mutant_is(super::mutants::Mutant::RevokedKeyStillWorks) {
+        app.keys.revoke(&key);
+    }
     Ok(Reply::no_content())
 }
 

@@ -77,7 +77,8 @@ impl ApiError {
             "unauthorized",
             "A valid X-Sandbox-Admin token is required",
         )
-        .with_param("X-Sandbox-Admin")
+        // §10 fixes `param` for every 401 as "Authorization"; the message names the header.
+        .with_param("Authorization")
     }
 
     pub fn forbidden() -> ApiError {

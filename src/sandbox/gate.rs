@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::app::App;
 use super::clock::{parse_bound, Bound};
 use super::errors::ApiError;
+use super::mutants::Mutant;
 use super::pagination::{Binding, Page, Position, Query};
 use super::reply::{Handled, Reply};
 use super::request::{is_capital_code, parse_positive_id, parse_uuid};
@@ -25,9 +26,15 @@ fn list_reply<T: Serialize>(items: Vec<T>, next_cursor: Option<String>) -> Reply
 
 /// The position to continue after, when a cursor was given.
 fn after(app: &App, q: &Query, binding: &Binding<'_>) -> Result<Option<Position>, ApiError> {
-    q.cursor()
+    let checked = q
+        .cursor()
         .map(|c| app.cursors.check(binding, c))
-        .transpose()
+        .transpose();
+    // MUTANT HOOK (bad-cursor-restarts): a refused cursor means the first page.
+    if app.mutant_is(Mutant::BadCursorRestarts) {
+        return Ok(checked.unwrap_or(None));
+    }
+    checked
 }
 
 fn next_cursor(app: &App, binding: &Binding<'_>, next: Option<Position>) -> Option<String> {
@@ -52,12 +59,24 @@ fn id_page<T: Clone>(
         }
         None => None,
     };
+    // MUTANT HOOK (page-exceeds-limit, cursor-skips-item, cursor-repeats-item,
+    // cursor-on-last-page): catalog paging faults.
+    let limit = limit + usize::from(app.mutant_is(Mutant::PageExceedsLimit));
+    let skip = usize::from(start.is_some() && app.mutant_is(Mutant::CursorSkipsItem));
+    let repeat = app.mutant_is(Mutant::CursorRepeatsItem);
     let fetched: Vec<(u64, T)> = items
-        .filter(|(id, _)| start.is_none_or(|s| *id > s))
+        .filter(|(id, _)| start.is_none_or(|s| *id > s || (repeat && *id == s)))
+        .skip(skip)
         .take(limit + 1)
         .collect();
     let page = Page::from_fetched(fetched, limit, |(id, _)| Position::Id(*id));
-    let cursor = next_cursor(app, binding, page.next);
+    let next = match page.next {
+        None if app.mutant_is(Mutant::CursorOnLastPage) => {
+            page.items.last().map(|(id, _)| Position::Id(*id))
+        }
+        next => next,
+    };
+    let cursor = next_cursor(app, binding, next);
     Ok((page.items.into_iter().map(|(_, t)| t).collect(), cursor))
 }
 
@@ -133,7 +152,8 @@ pub fn products(app: &App, agent: &str, raw_query: Option<&str>) -> Handled {
     };
     let matching = app.catalog.products().filter(|p| {
         let p = &p.product;
-        kind.is_none_or(|k| p.product_type == k)
+        // MUTANT HOOK (ignores-type-filter)
+        (kind.is_none_or(|k| p.product_type == k) || app.mutant_is(Mutant::IgnoresTypeFilter))
             && category.is_none_or(|c| p.category_id == c)
             && region.is_none_or(|r| p.region_code == r)
             && available.is_none_or(|a| p.is_available == a)
@@ -271,7 +291,10 @@ pub async fn order(app: &App, agent: &str, raw_id: &str) -> Handled {
         parse_uuid(raw_id).ok_or_else(|| ApiError::invalid("orderId", "orderId must be a UUID"))?;
     let row = app.store.call(move |c| Ok(store::order(c, &id)?)).await?;
     match row {
-        Some(r) if r.agent_id == agent => Ok(Reply::json(StatusCode::OK, &r.view())),
+        // MUTANT HOOK (leaks-other-agent-order): the owner is not compared.
+        Some(r) if r.agent_id == agent || app.mutant_is(Mutant::LeaksOtherAgentOrder) => {
+            Ok(Reply::json(StatusCode::OK, &r.view()))
+        }
         _ => Err(ApiError::not_found("No such order")),
     }
 }

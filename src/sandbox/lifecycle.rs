@@ -15,10 +15,13 @@ use super::clock::now_ms;
 use super::mutants::Mutant;
 use super::store::{self, Store, TransitionError};
 
+/// (due time in ms, order id), earliest first.
+type DueQueue = BinaryHeap<Reverse<(i64, String)>>;
+
 /// Due orders, earliest first.
 #[derive(Debug, Default, Clone)]
 pub struct Schedule {
-    queue: Arc<Mutex<BinaryHeap<Reverse<(i64, String)>>>>,
+    queue: Arc<Mutex<DueQueue>>,
     wake: Arc<Notify>,
 }
 
@@ -69,7 +72,9 @@ pub async fn run(
         let now = now_ms();
         let due = schedule.take_due(now);
         if !due.is_empty() {
-            settle(&store, due, mutant).await;
+            for id in settle(&store, due, mutant).await {
+                schedule.add(now_ms() + RETRY_MS, id);
+            }
             continue;
         }
         if now >= purge_at {
@@ -88,26 +93,46 @@ pub async fn run(
     }
 }
 
-/// Settles the due orders, each in its own transaction, in one trip to the store.
-async fn settle(store: &Store, due: Vec<String>, mutant: Option<Mutant>) {
-    let result = store
-        .call(move |conn| {
-            for id in due {
-                let outcome = match store::order(conn, &id)? {
-                    Some(o) if o.is_pending() => o.outcome,
-                    _ => continue,
-                };
-                match store::transition(conn, &id, outcome, mutant) {
-                    Ok(_) | Err(TransitionError::NotFound) | Err(TransitionError::Terminal) => {}
-                    Err(TransitionError::Store(e)) => {
-                        tracing::error!(order = %id, error = %e, "cannot settle order")
+/// Orders settled per trip to the store: the connection is released between chunks so
+/// order creation is never held up behind a long batch of completions.
+const SETTLE_CHUNK: usize = 32;
+
+/// When settling fails in the store, the order is tried again this much later.
+const RETRY_MS: i64 = 1000;
+
+/// Settles the due orders, each in its own transaction; returns those to try again.
+async fn settle(store: &Store, due: Vec<String>, mutant: Option<Mutant>) -> Vec<String> {
+    let mut retry = Vec::new();
+    for chunk in due.chunks(SETTLE_CHUNK) {
+        let chunk = chunk.to_vec();
+        let ids = chunk.clone();
+        let result = store
+            .call(move |conn| {
+                let mut failed = Vec::new();
+                for id in chunk {
+                    let outcome = match store::order(conn, &id)? {
+                        Some(o) if o.is_pending() => o.outcome,
+                        _ => continue,
+                    };
+                    match store::transition(conn, &id, outcome, mutant) {
+                        Ok(_) | Err(TransitionError::NotFound) | Err(TransitionError::Terminal) => {
+                        }
+                        Err(TransitionError::Store(e)) => {
+                            tracing::error!(order = %id, error = %e, "cannot settle order");
+                            failed.push(id);
+                        }
                     }
                 }
+                Ok(failed)
+            })
+            .await;
+        match result {
+            Ok(failed) => retry.extend(failed),
+            Err(e) => {
+                tracing::error!(error = %e.message, "settling orders failed");
+                retry.extend(ids);
             }
-            Ok(())
-        })
-        .await;
-    if let Err(e) = result {
-        tracing::error!(error = %e.message, "settling orders failed");
+        }
     }
+    retry
 }

@@ -104,7 +104,7 @@ pub async fn start(config: SandboxConfig) -> anyhow::Result<SandboxHandle> {
         let cfg = config.clone();
         let store = store.clone();
         tokio::task::spawn_blocking(move || {
-            store.call_now(|conn| -> anyhow::Result<_> {
+            store.call_now(move |conn| -> anyhow::Result<_> {
                 let identity = store::ensure_identity(
                     conn,
                     cfg.agent_id.as_deref(),
@@ -117,7 +117,7 @@ pub async fn start(config: SandboxConfig) -> anyhow::Result<SandboxHandle> {
                 Ok((identity, keys, secret, pending))
             })
         })
-        .await??
+        .await???
     };
     let schedule = Schedule::default();
     for (due, id) in pending {

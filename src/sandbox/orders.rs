@@ -84,7 +84,13 @@ fn price(
     let product = &p.product;
     let is_voucher = product.product_type == VOUCHER;
     let quantity = req.quantity.unwrap_or(1);
-    if !(1..=100).contains(&quantity) {
+    // MUTANT HOOK (accepts-quantity-101)
+    let most = if mutant == Some(Mutant::AcceptsQuantity101) {
+        101
+    } else {
+        100
+    };
+    if !(1..=most).contains(&quantity) {
         return Err(ApiError::invalid(
             "quantity",
             "quantity must be an integer from 1 to 100",
@@ -98,7 +104,8 @@ fn price(
     }
     let quantity = quantity as u32;
     if let Some(c) = req.currency_code {
-        if c != product.currency_code {
+        // MUTANT HOOK (ignores-currency-mismatch)
+        if c != product.currency_code && mutant != Some(Mutant::IgnoresCurrencyMismatch) {
             return Err(ApiError::invalid(
                 "currency_code",
                 format!(
@@ -147,8 +154,11 @@ fn price(
                 "topup_request is required for a direct top-up",
             )
         })?;
-    let amount = topup_amount(topup, p)?;
-    check_customer_account(topup, p)?;
+    let amount = topup_amount(topup, p, mutant)?;
+    // MUTANT HOOK (ignores-customer-account)
+    if mutant != Some(Mutant::IgnoresCustomerAccount) {
+        check_customer_account(topup, p)?;
+    }
     let rate = product
         .agent_rate
         .ok_or_else(|| ApiError::internal("top-up without agent_rate"))?;
@@ -166,9 +176,19 @@ fn price(
 
 const AMOUNT: &str = "topup_request.amount";
 
-fn topup_amount(topup: &Map<String, Value>, p: &CatalogProduct) -> Result<Amount, ApiError> {
+fn topup_amount(
+    topup: &Map<String, Value>,
+    p: &CatalogProduct,
+    mutant: Option<Mutant>,
+) -> Result<Amount, ApiError> {
+    let number_text;
     let text = match field(topup, "amount") {
         Some(Value::String(s)) => s,
+        // MUTANT HOOK (accepts-amount-number)
+        Some(Value::Number(n)) if mutant == Some(Mutant::AcceptsAmountNumber) => {
+            number_text = n.to_string();
+            &number_text
+        }
         Some(_) => {
             return Err(ApiError::invalid(
                 AMOUNT,
@@ -190,6 +210,8 @@ fn topup_amount(topup: &Map<String, Value>, p: &CatalogProduct) -> Result<Amount
         ));
     }
     let (min, max) = (p.product.min_amount, p.product.max_amount);
+    // MUTANT HOOK (ignores-max-amount)
+    let max = max.filter(|_| mutant != Some(Mutant::IgnoresMaxAmount));
     if min.is_some_and(|m| amount < m) || max.is_some_and(|m| amount > m) {
         return Err(ApiError::invalid(
             AMOUNT,
@@ -227,19 +249,17 @@ fn check_customer_account(topup: &Map<String, Value>, p: &CatalogProduct) -> Res
                     format!("{} is required", spec.name),
                 ))
             }
-            None => {}
-            Some(v) => {
-                if pattern.as_ref().is_some_and(|re| !re.is_match(v)) {
-                    return Err(ApiError::invalid(
-                        param(),
-                        format!(
-                            "{} does not match {}",
-                            spec.name,
-                            spec.pattern.as_deref().unwrap_or("")
-                        ),
-                    ));
-                }
+            Some(v) if pattern.as_ref().is_some_and(|re| !re.is_match(v)) => {
+                return Err(ApiError::invalid(
+                    param(),
+                    format!(
+                        "{} does not match {}",
+                        spec.name,
+                        spec.pattern.as_deref().unwrap_or("")
+                    ),
+                ));
             }
+            _ => {}
         }
     }
     Ok(())
@@ -260,13 +280,28 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
 
 /// The handler.
 pub async fn create(app: &App, agent_id: &str, headers: &HeaderMap, body: Bytes) -> Handled {
-    let key = idempotency_key(headers)?;
-    let obj = json_object(&body)?;
+    // MUTANT HOOK (accepts-long-idempotency-key): an invalid key is ignored.
+    let key = match idempotency_key(headers) {
+        Err(_) if app.mutant_is(Mutant::AcceptsLongIdempotencyKey) => None,
+        key => key?,
+    };
+    // MUTANT HOOK (500-on-malformed-json)
+    let obj = match json_object(&body) {
+        Err(_) if app.mutant_is(Mutant::ServerErrorOnMalformedJson) => {
+            return Err(ApiError::internal("cannot parse the body"))
+        }
+        obj => obj?,
+    };
     let req = OrderRequest::parse(&obj)?;
     let product = app.catalog.product(req.product_id).ok_or_else(|| {
+        // MUTANT HOOK (unknown-product-404)
+        if app.mutant_is(Mutant::UnknownProduct404) {
+            return ApiError::not_found(format!("Unknown product {}", req.product_id));
+        }
         ApiError::invalid("product_id", format!("Unknown product {}", req.product_id))
     })?;
-    if !product.product.is_available {
+    // MUTANT HOOK (orders-unavailable-product)
+    if !product.product.is_available && !app.mutant_is(Mutant::OrdersUnavailableProduct) {
         return Err(ApiError::product_unavailable(req.product_id));
     }
     let priced = price(&req, product, app.mutant)?;
@@ -321,6 +356,10 @@ pub async fn create(app: &App, agent_id: &str, headers: &HeaderMap, body: Bytes)
     }
     // MUTANT HOOK (overdraw-race): the balance is checked in its own step, then reserved
     // later without a check.
+    // MUTANT HOOK (no-balance-check): orders are never refused for insufficient balance.
+    if app.mutant_is(Mutant::NoBalanceCheck) {
+        new.check_balance = false;
+    }
     if app.mutant_is(Mutant::OverdrawRace) && new.moves_money {
         let (agent, currency) = (agent_id.to_string(), new.currency.clone());
         let have = app

@@ -112,11 +112,13 @@ async fn read_body(body: Body) -> Result<Bytes, ()> {
 }
 
 /// `415` first (needs to know whether a body came), then the body itself.
-async fn post_body(req: Request) -> Result<Bytes, ApiError> {
+async fn post_body(req: Request, skip_media_type: bool) -> Result<Bytes, ApiError> {
     let (parts, body) = req.into_parts();
     let body = read_body(body).await;
     let empty = matches!(&body, Ok(b) if b.is_empty());
-    check_media_type(&parts.headers, empty)?;
+    if !skip_media_type {
+        check_media_type(&parts.headers, empty)?;
+    }
     body.map_err(|_| ApiError::invalid_body("The body could not be read or exceeds 1 MiB"))
 }
 
@@ -213,13 +215,18 @@ async fn gate_dispatch(app: &App, req: Request, rest: &str) -> Routed {
             return (None, Err(e));
         }
     }
-    let (key, agent) = match app.keys.authenticate(req.headers()) {
-        Ok(who) => who,
-        Err(e) => return (None, Err(e)),
-    };
     let mut segments: Vec<&str> = rest.split('/').collect();
     let path_agent = segments.remove(0);
-    if !same_agent(path_agent, &agent) {
+    let (key, agent) = match app.keys.authenticate(req.headers()) {
+        Ok(who) => who,
+        // MUTANT HOOK (accepts-bearer-prefix, accepts-missing-key, accepts-unknown-key)
+        Err(e) => match mutants::lax_auth(app.mutant, req.headers(), &app.keys, path_agent) {
+            Some(who) => who,
+            None => return (None, Err(e)),
+        },
+    };
+    // MUTANT HOOK (other-agent-path-allowed): the path's agent is not compared.
+    if !same_agent(path_agent, &agent) && !app.mutant_is(mutants::Mutant::OtherAgentPathAllowed) {
         return (None, Err(ApiError::forbidden()));
     }
     if let Some(limiter) = &app.limiter {
@@ -248,7 +255,9 @@ async fn gate_dispatch(app: &App, req: Request, rest: &str) -> Routed {
         GateRoute::Product(id) => gate::product(app, id),
         GateRoute::Orders if method == Method::POST => {
             let headers = req.headers().clone();
-            match post_body(req).await {
+            // MUTANT HOOK (ignores-content-type): the media type is not checked.
+            let lax = app.mutant_is(mutants::Mutant::IgnoresContentType);
+            match post_body(req, lax).await {
                 Ok(body) => orders::create(app, &agent, &headers, body).await,
                 Err(e) => Err(e),
             }

@@ -3,16 +3,16 @@
 //!
 //! Every money movement is one `BEGIN IMMEDIATE` transaction that checks and moves in the
 //! same step (never check-then-act): an order's reservation, its completion or failure, a
-//! deposit. One connection serves everything, behind a mutex, always from a blocking
-//! thread ([`Store::call`]), so the async runtime never waits on SQLite.
+//! deposit. One connection serves everything, owned by one dedicated thread that runs the
+//! jobs sent to it in order ([`Store::call`]), so the async runtime never waits on SQLite
+//! and no two threads ever contend for the connection.
 //!
 //! **Invariant:** the store knows nothing of HTTP; it returns rows and [`ApiError`]s only
 //! for the domain outcomes (insufficient balance, idempotency mismatch).
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::mpsc;
 
-use parking_lot::Mutex;
 use rand::Rng;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::Serialize;
@@ -56,10 +56,14 @@ CREATE TABLE IF NOT EXISTS idempotency (
     created_ms INTEGER NOT NULL, PRIMARY KEY (agent_id, key));
 ";
 
-/// The SQLite store. Cheap to clone.
+/// A unit of work for the store thread.
+type Job = Box<dyn FnOnce(&mut Connection) + Send>;
+
+/// The SQLite store: a handle to the thread that owns the connection. Cheap to clone; the
+/// thread ends (closing the database) when the last handle is dropped.
 #[derive(Clone)]
 pub struct Store {
-    conn: Arc<Mutex<Connection>>,
+    jobs: mpsc::Sender<Job>,
 }
 
 /// The default agent and the admin token (§9.3).
@@ -291,27 +295,50 @@ impl Store {
         };
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.execute_batch(SCHEMA)?;
-        Ok(Store {
-            conn: Arc::new(Mutex::new(conn)),
-        })
+        let (jobs, queue) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("sandbox-store".into())
+            .spawn(move || {
+                let mut conn = conn;
+                while let Ok(job) = queue.recv() {
+                    job(&mut conn);
+                }
+            })?;
+        Ok(Store { jobs })
     }
 
-    /// Runs `f` with the connection on a blocking thread.
+    /// Runs `f` with the connection on the store thread and awaits its result.
     pub async fn call<T, F>(&self, f: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, ApiError> + Send + 'static,
     {
-        let conn = Arc::clone(&self.conn);
-        match tokio::task::spawn_blocking(move || f(&mut conn.lock())).await {
-            Ok(r) => r,
-            Err(e) => Err(ApiError::internal(format!("store task failed: {e}"))),
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move |conn| {
+            let _ = tx.send(f(conn));
+        });
+        if self.jobs.send(job).is_err() {
+            return Err(ApiError::internal("the sandbox store has stopped"));
         }
+        rx.await
+            .unwrap_or_else(|_| Err(ApiError::internal("the sandbox store dropped a request")))
     }
 
-    /// Runs `f` with the connection on the current thread (start-up and shutdown only).
-    pub fn call_now<T>(&self, f: impl FnOnce(&mut Connection) -> T) -> T {
-        f(&mut self.conn.lock())
+    /// Runs `f` on the store thread and blocks the current thread until it is done
+    /// (start-up and tests only; never from async code).
+    pub fn call_now<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> T + Send + 'static,
+    ) -> anyhow::Result<T> {
+        let (tx, rx) = mpsc::channel();
+        let job: Job = Box::new(move |conn| {
+            let _ = tx.send(f(conn));
+        });
+        self.jobs
+            .send(job)
+            .map_err(|_| anyhow::anyhow!("the sandbox store has stopped"))?;
+        rx.recv()
+            .map_err(|_| anyhow::anyhow!("the sandbox store dropped a request"))
     }
 }
 
@@ -979,4 +1006,88 @@ pub fn transition(
     ])?;
     tx.commit()?;
     Ok(row)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn order_for(agent: &str, key: &str) -> NewOrder {
+        NewOrder {
+            agent_id: agent.into(),
+            product_id: 1,
+            product_kind: "voucher".into(),
+            quantity: 1,
+            external_ref: None,
+            currency: "USD".into(),
+            charged_minor: 100,
+            is_test: false,
+            moves_money: true,
+            region_code: "GLOBAL".into(),
+            due_ms: 0,
+            outcome: Outcome::Complete,
+            idempotency: Some(KeyUse {
+                key: key.into(),
+                payload_hash: "h".into(),
+            }),
+            check_balance: true,
+            lookup_key: true,
+        }
+    }
+
+    #[test]
+    fn keys_are_kept_24_hours_then_free() {
+        let store = Store::open(None).unwrap();
+        store.call_now(|c| {
+            let (agent, _) = create_agent(c, &[("USD".into(), 10_000)]).unwrap();
+            let first = create_order(c, &order_for(&agent, "k"), None).unwrap();
+            let Created::New(first) = first else { panic!("new order") };
+            assert!(matches!(create_order(c, &order_for(&agent, "k"), None).unwrap(), Created::Replayed(r) if r.id == first.id));
+            // 23 hours later: still bound.
+            c.execute("UPDATE idempotency SET created_ms = ?1", [now_ms() - 23 * 3_600_000]).unwrap();
+            assert!(binding(c, &agent, "k").unwrap().is_some());
+            assert_eq!(purge_expired_keys(c).unwrap(), 0);
+            // 25 hours later: expired, purged, and the key is free again.
+            c.execute("UPDATE idempotency SET created_ms = ?1", [now_ms() - 25 * 3_600_000]).unwrap();
+            assert!(binding(c, &agent, "k").unwrap().is_none());
+            assert_eq!(purge_expired_keys(c).unwrap(), 1);
+            assert!(matches!(create_order(c, &order_for(&agent, "k"), None).unwrap(), Created::New(r) if r.id != first.id));
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn reservation_and_settlement_keep_the_ledger_identity() {
+        let store = Store::open(None).unwrap();
+        store
+            .call_now(|c| {
+                let (agent, _) = create_agent(c, &[("USD".into(), 250)]).unwrap();
+                let mut ids = Vec::new();
+                for _ in 0..3 {
+                    match create_order(
+                        c,
+                        &NewOrder {
+                            idempotency: None,
+                            ..order_for(&agent, "")
+                        },
+                        None,
+                    ) {
+                        Ok(Created::New(o)) => ids.push(o.id),
+                        Err(e) => assert_eq!(e.code, "insufficient_balance"),
+                        Ok(_) => panic!("no replay without a key"),
+                    }
+                }
+                assert_eq!(ids.len(), 2);
+                assert_eq!(available(c, &agent, "USD").unwrap(), 50);
+                transition(c, &ids[0], Outcome::Complete, None).unwrap();
+                transition(c, &ids[1], Outcome::Fail, None).unwrap();
+                assert!(matches!(
+                    transition(c, &ids[1], Outcome::Complete, None),
+                    Err(TransitionError::Terminal)
+                ));
+                let b = &balances(c, &agent, Some("USD")).unwrap()[0];
+                assert_eq!((b.available_minor, b.reserved_minor), (150, 0));
+            })
+            .unwrap();
+    }
 }

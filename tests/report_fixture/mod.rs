@@ -230,18 +230,24 @@ pub fn replay_finding() -> Finding {
             ),
         }),
         reproduction: vec![
+            "# idempotency.replay_moves_no_money (§5.2): replay with `gatecheck invariants --seed 7f3a9c1e5b2d4f60 --cases 1`".into(),
             format!(
-                r#"curl -sS -i -X POST "{}" -H "Authorization: $GATECHECK_API_KEY" -H "Content-Type: application/json" -H "Idempotency-Key: gc-7f3a" {order}"#,
+                r#"1. curl -sS -i -X POST "{}" -H "Authorization: $GATECHECK_API_KEY" -H "Content-Type: application/json" -H "Idempotency-Key: gc-7f3a" {order}"#,
                 agent_url("/orders")
             ),
+            "   # step 1: create_order → 201".into(),
             format!(
-                r#"curl -sS -i -X POST "{}" -H "Authorization: $GATECHECK_API_KEY" -H "Content-Type: application/json" -H "Idempotency-Key: gc-7f3a" {order}"#,
+                r#"2. curl -sS -i -X POST "{}" -H "Authorization: $GATECHECK_API_KEY" -H "Content-Type: application/json" -H "Idempotency-Key: gc-7f3a" {order}"#,
                 agent_url("/orders")
             ),
+            "   # step 2: replay_order → 201".into(),
             format!(
-                r#"curl -sS -i "{}" -H "Authorization: $GATECHECK_API_KEY""#,
+                r#"3. curl -sS -i "{}" -H "Authorization: $GATECHECK_API_KEY""#,
                 agent_url("/balance?currency_code=USD")
             ),
+            "   # step 3: observe → 200".into(),
+            "# expected: USD available 987.50 after the replay (unchanged)".into(),
+            "# got:      USD available 975.00 (12.50 moved again)".into(),
         ],
         seed: Some("7f3a9c1e5b2d4f60".into()),
     }

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Throughput of the embedded sandbox (issue 2): GET product by id and POST order, with wrk,
+# against the release binary and a file-backed --db.
+#
+#   apt-get update && apt-get install -y wrk
+#   cargo build --release --bin gatecheck
+#   benches/sandbox_throughput.sh [DURATION] [CONNECTIONS] [THREADS]
+#
+# It starts `gatecheck sandbox --json --db <tmp>/bench.db --addr 127.0.0.1:0`, discovers an
+# available USD voucher through the catalog (no hard-coded ids), creates a bench agent
+# with a large USD deposit through the admin API, runs wrk for each endpoint and prints
+# requests/s. Needs python3 (JSON parsing) and wrk.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION=${1:-10s}
+CONNECTIONS=${2:-64}
+THREADS=${3:-2}
+BIN=${GATECHECK_BIN:-target/release/gatecheck}
+WORK=$(mktemp -d)
+trap 'kill "$SANDBOX_PID" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+
+"$BIN" sandbox --json --addr 127.0.0.1:0 --db "$WORK/bench.db" >"$WORK/out" 2>"$WORK/err" &
+SANDBOX_PID=$!
+for _ in $(seq 100); do [ -s "$WORK/out" ] && break; sleep 0.1; done
+INFO=$(head -n1 "$WORK/out")
+field() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
+BASE=$(field "$INFO" base_url)
+ADMIN=$(field "$INFO" admin_token)
+
+AGENT_JSON=$(curl -sf -X POST "$BASE/_sandbox/agents" -H "X-Sandbox-Admin: $ADMIN" \
+  -H 'Content-Type: application/json' \
+  -d '{"deposits":[{"currency_code":"USD","amount":"100000000.00"}]}')
+AGENT=$(field "$AGENT_JSON" agent_id)
+KEY=$(field "$AGENT_JSON" api_key)
+PRODUCT=$(curl -sf "$BASE/agent/$AGENT/products?type=voucher&is_available=true&limit=100" -H "Authorization: $KEY" |
+  python3 -c "import json,sys; print(next(p['id'] for p in json.load(sys.stdin)['items'] if p['currency_code']=='USD'))")
+
+cat >"$WORK/post.lua" <<LUA
+wrk.method = "POST"
+wrk.body = '{"product_id": $PRODUCT}'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "$KEY"
+LUA
+cat >"$WORK/get.lua" <<LUA
+wrk.headers["Authorization"] = "$KEY"
+LUA
+
+echo "== GET /agent/{id}/products/$PRODUCT  ($DURATION, $CONNECTIONS connections, $THREADS wrk threads)"
+wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$WORK/get.lua" "$BASE/agent/$AGENT/products/$PRODUCT"
+echo
+echo "== POST /agent/{id}/orders  (file-backed --db, $DURATION, $CONNECTIONS connections, $THREADS wrk threads)"
+wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$WORK/post.lua" "$BASE/agent/$AGENT/orders"
+echo
+# Every POST above must have been a 201: count the orders the bench agent now has.
+ORDERS=$(python3 - "$WORK/bench.db" "$AGENT" <<'PY'
+import sqlite3, sys
+con = sqlite3.connect(sys.argv[1])
+print(con.execute("select count(*) from orders where agent_id = ?", (sys.argv[2],)).fetchone()[0])
+PY
+)
+echo "orders stored for the bench agent: $ORDERS"
