@@ -24,6 +24,8 @@ pub struct Cli {
 pub enum Command {
     /// Run the embedded, stateful Gate API sandbox.
     Sandbox(crate::sandbox::cli::SandboxArgs),
+    /// Probe the money invariants: idempotency, reservations, pricing, the ledger.
+    Invariants(crate::invariants::cli::InvariantsArgs),
     /// Check a Gate API target against the contract; exit 1 on any MUST violation.
     Contract(crate::contract::cli::ContractArgs),
     /// Load-test the target with a scenario (goose), with HdrHistogram latency and thresholds.

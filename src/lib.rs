@@ -7,6 +7,7 @@ pub mod client;
 pub mod contract;
 pub mod exit;
 pub mod load;
+pub mod invariants;
 pub mod model;
 pub mod report;
 pub mod sandbox;
@@ -20,6 +21,7 @@ pub use exit::{Exit, GateError};
 pub async fn run(cli: cli::Cli) -> Result<Exit, GateError> {
     match cli.command {
         cli::Command::Sandbox(args) => sandbox::cli::run(args).await,
+        cli::Command::Invariants(args) => invariants::cli::run(args).await,
         cli::Command::Contract(args) => contract::cli::run(args).await,
         cli::Command::Load(args) => load::cli::run(*args).await,
         cli::Command::Merge(args) => load::cli::run_merge(args).await,
