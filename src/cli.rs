@@ -22,16 +22,18 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 #[allow(clippy::large_enum_variant)]
 pub enum Command {
-    /// Run the embedded, stateful Gate API sandbox.
-    Sandbox(crate::sandbox::cli::SandboxArgs),
-    /// Probe the money invariants: idempotency, reservations, pricing, the ledger.
-    Invariants(crate::invariants::cli::InvariantsArgs),
+    /// Certify a target: health, contract, invariants and load; one report, one exit code.
+    Certify(Box<crate::certify::CertifyArgs>),
     /// Check a Gate API target against the contract; exit 1 on any MUST violation.
     Contract(crate::contract::cli::ContractArgs),
-    /// Load-test the target with a scenario (goose), with HdrHistogram latency and thresholds.
+    /// Probe the money invariants: idempotency, reservations, pricing, the ledger.
+    Invariants(crate::invariants::cli::InvariantsArgs),
+    /// Drive load from a scenario; latency in HDR histograms; thresholds gate the run.
     Load(Box<crate::load::cli::LoadArgs>),
-    /// Add interval logs of several `load` runs (e.g. one per worker) into one exact report.
+    /// Merge HdrHistogram interval logs of several load runs into one exact report.
     Merge(crate::load::cli::MergeArgs),
+    /// Run the embedded, stateful Gate API sandbox.
+    Sandbox(crate::sandbox::cli::SandboxArgs),
     /// Export, check or apply the Gate API JSON Schemas.
     Schemas(crate::schema::command::SchemasArgs),
     /// Write a commented example gatecheck.toml.

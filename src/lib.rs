@@ -6,8 +6,8 @@ pub mod cli;
 pub mod client;
 pub mod contract;
 pub mod exit;
-pub mod load;
 pub mod invariants;
+pub mod load;
 pub mod model;
 pub mod report;
 pub mod sandbox;
@@ -20,6 +20,7 @@ pub use exit::{Exit, GateError};
 /// Runs one parsed command line. `main` only renders the error and exits.
 pub async fn run(cli: cli::Cli) -> Result<Exit, GateError> {
     match cli.command {
+        cli::Command::Certify(args) => certify::run(*args).await,
         cli::Command::Sandbox(args) => sandbox::cli::run(args).await,
         cli::Command::Invariants(args) => invariants::cli::run(args).await,
         cli::Command::Contract(args) => contract::cli::run(args).await,

@@ -163,3 +163,19 @@ async fn preflight(client: &GateClient) -> Result<(), GateError> {
         .map(|_| ())
         .map_err(|e| GateError::Unreachable(e.to_string()))
 }
+
+impl Default for TargetArgs {
+    /// The embedded sandbox, 10 s timeout, 100.00 cap — the flags' defaults.
+    fn default() -> TargetArgs {
+        TargetArgs {
+            base_url: None,
+            agent_id: None,
+            api_key: None,
+            admin_token: None,
+            timeout: Duration::from_secs(10),
+            allow_spend: false,
+            read_only: false,
+            max_spend: Amount::from_minor(10_000),
+        }
+    }
+}

@@ -19,6 +19,7 @@ fn target_args() -> TargetArgs {
         admin_token: None,
         timeout: Duration::from_secs(10),
         allow_spend: false,
+        read_only: false,
         max_spend: Amount::from_minor(10_000),
     }
 }

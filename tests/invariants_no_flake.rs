@@ -21,6 +21,7 @@ async fn twenty_consecutive_runs_pass() {
             admin_token: None,
             timeout: Duration::from_secs(10),
             allow_spend: false,
+            read_only: false,
             max_spend: Amount::from_minor(10_000),
         };
         let resolved = args

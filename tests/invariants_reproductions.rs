@@ -17,6 +17,7 @@ async fn shrunk_finding(mutant: &str, check: &str, seed: u64) -> Finding {
         admin_token: None,
         timeout: Duration::from_secs(10),
         allow_spend: false,
+        read_only: false,
         max_spend: Amount::from_minor(10_000),
     };
     let config = SandboxConfig {

@@ -179,7 +179,11 @@ impl CertifyArgs {
         let admin_token = self
             .admin_token
             .clone()
-            .or(secret_from(&env.admin_token_env, env_lookup, "admin_token_env")?)
+            .or(secret_from(
+                &env.admin_token_env,
+                env_lookup,
+                "admin_token_env",
+            )?)
             .or_else(|| env_lookup("GATECHECK_ADMIN_TOKEN"));
         let max_spend_text = self
             .max_spend
@@ -229,9 +233,15 @@ impl CertifyArgs {
                 .map_err(|e| GateError::Config(format!("[load] run_time: {e}")))?,
         };
         let LoadSection {
-            scenario, users, rate, ..
+            scenario,
+            users,
+            rate,
+            ..
         } = load;
-        let invariants = config.as_ref().map(|c| c.invariants.clone()).unwrap_or_default();
+        let invariants = config
+            .as_ref()
+            .map(|c| c.invariants.clone())
+            .unwrap_or_default();
         Ok(Plan {
             env_name,
             target,
@@ -247,7 +257,10 @@ impl CertifyArgs {
                 .schemas
                 .clone()
                 .or_else(|| config.as_ref().and_then(|c| c.schemas.clone())),
-            out: self.out.clone().unwrap_or_else(crate::report::default_out_dir),
+            out: self
+                .out
+                .clone()
+                .unwrap_or_else(crate::report::default_out_dir),
             quiet: self.quiet,
             format: self.format,
         })

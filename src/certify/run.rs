@@ -212,6 +212,8 @@ fn load_plan(plan: &Plan) -> Result<LoadPlan, GateError> {
         only: Vec::new(),
         out: Some(plan.out.clone()),
         no_progress: plan.quiet,
+        schemas: plan.schemas.clone(),
+        no_goose_metrics: false,
         target: plan.target.clone(),
     };
     load::cli::plan(&args, Some(plan.out.clone()))
@@ -232,7 +234,8 @@ fn emit(plan: &Plan, report: &RunReport) -> Result<(), GateError> {
             } else {
                 Verbosity::Normal
             };
-            let options = ConsoleOptions::detect(verbosity, std::io::IsTerminal::is_terminal(&stdout));
+            let options =
+                ConsoleOptions::detect(verbosity, std::io::IsTerminal::is_terminal(&stdout));
             report::write_console(report, &mut out, &options)
                 .map_err(|e| GateError::Other(anyhow::anyhow!(e)))?;
             if !plan.quiet {
@@ -246,7 +249,11 @@ fn emit(plan: &Plan, report: &RunReport) -> Result<(), GateError> {
 fn list_files(files: &[std::path::PathBuf], dir: &Path) -> String {
     let names: Vec<String> = files
         .iter()
-        .map(|f| f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default())
+        .map(|f| {
+            f.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        })
         .collect();
     format!("{}/{{{}}}", dir.display(), names.join(", "))
 }

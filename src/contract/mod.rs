@@ -227,3 +227,9 @@ pub fn all_checks() -> Vec<Check> {
         deposits::LEDGER,
     ]
 }
+
+/// The §8 health checks on their own: `certify`'s health phase.
+pub async fn health_checks(target: &ResolvedTarget, schemas: &SchemaSet) -> Vec<CheckResult> {
+    let ctx = Ctx::new(target.client.clone(), target.spend.clone(), schemas);
+    vec![checks::timed(&health::HEALTH_OK, health::health_ok(&ctx)).await]
+}

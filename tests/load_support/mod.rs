@@ -16,6 +16,7 @@ pub fn embedded_sandbox() -> TargetArgs {
         admin_token: None,
         timeout: Duration::from_secs(10),
         allow_spend: false,
+        read_only: false,
         max_spend: Amount::from_minor(10_000),
     }
 }
