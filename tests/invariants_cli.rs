@@ -109,8 +109,9 @@ fn a_violation_exits_1_and_its_seed_is_retried_first_next_time() {
     assert_eq!(first.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("pricing.half_up"), "{stdout}");
     assert!(
-        stdout.contains("1. curl "),
-        "the numbered reproduction is printed: {stdout}"
+        stdout.contains("reproduction (seed 0000000000005eed)")
+            && stdout.contains("curl -sS -i -X POST"),
+        "the reproduction and its seed are printed: {stdout}"
     );
     assert!(
         !stdout.contains(sb.info["api_key"].as_str().expect("key")),

@@ -85,7 +85,7 @@ impl Default for InvariantOptions {
             cases: DEFAULT_CASES,
             seed: None,
             max_ops: 12,
-            parallel_cases: 4,
+            parallel_cases: 8,
             concurrency_rounds: 4,
             concurrency_width: 12,
             max_shrink_iters: 256,
