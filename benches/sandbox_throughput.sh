@@ -52,11 +52,19 @@ echo
 echo "== POST /agent/{id}/orders  (file-backed --db, $DURATION, $CONNECTIONS connections, $THREADS wrk threads)"
 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$WORK/post.lua" "$BASE/agent/$AGENT/orders"
 echo
-# Every POST above must have been a 201: count the orders the bench agent now has.
-ORDERS=$(python3 - "$WORK/bench.db" "$AGENT" <<'PY'
-import sqlite3, sys
-con = sqlite3.connect(sys.argv[1])
-print(con.execute("select count(*) from orders where agent_id = ?", (sys.argv[2],)).fetchone()[0])
+# Every POST above must have been a 201: count the bench agent's orders through the API.
+COUNT=$(python3 - "$BASE" "$AGENT" "$KEY" <<'PY'
+import json, sys, urllib.request
+base, agent, key = sys.argv[1:]
+n, cursor = 0, ""
+while True:
+    req = urllib.request.Request(f"{base}/agent/{agent}/orders?limit=100&cursor={cursor}", headers={"Authorization": key})
+    page = json.load(urllib.request.urlopen(req))
+    n += len(page["items"])
+    if not page["next_cursor"]:
+        break
+    cursor = page["next_cursor"]
+print(n)
 PY
 )
-echo "orders stored for the bench agent: $ORDERS"
+echo "orders stored for the bench agent: $COUNT"

@@ -26,4 +26,10 @@ pub enum Command {
     Sandbox(crate::sandbox::cli::SandboxArgs),
     /// Check a Gate API target against the contract; exit 1 on any MUST violation.
     Contract(crate::contract::cli::ContractArgs),
+    /// Load-test the target with a scenario (goose), with HdrHistogram latency and thresholds.
+    Load(Box<crate::load::cli::LoadArgs>),
+    /// Add interval logs of several `load` runs (e.g. one per worker) into one exact report.
+    Merge(crate::load::cli::MergeArgs),
+    /// Export, check or apply the Gate API JSON Schemas.
+    Schemas(crate::schema::command::SchemasArgs),
 }

@@ -5,6 +5,7 @@ pub mod cli;
 pub mod client;
 pub mod contract;
 pub mod exit;
+pub mod load;
 pub mod model;
 pub mod report;
 pub mod sandbox;
@@ -19,5 +20,8 @@ pub async fn run(cli: cli::Cli) -> Result<Exit, GateError> {
     match cli.command {
         cli::Command::Sandbox(args) => sandbox::cli::run(args).await,
         cli::Command::Contract(args) => contract::cli::run(args).await,
+        cli::Command::Load(args) => load::cli::run(*args).await,
+        cli::Command::Merge(args) => load::cli::run_merge(args).await,
+        cli::Command::Schemas(args) => schema::command::run(args),
     }
 }

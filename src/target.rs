@@ -15,16 +15,17 @@ use crate::GateError;
 #[derive(Debug, Clone, clap::Args)]
 pub struct TargetArgs {
     /// Base URL of the Gate API (e.g. https://sandbox.example). Default: the embedded sandbox.
-    #[arg(long, value_name = "URL")]
+    #[arg(long, visible_alias = "host", value_name = "URL")]
     pub base_url: Option<String>,
 
     /// The agent id (UUID) the API key belongs to. Required with --base-url.
-    #[arg(long, value_name = "UUID")]
+    #[arg(long, visible_alias = "agent", value_name = "UUID")]
     pub agent_id: Option<String>,
 
     /// The API key (raw, as sent in `Authorization`). Prefer the environment variable.
     #[arg(
         long,
+        visible_alias = "key",
         env = "GATECHECK_API_KEY",
         hide_env_values = true,
         value_name = "KEY"

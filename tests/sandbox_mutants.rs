@@ -36,7 +36,7 @@ fn every_mutant_has_a_kebab_case_name() {
         assert!(m
             .to_string()
             .chars()
-            .all(|c| c.is_ascii_lowercase() || c == '-'));
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'));
     }
 }
 

@@ -7,6 +7,12 @@
 //! jobs sent to it in order ([`Store::call`]), so the async runtime never waits on SQLite
 //! and no two threads ever contend for the connection.
 //!
+//! Group commit: the thread takes every job already queued (up to [`MAX_BATCH`]) and runs
+//! them inside one `BEGIN IMMEDIATE … COMMIT`; each money movement is its own savepoint
+//! within it (atomic: applied whole or rolled back whole), and no job's result — no 201 —
+//! is handed back before the COMMIT has succeeded. If it fails, every job of the batch
+//! answers an internal error and nothing of the batch is kept.
+//!
 //! **Invariant:** the store knows nothing of HTTP; it returns rows and [`ApiError`]s only
 //! for the domain outcomes (insufficient balance, idempotency mismatch).
 
@@ -14,7 +20,7 @@ use std::path::Path;
 use std::sync::mpsc;
 
 use rand::Rng;
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension, Savepoint};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -56,8 +62,43 @@ CREATE TABLE IF NOT EXISTS idempotency (
     created_ms INTEGER NOT NULL, PRIMARY KEY (agent_id, key));
 ";
 
+/// Hands a job's result back once the batch it ran in has committed (`true`) or not.
+type Deliver = Box<dyn FnOnce(bool) + Send>;
+
 /// A unit of work for the store thread.
-type Job = Box<dyn FnOnce(&mut Connection) + Send>;
+type Job = Box<dyn FnOnce(&mut Connection) -> Deliver + Send>;
+
+/// Most jobs committed together.
+pub const MAX_BATCH: usize = 64;
+
+/// One money movement: a savepoint, committed whole or rolled back whole (on drop).
+fn atomic(conn: &mut Connection) -> rusqlite::Result<Savepoint<'_>> {
+    conn.savepoint()
+}
+
+/// The store thread: runs queued jobs in batches, each batch one transaction.
+fn serve(mut conn: Connection, queue: mpsc::Receiver<Job>) {
+    while let Ok(first) = queue.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let began = conn.execute_batch("BEGIN IMMEDIATE").is_ok();
+        let deliveries: Vec<Deliver> = batch.into_iter().map(|job| job(&mut conn)).collect();
+        // Without an outer transaction each savepoint committed on its own.
+        let committed = !began || conn.execute_batch("COMMIT").is_ok();
+        if !committed {
+            tracing::error!("sandbox store: a batch failed to commit and was rolled back");
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        for deliver in deliveries {
+            deliver(committed);
+        }
+    }
+}
 
 /// The SQLite store: a handle to the thread that owns the connection. Cheap to clone; the
 /// thread ends (closing the database) when the last handle is dropped.
@@ -287,8 +328,12 @@ impl Store {
         let conn = match path {
             Some(p) => {
                 let conn = Connection::open(p)?;
+                // One process owns the file: no per-transaction file locking, and the WAL
+                // index lives in heap memory instead of a shared-memory file.
+                conn.pragma_update(None, "locking_mode", "EXCLUSIVE")?;
                 conn.pragma_update(None, "journal_mode", "WAL")?;
                 conn.pragma_update(None, "synchronous", "NORMAL")?;
+                conn.pragma_update(None, "cache_size", -32_000)?;
                 conn
             }
             None => Connection::open_in_memory()?,
@@ -298,12 +343,7 @@ impl Store {
         let (jobs, queue) = mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("sandbox-store".into())
-            .spawn(move || {
-                let mut conn = conn;
-                while let Ok(job) = queue.recv() {
-                    job(&mut conn);
-                }
-            })?;
+            .spawn(move || serve(conn, queue))?;
         Ok(Store { jobs })
     }
 
@@ -315,7 +355,14 @@ impl Store {
     {
         let (tx, rx) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move |conn| {
-            let _ = tx.send(f(conn));
+            let result = f(conn);
+            Box::new(move |committed| {
+                let _ = tx.send(if committed {
+                    result
+                } else {
+                    Err(ApiError::internal("the sandbox store could not commit"))
+                });
+            })
         });
         if self.jobs.send(job).is_err() {
             return Err(ApiError::internal("the sandbox store has stopped"));
@@ -332,13 +379,17 @@ impl Store {
     ) -> anyhow::Result<T> {
         let (tx, rx) = mpsc::channel();
         let job: Job = Box::new(move |conn| {
-            let _ = tx.send(f(conn));
+            let result = f(conn);
+            Box::new(move |committed| {
+                let _ = tx.send(committed.then_some(result));
+            })
         });
         self.jobs
             .send(job)
             .map_err(|_| anyhow::anyhow!("the sandbox store has stopped"))?;
         rx.recv()
-            .map_err(|_| anyhow::anyhow!("the sandbox store dropped a request"))
+            .map_err(|_| anyhow::anyhow!("the sandbox store dropped a request"))?
+            .ok_or_else(|| anyhow::anyhow!("the sandbox store could not commit"))
     }
 }
 
@@ -377,7 +428,7 @@ pub fn ensure_identity(
     api_key: Option<&str>,
     admin_token: Option<&str>,
 ) -> anyhow::Result<Identity> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let tx = atomic(conn)?;
     let stored_agent = meta(&tx, "default_agent")?;
     let agent = match (stored_agent, agent_id) {
         (Some(stored), Some(wanted)) if !stored.eq_ignore_ascii_case(wanted) => anyhow::bail!(
@@ -478,7 +529,7 @@ pub fn create_agent(
     conn: &mut Connection,
     deposits: &[(String, i64)],
 ) -> rusqlite::Result<(String, String)> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let tx = atomic(conn)?;
     let id = new_uuid();
     let key = random_token("sk_sandbox_");
     let now = now_us();
@@ -560,7 +611,7 @@ pub fn add_deposit(
     status: &str,
     reference: Option<&str>,
 ) -> rusqlite::Result<DepositView> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let tx = atomic(conn)?;
     let d = insert_deposit(&tx, agent_id, currency, minor, status, reference, now_us())?;
     tx.commit()?;
     Ok(d)
@@ -794,7 +845,7 @@ pub fn create_order(
     new: &NewOrder,
     mutant: Option<Mutant>,
 ) -> Result<Created, ApiError> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let tx = atomic(conn)?;
     let now = now_us();
     if let (Some(k), true) = (&new.idempotency, new.lookup_key) {
         if let Some(bound) = binding(&tx, &new.agent_id, &k.key)? {
@@ -949,7 +1000,7 @@ pub fn transition(
     to: Outcome,
     mutant: Option<Mutant>,
 ) -> Result<OrderRow, TransitionError> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let tx = atomic(conn)?;
     let Some(mut row) = order(&tx, order_id)? else {
         return Err(TransitionError::NotFound);
     };

@@ -8,9 +8,11 @@ use crate::exit::GateError;
 /// or holds a `$ref` that points at nothing loaded. Becomes exit 2 in the CLI.
 #[derive(Debug, thiserror::Error)]
 pub enum SchemaError {
-    #[error("schema file {file} is missing from {dir}")]
+    #[error("schema directory {} does not exist or is not a directory", dir.display())]
+    NotADirectory { dir: PathBuf },
+    #[error("schema file {file} is missing from {}", dir.display())]
     Missing { file: String, dir: PathBuf },
-    #[error("schema file {path}: cannot read it: {source}")]
+    #[error("schema file {}: cannot read it: {source}", path.display())]
     Unreadable {
         path: PathBuf,
         #[source]
@@ -34,6 +36,7 @@ impl SchemaError {
             | SchemaError::InvalidJson { file, .. }
             | SchemaError::InvalidSchema { file, .. } => file.clone(),
             SchemaError::Unreadable { path, .. } => path.display().to_string(),
+            SchemaError::NotADirectory { dir } => dir.display().to_string(),
         }
     }
 }

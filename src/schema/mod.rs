@@ -16,6 +16,8 @@
 //! of different objects or several responses (minor = amount × 100, list/detail equality,
 //! ledger identities) belong to the contract checks.
 
+pub mod cli;
+pub mod command;
 mod compile;
 mod error;
 mod name;

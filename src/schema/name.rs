@@ -74,6 +74,26 @@ impl SchemaName {
     }
 }
 
+impl std::str::FromStr for SchemaName {
+    type Err = String;
+
+    /// Accepts the contract's name (`AgentDeposit`) or the file stem (`agent-deposit`),
+    /// in any case, with `-` or `_`.
+    fn from_str(s: &str) -> Result<SchemaName, String> {
+        let wanted = s
+            .trim_end_matches(".json")
+            .replace(['-', '_'], "")
+            .to_ascii_lowercase();
+        SchemaName::ALL
+            .into_iter()
+            .find(|name| name.title().to_ascii_lowercase() == wanted)
+            .ok_or_else(|| {
+                let known: Vec<&str> = SchemaName::ALL.iter().map(|n| n.title()).collect();
+                format!("unknown schema {s:?}; one of: {}", known.join(", "))
+            })
+    }
+}
+
 impl fmt::Display for SchemaName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.title())

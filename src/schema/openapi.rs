@@ -6,10 +6,10 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use jsonschema::{Draft, Retrieve, Uri, Validator};
+use jsonschema::Validator;
 use serde_json::Value;
 
-use super::compile::SCHEMA_BASE_URI;
+use super::compile::{parse_all, validator_options, SCHEMA_BASE_URI};
 use super::error::SchemaError;
 use super::source::{SchemaTexts, EMBEDDED_OPENAPI};
 use super::violation::{in_report_order, violations_of};
@@ -60,17 +60,6 @@ impl std::fmt::Debug for OpenApi {
     }
 }
 
-struct LoadedFilesOnly;
-
-impl Retrieve for LoadedFilesOnly {
-    fn retrieve(
-        &self,
-        uri: &Uri<String>,
-    ) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
-        Err(format!("$ref target {} is not a loaded schema file", uri.as_str()).into())
-    }
-}
-
 impl OpenApi {
     /// The document embedded in the binary, with the embedded schema files.
     pub fn embedded() -> Result<OpenApi, SchemaError> {
@@ -104,40 +93,24 @@ impl OpenApi {
             })?;
         let responses = collect_responses(&document).map_err(invalid)?;
 
-        let mut resources = Vec::new();
-        for (file, text) in &texts.files {
-            let value: Value =
-                serde_json::from_str(text).map_err(|source| SchemaError::InvalidJson {
-                    file: (*file).to_owned(),
-                    source,
-                })?;
-            let uri = value
-                .get("$id")
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-                .unwrap_or_else(|| format!("{SCHEMA_BASE_URI}{file}"));
-            resources.push((uri, value));
-        }
+        let parsed = parse_all(texts)?;
         let document_uri = format!("{SCHEMA_BASE_URI}{OPENAPI_FILE}");
-        resources.push((document_uri.clone(), document.clone()));
+        let resources = || {
+            parsed
+                .iter()
+                .map(|p| (p.uri.as_str(), &p.value))
+                .chain(std::iter::once((document_uri.as_str(), &document)))
+        };
 
         let mut validators = BTreeMap::new();
         for pointer in responses.values().filter_map(|r| r.schema_pointer.as_ref()) {
             if validators.contains_key(pointer) {
                 continue;
             }
-            let root = serde_json::json!({ "$ref": format!("{document_uri}#{pointer}") });
-            let validator = jsonschema::options()
-                .with_draft(Draft::Draft202012)
-                .should_validate_formats(true)
-                .should_ignore_unknown_formats(false)
-                .with_retriever(LoadedFilesOnly)
-                .with_resources(resources.iter().map(|(uri, value)| {
-                    (
-                        uri.clone(),
-                        Draft::Draft202012.create_resource(value.clone()),
-                    )
-                }))
+            let root = serde_json::json!({
+                "$ref": format!("{document_uri}#{}", fragment_encode(pointer))
+            });
+            let validator = validator_options(resources())
                 .build(&root)
                 .map_err(|e| invalid(format!("response schema at {pointer}: {e}")))?;
             validators.insert(pointer.clone(), validator);
@@ -181,6 +154,30 @@ impl OpenApi {
         (!statuses.is_empty()).then_some(statuses)
     }
 
+    /// The methods a path template supports (its `x-allow`: what a 405's `Allow` header
+    /// must list), upper case; `None` for an unknown template.
+    pub fn allowed_methods(&self, template: &str) -> Option<Vec<String>> {
+        let item = self.document.get("paths")?.get(template)?;
+        let listed: Vec<String> = item
+            .get("x-allow")
+            .and_then(Value::as_array)
+            .map(|methods| {
+                methods
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_ascii_uppercase)
+                    .collect()
+            })
+            .unwrap_or_else(|| {
+                METHODS
+                    .iter()
+                    .filter(|m| item.get(**m).is_some())
+                    .map(|m| m.to_ascii_uppercase())
+                    .collect()
+            });
+        Some(listed)
+    }
+
     /// Every documented operation as (method in upper case, path template).
     pub fn operations(&self) -> Vec<(String, String)> {
         let mut ops: Vec<(String, String)> = self
@@ -194,7 +191,8 @@ impl OpenApi {
 
     /// Validates a response body against the schema the document gives for this
     /// operation and status. A documented response without a body (204) accepts only an
-    /// absent body (`None`).
+    /// absent body (`None`). A 405 to a method the path does not document is judged by
+    /// the path's 405 response.
     pub fn validate_response(
         &self,
         method: &str,
@@ -204,7 +202,21 @@ impl OpenApi {
     ) -> Result<Vec<SchemaViolation>, Undocumented> {
         let method = method.to_ascii_lowercase();
         let key = (method.clone(), template.to_owned(), status);
-        let Some(response) = self.responses.get(&key) else {
+        let response = self.responses.get(&key).or_else(|| {
+            // A method the path does not support: the path's 405 answers it (§3, §10).
+            let unsupported = status == 405
+                && self.documented_statuses(&method, template).is_none()
+                && self.allowed_methods(template).is_some();
+            unsupported
+                .then(|| {
+                    self.responses
+                        .iter()
+                        .find(|((_, p, s), _)| p == template && *s == 405)
+                        .map(|(_, r)| r)
+                })
+                .flatten()
+        });
+        let Some(response) = response else {
             return Err(if self.documented_statuses(&method, template).is_some() {
                 Undocumented::Status {
                     method: method.to_ascii_uppercase(),
@@ -243,6 +255,21 @@ impl OpenApi {
             (None, None) => Vec::new(),
         })
     }
+}
+
+/// Percent-encodes a JSON pointer for use as a URI fragment (RFC 6901 §6): `{`, `}`
+/// and every other character a fragment may not hold.
+fn fragment_encode(pointer: &str) -> String {
+    let mut out = String::with_capacity(pointer.len());
+    for byte in pointer.bytes() {
+        let allowed = byte.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/?".contains(&byte);
+        if allowed {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
 }
 
 /// Escapes one JSON pointer segment (RFC 6901).

@@ -87,12 +87,8 @@ impl SchemaTexts {
     /// Reads every expected file of `dir`; files it does not expect are ignored.
     pub(crate) fn read_dir(dir: &Path) -> Result<SchemaTexts, SchemaError> {
         if !dir.is_dir() {
-            return Err(SchemaError::Unreadable {
-                path: dir.to_path_buf(),
-                source: std::io::Error::new(
-                    std::io::ErrorKind::NotFound,
-                    "not a directory of schema files",
-                ),
+            return Err(SchemaError::NotADirectory {
+                dir: dir.to_path_buf(),
             });
         }
         let mut files = BTreeMap::new();
