@@ -83,7 +83,7 @@ const CASES: &[Case] = &[
         &[],
     ),
     must(
-        "forbidden-as-404",
+        "forbidden-as-not-found",
         &["scope.other_agent_path_forbidden"],
         &["transport.status_documented"],
     ),
@@ -98,18 +98,18 @@ const CASES: &[Case] = &[
     ),
     must("timestamp-offset", &["format.timestamps_utc"], &[SCHEMA]),
     must(
-        "500-on-malformed-json",
+        "server-error-on-malformed-json",
         &["negative.malformed_json", "transport.no_server_errors"],
         &[],
     ),
     must("no-allow-header", &["negative.wrong_method"], &[]),
     must(
-        "405-as-404",
+        "method-not-allowed-as-not-found",
         &["negative.wrong_method", "transport.status_documented"],
         &[],
     ),
     must(
-        "unknown-route-400",
+        "unknown-route-invalid",
         &["negative.unknown_route", "transport.status_documented"],
         &[],
     ),
@@ -138,7 +138,7 @@ const CASES: &[Case] = &[
     must("accepts-amount-number", &["negative.amount_forms"], &[]),
     must("ignores-max-amount", &["negative.amount_out_of_range"], &[]),
     must(
-        "unknown-product-404",
+        "unknown-product-order-not-found",
         &["negative.unknown_product"],
         &["transport.status_documented"],
     ),
@@ -153,7 +153,7 @@ const CASES: &[Case] = &[
         &[],
     ),
     must(
-        "accepts-quantity-101",
+        "accepts-quantity-over-max",
         &["negative.quantity_out_of_range"],
         &[SCHEMA],
     ),
@@ -168,9 +168,13 @@ const CASES: &[Case] = &[
         &[],
     ),
     must("bad-cursor-restarts", &["negative.bad_cursor"], &[]),
-    must("bad-product-id-404", &["negative.malformed_path_ids"], &[]),
     must(
-        "unknown-product-400",
+        "malformed-product-id-not-found",
+        &["negative.malformed_path_ids"],
+        &[],
+    ),
+    must(
+        "unknown-product-id-invalid",
         &["negative.unknown_ids_not_found"],
         &[],
     ),

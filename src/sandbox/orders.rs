@@ -84,7 +84,7 @@ fn price(
     let product = &p.product;
     let is_voucher = product.product_type == VOUCHER;
     let quantity = req.quantity.unwrap_or(1);
-    // MUTANT HOOK (accepts-quantity-101)
+    // MUTANT HOOK (accepts-quantity-over-max)
     let most = if mutant == Some(Mutant::AcceptsQuantity101) {
         101
     } else {
@@ -285,7 +285,7 @@ pub async fn create(app: &App, agent_id: &str, headers: &HeaderMap, body: Bytes)
         Err(_) if app.mutant_is(Mutant::AcceptsLongIdempotencyKey) => None,
         key => key?,
     };
-    // MUTANT HOOK (500-on-malformed-json)
+    // MUTANT HOOK (server-error-on-malformed-json)
     let obj = match json_object(&body) {
         Err(_) if app.mutant_is(Mutant::ServerErrorOnMalformedJson) => {
             return Err(ApiError::internal("cannot parse the body"))
@@ -294,7 +294,7 @@ pub async fn create(app: &App, agent_id: &str, headers: &HeaderMap, body: Bytes)
     };
     let req = OrderRequest::parse(&obj)?;
     let product = app.catalog.product(req.product_id).ok_or_else(|| {
-        // MUTANT HOOK (unknown-product-404)
+        // MUTANT HOOK (unknown-product-order-not-found)
         if app.mutant_is(Mutant::UnknownProduct404) {
             return ApiError::not_found(format!("Unknown product {}", req.product_id));
         }
