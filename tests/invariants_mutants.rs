@@ -3,25 +3,15 @@
 //! that guards it — and nothing fails on the correct sandbox.
 
 use std::collections::BTreeSet;
-use std::time::Duration;
 
 use gatecheck::invariants::checks::failed_ids;
 use gatecheck::invariants::{self, InvariantOptions};
-use gatecheck::model::{Amount, PhaseReport};
+use gatecheck::model::PhaseReport;
 use gatecheck::sandbox::SandboxConfig;
 use gatecheck::target::TargetArgs;
 
 fn target_args() -> TargetArgs {
-    TargetArgs {
-        base_url: None,
-        agent_id: None,
-        api_key: None,
-        admin_token: None,
-        timeout: Duration::from_secs(10),
-        allow_spend: false,
-        read_only: false,
-        max_spend: Amount::from_minor(10_000),
-    }
+    TargetArgs::default()
 }
 
 fn options(cases: u32, seed: u64) -> InvariantOptions {

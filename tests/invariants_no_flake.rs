@@ -2,11 +2,8 @@
 //! seed each) against the correct sandbox must all pass. Kept fast with a smaller case
 //! count per run; the full `--cases 256` loop is `scripts/invariants-twenty-runs.sh`.
 
-use std::time::Duration;
-
 use gatecheck::invariants::checks::failed_ids;
 use gatecheck::invariants::{self, InvariantOptions};
-use gatecheck::model::Amount;
 use gatecheck::sandbox::SandboxConfig;
 use gatecheck::target::TargetArgs;
 
@@ -14,16 +11,7 @@ use gatecheck::target::TargetArgs;
 async fn twenty_consecutive_runs_pass() {
     for run in 0..20 {
         let seed: u64 = rand::random();
-        let args = TargetArgs {
-            base_url: None,
-            agent_id: None,
-            api_key: None,
-            admin_token: None,
-            timeout: Duration::from_secs(10),
-            allow_spend: false,
-            read_only: false,
-            max_spend: Amount::from_minor(10_000),
-        };
+        let args = TargetArgs::default();
         let resolved = args
             .resolve(SandboxConfig::default())
             .await

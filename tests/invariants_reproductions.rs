@@ -1,25 +1,14 @@
 //! The shrunk reproductions of two mutants, as a reviewer sees them: a numbered `curl`
 //! script (keys masked) and the seed. Ports, ids, run nonces and timestamps are redacted.
 
-use std::time::Duration;
-
 use gatecheck::invariants::{self, InvariantOptions};
-use gatecheck::model::{Amount, Finding};
+use gatecheck::model::Finding;
 use gatecheck::sandbox::SandboxConfig;
 use gatecheck::target::TargetArgs;
 use regex::Regex;
 
 async fn shrunk_finding(mutant: &str, check: &str, seed: u64) -> Finding {
-    let args = TargetArgs {
-        base_url: None,
-        agent_id: None,
-        api_key: None,
-        admin_token: None,
-        timeout: Duration::from_secs(10),
-        allow_spend: false,
-        read_only: false,
-        max_spend: Amount::from_minor(10_000),
-    };
+    let args = TargetArgs::default();
     let config = SandboxConfig {
         mutant: Some(mutant.parse().expect("a known mutant")),
         ..SandboxConfig::default()
