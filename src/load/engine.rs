@@ -35,7 +35,40 @@ pub struct EngineConfig {
 }
 
 /// Runs the load; returns goose's metrics.
+///
+/// goose, its users and their connections run on one dedicated single-threaded runtime:
+/// a user, its request and its connection task then never wake each other across threads
+/// (on a small machine shared with the target, those cross-thread wake-ups — a futex call
+/// and a context switch per request — cost more than the HTTP work itself).
 pub async fn execute(
+    cfg: &EngineConfig,
+    ctx: Arc<LoadContext>,
+    compiled: &[Compiled],
+) -> Result<GooseMetrics, GateError> {
+    let cfg = cfg.clone();
+    let compiled = compiled.to_vec();
+    let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("gatecheck-load".into())
+        .spawn(move || {
+            let result = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt.block_on(run_goose(&cfg, ctx, &compiled)),
+                Err(e) => Err(GateError::Other(anyhow::anyhow!(
+                    "cannot start the load runtime: {e}"
+                ))),
+            };
+            let _ = done_tx.send(result);
+        })
+        .map_err(|e| GateError::Other(anyhow::anyhow!("cannot start the load thread: {e}")))?;
+    done_rx
+        .await
+        .map_err(|_| GateError::Other(anyhow::anyhow!("the load thread panicked")))?
+}
+
+async fn run_goose(
     cfg: &EngineConfig,
     ctx: Arc<LoadContext>,
     compiled: &[Compiled],

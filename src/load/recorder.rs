@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use hdrhistogram::Histogram;
+use tokio::sync::mpsc::error::TryRecvError;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 
 use super::histlog::{new_histogram, IntervalLogBuffer};
@@ -231,6 +232,9 @@ impl Collector {
     }
 }
 
+/// How long the collector sleeps when the channel is empty.
+const POLL_INTERVAL: Duration = Duration::from_millis(2);
+
 /// A sample later than this behind the schedule counts as a late send.
 const LATE: u64 = 10_000;
 
@@ -273,7 +277,17 @@ impl State {
 
     fn run(mut self, mut rx: UnboundedReceiver<Message>) -> Recording {
         let mut elapsed_us = 0;
-        while let Some(msg) = rx.blocking_recv() {
+        // Polled, not parked: a parked receiver makes every sender's push a futex wake-up
+        // (a context switch per request); draining in batches costs none.
+        loop {
+            let msg = match rx.try_recv() {
+                Ok(msg) => msg,
+                Err(TryRecvError::Empty) => {
+                    std::thread::sleep(POLL_INTERVAL);
+                    continue;
+                }
+                Err(TryRecvError::Disconnected) => break,
+            };
             match msg {
                 Message::Sample(s) => self.add(s),
                 Message::Note(n) => {

@@ -41,7 +41,7 @@ pub struct LoadContext {
     /// Sample times count from here.
     pub origin: Instant,
     pub api_key: HeaderValue,
-    pub orders_path: String,
+    pub orders: Endpoint,
     /// `/agent/{id}/orders/` — an order id is appended.
     pub order_prefix: String,
     pub vouchers: Vec<Orderable>,
@@ -79,12 +79,13 @@ impl LoadContext {
         } else {
             (1.0 / validate_sample.min(1.0)).round().max(1.0) as u64
         };
+        let orders = Endpoint::new(Some(&base_url), client.agent_path("/orders"));
         Ok(LoadContext {
             samples,
             schedule,
             origin,
             api_key,
-            orders_path: client.agent_path("/orders"),
+            orders,
             order_prefix: client.agent_path("/orders/"),
             vouchers: catalog.vouchers.clone(),
             top_ups: catalog.top_ups.clone(),
@@ -97,6 +98,23 @@ impl LoadContext {
             orders_switched_to_test: AtomicU64::new(0),
             cap_noted: AtomicBool::new(false),
         })
+    }
+}
+
+/// A request target: the path (goose's request name, error messages) and the absolute URL
+/// joined once before the run, so no request parses or formats a URL of ours.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    pub path: String,
+    /// `None` when the path does not join onto the base URL (every send then fails as a
+    /// transport error, as an unparsable request would).
+    pub url: Option<reqwest::Url>,
+}
+
+impl Endpoint {
+    pub fn new(base: Option<&reqwest::Url>, path: String) -> Endpoint {
+        let url = base.and_then(|b| b.join(&path).ok());
+        Endpoint { path, url }
     }
 }
 
@@ -113,7 +131,7 @@ pub struct Compiled {
 pub enum Op {
     /// GET one of `paths` (chosen at random when there are several), expect 200.
     Get {
-        paths: Vec<String>,
+        paths: Vec<Endpoint>,
         body: BodyKind,
     },
     CreateOrder {
@@ -141,9 +159,21 @@ pub fn compile(
         }
         p
     };
+    let base = reqwest::Url::parse(&client.target().base_url).ok();
     let mut out = Vec::with_capacity(specs.len());
     for (i, spec) in specs.iter().enumerate() {
-        let get = |paths: Vec<String>, body| Op::Get { paths, body };
+        let get = |mut paths: Vec<String>, body| {
+            if paths.is_empty() {
+                paths.push("/".to_string());
+            }
+            Op::Get {
+                paths: paths
+                    .into_iter()
+                    .map(|p| Endpoint::new(base.as_ref(), p))
+                    .collect(),
+                body,
+            }
+        };
         let op = match &spec.action {
             Action::ListProductTypes { limit } => get(
                 vec![with_limit("/product-types", *limit)],
@@ -264,7 +294,7 @@ pub struct UserState {
 /// The user's latest created order: for poll and replay.
 struct LastOrder {
     id: String,
-    path: String,
+    endpoint: Endpoint,
     key: HeaderValue,
     body: Bytes,
     currency: String,
@@ -348,11 +378,17 @@ async fn run(ctx: &LoadContext, tx: &Compiled, user: &mut GooseUser) {
     };
     let validate = should_validate(ctx, user);
     let outcome = match &tx.op {
-        Op::Get { paths, body } => {
-            let path = pick(paths);
-            let (outcome, _) = get(ctx, user, &tx.name, path, 200, validate.then_some(*body)).await;
-            outcome
-        }
+        Op::Get { paths, body } => match pick(paths) {
+            Some(endpoint) => {
+                let body = validate.then_some(*body);
+                let (outcome, _) = get(ctx, user, &tx.name, endpoint, 200, body).await;
+                outcome
+            }
+            None => Outcome {
+                class: StatusClass::NoResponse,
+                error: Some(ErrorReason::Transport),
+            },
+        },
         Op::CreateOrder {
             choice,
             quantity,
@@ -407,11 +443,11 @@ fn should_validate(ctx: &LoadContext, user: &mut GooseUser) -> bool {
     }
 }
 
-fn pick(paths: &[String]) -> &str {
+fn pick(paths: &[Endpoint]) -> Option<&Endpoint> {
     match paths.len() {
-        0 => "/",
-        1 => &paths[0],
-        n => &paths[rand::rng().random_range(0..n)],
+        0 => None,
+        1 => paths.first(),
+        n => paths.get(rand::rng().random_range(0..n)),
     }
 }
 
@@ -429,18 +465,23 @@ async fn send(
     user: &mut GooseUser,
     name: &str,
     method: GooseMethod,
-    path: &str,
+    endpoint: &Endpoint,
     expect: u16,
     post: Option<(&HeaderValue, &Bytes)>,
 ) -> Response {
+    let Some(url) = &endpoint.url else {
+        return transport_failure(ErrorReason::Transport);
+    };
+    let http_method = match method {
+        GooseMethod::Post => reqwest::Method::POST,
+        _ => reqwest::Method::GET,
+    };
+    // The URL was joined before the run: a clone, not goose's per-request parse and join.
+    let builder = user.client.request(http_method, url.clone());
     let result = if ctx.goose_metrics {
-        let builder = match user.get_request_builder(&method, path) {
-            Ok(b) => b,
-            Err(_) => return transport_failure(ErrorReason::Transport),
-        };
         let request = GooseRequest::builder()
             .method(method)
-            .path(path)
+            .path(endpoint.path.as_str())
             .name(name)
             .expect_status_code(expect)
             .set_request_builder(with_headers(ctx, builder, post))
@@ -451,16 +492,7 @@ async fn send(
         }
     } else {
         // goose's per-request metrics are off: the user's pooled client sends directly.
-        let Ok(url) = ctx.base_url.join(path) else {
-            return transport_failure(ErrorReason::Transport);
-        };
-        let method = match method {
-            GooseMethod::Post => reqwest::Method::POST,
-            _ => reqwest::Method::GET,
-        };
-        with_headers(ctx, user.client.request(method, url), post)
-            .send()
-            .await
+        with_headers(ctx, builder, post).send().await
     };
     match result {
         Err(e) => transport_failure(if e.is_timeout() {
@@ -545,11 +577,11 @@ async fn get(
     ctx: &LoadContext,
     user: &mut GooseUser,
     name: &str,
-    path: &str,
+    endpoint: &Endpoint,
     expect: u16,
     body_kind: Option<BodyKind>,
 ) -> (Outcome, Response) {
-    let r = send(ctx, user, name, GooseMethod::Get, path, expect, None).await;
+    let r = send(ctx, user, name, GooseMethod::Get, endpoint, expect, None).await;
     (checked(ctx, &r, body_kind), r)
 }
 
@@ -606,7 +638,7 @@ async fn create_order(
         user,
         name,
         GooseMethod::Post,
-        &ctx.orders_path,
+        &ctx.orders,
         201,
         Some((&key, &body)),
     )
@@ -620,7 +652,10 @@ async fn create_order(
         Some(order) => {
             if let Some(state) = user.get_session_data_mut::<UserState>() {
                 state.last_order = Some(Arc::new(LastOrder {
-                    path: format!("{}{}", ctx.order_prefix, order.id),
+                    endpoint: Endpoint::new(
+                        Some(&ctx.base_url),
+                        format!("{}{}", ctx.order_prefix, order.id),
+                    ),
                     id: order.id,
                     key,
                     body,
@@ -675,7 +710,7 @@ async fn poll_order(
             ctx,
             user,
             name,
-            &order.path,
+            &order.endpoint,
             200,
             validate.then_some(BodyKind::Order),
         )
@@ -723,7 +758,7 @@ async fn replay_order(
         user,
         name,
         GooseMethod::Post,
-        &ctx.orders_path,
+        &ctx.orders,
         201,
         Some((&order.key, &order.body)),
     )
