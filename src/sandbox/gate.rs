@@ -256,34 +256,17 @@ pub async fn orders(app: &App, agent: &str, raw_query: Option<&str>) -> Handled 
         to_us: time_filter(&q, "created_to", Bound::To)?,
     };
     let filter_text = format!("{filter:?}");
-    let b = Binding {
-        list: "orders",
+    let (rows, cursor) = time_ordered_page(
+        app,
+        &q,
+        "orders",
         agent,
-        filter: &filter_text,
-    };
-    let start = time_position(after(app, &q, &b)?)?;
-    let agent_owned = agent.to_string();
-    let rows = app
-        .store
-        .call(move |c| {
-            Ok(store::list_orders(
-                c,
-                &agent_owned,
-                &filter,
-                start,
-                limit + 1,
-            )?)
-        })
-        .await?;
-    let page = Page::from_fetched(rows, limit, |r| Position::Time {
-        created_us: r.created_us,
-        id: r.id.clone(),
-    });
-    let cursor = next_cursor(app, &b, page.next);
-    Ok(list_reply(
-        page.items.iter().map(|r| r.view()).collect(),
-        cursor,
-    ))
+        &filter_text,
+        limit,
+        move |c, agent, start, n| store::list_orders(c, agent, &filter, start, n),
+    )
+    .await?;
+    Ok(list_reply(rows.iter().map(|r| r.view()).collect(), cursor))
 }
 
 pub async fn order(app: &App, agent: &str, raw_id: &str) -> Handled {
@@ -309,31 +292,78 @@ pub async fn deposits(app: &App, agent: &str, raw_query: Option<&str>) -> Handle
         to_us: time_filter(&q, "created_to", Bound::To)?,
     };
     let filter_text = format!("{filter:?}");
-    let b = Binding {
-        list: "deposits",
+    let (rows, cursor) = time_ordered_page(
+        app,
+        &q,
+        "deposits",
         agent,
-        filter: &filter_text,
+        &filter_text,
+        limit,
+        move |c, agent, start, n| store::list_deposits(c, agent, &filter, start, n),
+    )
+    .await?;
+    Ok(list_reply(rows, cursor))
+}
+
+/// A row of a list sorted by `created_at` then `id`, both descending (orders, deposits).
+trait TimeOrdered {
+    fn position(&self) -> Position;
+}
+
+impl TimeOrdered for store::OrderRow {
+    fn position(&self) -> Position {
+        Position::Time {
+            created_us: self.created_us,
+            id: self.id.clone(),
+        }
+    }
+}
+
+impl TimeOrdered for store::DepositView {
+    fn position(&self) -> Position {
+        Position::Time {
+            created_us: self.created_us,
+            id: self.id.clone(),
+        }
+    }
+}
+
+/// The steps every time-ordered list shares: the cursor is bound to the list, the agent
+/// and the filter in force; one row more than `limit` is fetched to learn whether more
+/// follow; the next cursor points after the page's last row.
+async fn time_ordered_page<R, F>(
+    app: &App,
+    q: &Query,
+    list: &'static str,
+    agent: &str,
+    filter_text: &str,
+    limit: usize,
+    fetch: F,
+) -> Result<(Vec<R>, Option<String>), ApiError>
+where
+    R: TimeOrdered + Send + 'static,
+    F: FnOnce(
+            &rusqlite::Connection,
+            &str,
+            Option<(i64, String)>,
+            usize,
+        ) -> rusqlite::Result<Vec<R>>
+        + Send
+        + 'static,
+{
+    let binding = Binding {
+        list,
+        agent,
+        filter: filter_text,
     };
-    let start = time_position(after(app, &q, &b)?)?;
+    let start = time_position(after(app, q, &binding)?)?;
     let agent_owned = agent.to_string();
     let rows = app
         .store
-        .call(move |c| {
-            Ok(store::list_deposits(
-                c,
-                &agent_owned,
-                &filter,
-                start,
-                limit + 1,
-            )?)
-        })
+        .call(move |c| Ok(fetch(c, &agent_owned, start, limit + 1)?))
         .await?;
-    let page = Page::from_fetched(rows, limit, |d| Position::Time {
-        created_us: d.created_us,
-        id: d.id.clone(),
-    });
-    let cursor = next_cursor(app, &b, page.next);
-    Ok(list_reply(page.items, cursor))
+    let page = Page::from_fetched(rows, limit, R::position);
+    Ok((page.items, next_cursor(app, &binding, page.next)))
 }
 
 /// One page always: `limit` is checked like on every list but never splits it, and a
