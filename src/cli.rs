@@ -25,17 +25,17 @@ pub enum Command {
     /// Certify a target: health, contract, invariants and load; one report, one exit code.
     Certify(Box<crate::certify::CertifyArgs>),
     /// Check a Gate API target against the contract; exit 1 on any MUST violation.
-    Contract(crate::contract::cli::ContractArgs),
+    Contract(crate::apis::gate::contract::cli::ContractArgs),
     /// Probe the money invariants: idempotency, reservations, pricing, the ledger.
-    Invariants(crate::invariants::cli::InvariantsArgs),
+    Invariants(crate::apis::gate::invariants::cli::InvariantsArgs),
     /// Drive load from a scenario; latency in HDR histograms; thresholds gate the run.
-    Load(Box<crate::load::cli::LoadArgs>),
+    Load(Box<crate::apis::gate::load::cli::LoadArgs>),
     /// Merge HdrHistogram interval logs of several load runs into one exact report.
-    Merge(crate::load::cli::MergeArgs),
+    Merge(crate::apis::gate::load::cli::MergeArgs),
     /// Run the embedded, stateful Gate API sandbox.
-    Sandbox(crate::sandbox::cli::SandboxArgs),
+    Sandbox(crate::apis::gate::sandbox::cli::SandboxArgs),
     /// Export, check or apply the Gate API JSON Schemas.
-    Schemas(crate::schema::command::SchemasArgs),
+    Schemas(crate::apis::gate::schema_command::SchemasArgs),
     /// Write a commented example gatecheck.toml.
     Init(crate::certify::InitArgs),
 }

@@ -1,32 +1,27 @@
-//! gatecheck — certifies an implementation of the Plexy Gate API: its contract, its
-//! money invariants, and its capacity. See `ARCHITECTURE.md` for the map.
+//! gatecheck — certifies implementations of Plexy's APIs: their contract, their money
+//! invariants, and their capacity. See `ARCHITECTURE.md` for the map.
+//!
+//! Layers, arrows one way: `cli`/`certify` (commands) → `apis::*` (one folder per API) →
+//! `engine` (knows no API).
 
+pub mod apis;
 pub mod certify;
 pub mod cli;
-pub mod client;
-pub mod contract;
-pub mod exit;
-pub mod invariants;
-pub mod load;
-pub mod model;
-pub mod report;
-pub mod sandbox;
-pub mod schema;
-pub mod spend;
-pub mod target;
+pub mod engine;
 
-pub use exit::{Exit, GateError};
+pub use engine::exit::{Exit, GateError};
 
 /// Runs one parsed command line. `main` only renders the error and exits.
 pub async fn run(cli: cli::Cli) -> Result<Exit, GateError> {
+    use apis::gate;
     match cli.command {
         cli::Command::Certify(args) => certify::run(*args).await,
-        cli::Command::Sandbox(args) => sandbox::cli::run(args).await,
-        cli::Command::Invariants(args) => invariants::cli::run(args).await,
-        cli::Command::Contract(args) => contract::cli::run(args).await,
-        cli::Command::Load(args) => load::cli::run(*args).await,
-        cli::Command::Merge(args) => load::cli::run_merge(args).await,
-        cli::Command::Schemas(args) => schema::command::run(args),
+        cli::Command::Sandbox(args) => gate::sandbox::cli::run(args).await,
+        cli::Command::Invariants(args) => gate::invariants::cli::run(args).await,
+        cli::Command::Contract(args) => gate::contract::cli::run(args).await,
+        cli::Command::Load(args) => gate::load::cli::run(*args).await,
+        cli::Command::Merge(args) => gate::load::cli::run_merge(args).await,
+        cli::Command::Schemas(args) => gate::schema_command::run(args),
         cli::Command::Init(args) => certify::init::write_example(&args.path, args.force),
     }
 }

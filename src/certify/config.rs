@@ -199,7 +199,7 @@ impl ConfigFile {
                 }
             }
             if let Some(cap) = &env.max_spend {
-                crate::model::Amount::parse_request_amount(cap)
+                crate::apis::gate::money::Amount::parse_request_amount(cap)
                     .map_err(|e| format!("[env.{name}] max_spend: {e}"))?;
             }
             if let Some(t) = &env.timeout {

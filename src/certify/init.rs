@@ -40,7 +40,7 @@ phases = ["health", "contract"]
 
 [load]
 # The short load profile of a certification run.
-scenario = "scenarios/mixed.toml"
+scenario = "scenarios/gate/mixed.toml"
 run_time = "10s"
 # users = 20
 # rate = 100.0               # open model: requests per second, CO-corrected latency

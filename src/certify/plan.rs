@@ -5,8 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::config::{ConfigFile, EnvConfig, LoadSection, Phase};
-use crate::model::Amount;
-use crate::target::TargetArgs;
+use crate::engine::target::TargetArgs;
 use crate::GateError;
 
 /// How the result is printed on stdout.
@@ -112,8 +111,8 @@ pub struct CertifyArgs {
     pub format: OutputFormat,
 }
 
-/// The built-in load profile: the storefront mix shipped in `scenarios/`.
-pub const DEFAULT_SCENARIO: &str = include_str!("../../scenarios/mixed.toml");
+/// The built-in load profile: the storefront mix shipped in `scenarios/gate/`.
+pub const DEFAULT_SCENARIO: &str = include_str!("../../scenarios/gate/mixed.toml");
 /// The load gate when nothing else is configured.
 pub const DEFAULT_THRESHOLDS: &[&str] = &["error_rate<1%"];
 
@@ -190,7 +189,8 @@ impl CertifyArgs {
             .clone()
             .or(env.max_spend.clone())
             .unwrap_or_else(|| "100.00".to_string());
-        let max_spend = Amount::parse_request_amount(&max_spend_text)
+        let max_spend = max_spend_text
+            .parse::<crate::engine::spend::Minor>()
             .map_err(|e| GateError::Config(format!("max spend: {e}")))?;
         let timeout = match (self.timeout, &env.timeout) {
             (Some(t), _) => t,
@@ -260,7 +260,7 @@ impl CertifyArgs {
             out: self
                 .out
                 .clone()
-                .unwrap_or_else(crate::report::default_out_dir),
+                .unwrap_or_else(crate::engine::report::default_out_dir),
             quiet: self.quiet,
             format: self.format,
         })

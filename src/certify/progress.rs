@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use super::config::Phase;
-use crate::model::{Outcome, PhaseReport};
+use crate::engine::model::{Outcome, PhaseReport};
 
 pub struct PhaseProgress {
     silent: bool,

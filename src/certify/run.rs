@@ -9,14 +9,16 @@ use std::time::Instant;
 use super::config::Phase;
 use super::plan::{CertifyArgs, OutputFormat, Plan, DEFAULT_SCENARIO};
 use super::progress::PhaseProgress;
-use crate::contract::{self, ContractOptions};
-use crate::invariants::{self, InvariantOptions};
-use crate::load::{self, cli::LoadArgs, LoadPlan, Progress};
-use crate::model::{CheckResult, Finding, PhaseReport, RunReport, Severity, TargetInfo, Verdict};
-use crate::report::{self, ConsoleOptions, Format, Verbosity};
-use crate::sandbox::SandboxConfig;
-use crate::schema::SchemaSet;
-use crate::target::ResolvedTarget;
+use crate::apis::gate::contract::{self, ContractOptions};
+use crate::apis::gate::invariants::{self, InvariantOptions};
+use crate::apis::gate::load::{self, cli::LoadArgs, LoadPlan, Progress};
+use crate::apis::gate::sandbox::SandboxConfig;
+use crate::engine::model::{
+    CheckResult, Finding, PhaseReport, RunReport, Severity, TargetInfo, Verdict,
+};
+use crate::engine::report::{self, ConsoleOptions, Format, Verbosity};
+use crate::engine::schema::SchemaSet;
+use crate::engine::target::ResolvedTarget;
 use crate::{Exit, GateError};
 
 /// `gatecheck certify`.
@@ -49,8 +51,8 @@ pub struct Outcome {
 /// flags) are found before any request is sent.
 pub async fn certify(plan: &Plan, sandbox: SandboxConfig) -> Result<Outcome, GateError> {
     let schemas = match &plan.schemas {
-        Some(dir) => SchemaSet::load_dir(dir),
-        None => SchemaSet::embedded(),
+        Some(dir) => SchemaSet::load_dir(&crate::apis::gate::schemas::BUNDLE, dir),
+        None => SchemaSet::embedded(&crate::apis::gate::schemas::BUNDLE),
     }
     .map_err(|e| GateError::Config(e.to_string()))?;
     let load_plan = if plan.phases.contains(&Phase::Load) {
@@ -61,7 +63,10 @@ pub async fn certify(plan: &Plan, sandbox: SandboxConfig) -> Result<Outcome, Gat
 
     let started_at = now_rfc3339();
     let progress = PhaseProgress::new(plan.quiet || plan.format == OutputFormat::Json);
-    let resolved = plan.target.resolve(sandbox).await?;
+    let resolved = plan
+        .target
+        .resolve(&crate::apis::gate::GATE, &sandbox)
+        .await?;
     let mut phases = Vec::new();
     let mut unreachable = false;
     for (index, phase) in plan.phases.iter().enumerate() {
@@ -88,7 +93,7 @@ pub async fn certify(plan: &Plan, sandbox: SandboxConfig) -> Result<Outcome, Gat
     }
     let target = TargetInfo {
         base_url: resolved.target().base_url.clone(),
-        agent_id: resolved.target().agent_id.clone(),
+        identity: crate::engine::model::identity_of(&resolved.target().identity),
         embedded_sandbox: resolved.embedded.is_some(),
     };
     resolved.shutdown().await;

@@ -1,0 +1,324 @@
+//! Product rules of §4 on the whole catalog: `type` is a known type code, `category_id`
+//! names an existing category, voucher and top-up fields follow their type, `region_code`
+//! is GLOBAL or an ISO alpha-2 code, and the list filters return exactly the matching
+//! products.
+
+use std::collections::HashSet;
+use std::time::Instant;
+
+use serde_json::Value;
+
+use super::{excerpt, Check, Run, Skip};
+use crate::apis::gate::contract::context::{Ctx, Observed, Req};
+use crate::apis::gate::contract::discovery::{with_query, Discovery, Walk};
+use crate::apis::gate::money::{Amount, Rate};
+use crate::engine::model::{CheckResult, Finding};
+
+pub const TYPE_KNOWN: Check = Check::must(
+    "products.type_is_known_code",
+    "§4 Catalog",
+    "A product's type is the code of a listed ProductType",
+);
+pub const CATEGORY_EXISTS: Check = Check::must(
+    "products.category_exists",
+    "§4 Catalog",
+    "A product's category_id names a listed category",
+);
+pub const FIELDS_BY_TYPE: Check = Check::must(
+    "products.fields_by_type",
+    "§4 Catalog",
+    "Vouchers carry price/agent_price; top-ups agent_rate and min ≤ max; the others null",
+);
+pub const REGION_CODE: Check = Check::must(
+    "products.region_code",
+    "§4 Catalog",
+    "region_code is GLOBAL or an ISO 3166-1 alpha-2 code",
+);
+pub const FILTERS: Check = Check::must(
+    "products.filters",
+    "§4 Catalog",
+    "The type, category_id, region_code and is_available filters return exactly the matching products",
+);
+
+/// The list page that carried the product with `id` (evidence).
+fn page_with<'a>(w: &'a Walk, id: &Value) -> Option<&'a Observed> {
+    w.pages
+        .iter()
+        .find(|p| {
+            p.json
+                .as_ref()
+                .and_then(|j| j.get("items")?.as_array().cloned())
+                .unwrap_or_default()
+                .iter()
+                .any(|i| i.get("id") == Some(id))
+        })
+        .map(|p| p.as_ref())
+}
+
+fn codes(w: &Walk, field: &str) -> HashSet<String> {
+    w.items
+        .iter()
+        .filter_map(|i| i.get(field).map(|v| v.to_string()))
+        .collect()
+}
+
+fn per_product(
+    d: &Discovery,
+    check: &Check,
+    prerequisite: Option<&Walk>,
+    rule: impl Fn(&Value) -> Option<(String, String)>,
+) -> Run {
+    if let Some(w) = prerequisite {
+        if !w.is_complete() {
+            return Err(Skip(format!("{} could not be listed", w.path)));
+        }
+    }
+    if d.products.items.is_empty() {
+        return Err(Skip("the product list is empty".into()));
+    }
+    let id_null = Value::Null;
+    Ok(d.products
+        .items
+        .iter()
+        .filter_map(|p| {
+            let (expected, got) = rule(p)?;
+            let id = p.get("id").unwrap_or(&id_null);
+            Some(check.finding(
+                format!("product {id}: {}", check.title),
+                expected,
+                got,
+                page_with(&d.products, id),
+            ))
+        })
+        .collect())
+}
+
+pub fn type_known(d: &Discovery) -> Run {
+    let types: HashSet<String> = codes(&d.types, "code");
+    per_product(d, &TYPE_KNOWN, Some(&d.types), |p| {
+        let t = p.get("type")?;
+        (!types.contains(&t.to_string())).then(|| {
+            (
+                format!(
+                    "one of {}",
+                    types.iter().cloned().collect::<Vec<_>>().join(", ")
+                ),
+                format!("type {t}"),
+            )
+        })
+    })
+}
+
+pub fn category_exists(d: &Discovery) -> Run {
+    let ids: HashSet<String> = codes(&d.categories, "id");
+    per_product(d, &CATEGORY_EXISTS, Some(&d.categories), |p| {
+        let c = p.get("category_id")?;
+        (!ids.contains(&c.to_string())).then(|| {
+            (
+                "a listed category id".to_string(),
+                format!("category_id {c}"),
+            )
+        })
+    })
+}
+
+fn amount(v: Option<&Value>) -> Option<Amount> {
+    Amount::parse_decimal_amount(v?.as_str()?).ok()
+}
+
+fn shape_problem(p: &Value) -> Option<(String, String)> {
+    let null = |k: &str| p.get(k).is_none_or(Value::is_null);
+    let problem = |want: &str, k: &str| {
+        Some((
+            want.to_string(),
+            format!(
+                "{k}: {}",
+                p.get(k).map(excerpt).unwrap_or_else(|| "absent".into())
+            ),
+        ))
+    };
+    match p.get("type").and_then(Value::as_str) {
+        Some("voucher") => {
+            for k in ["price", "agent_price"] {
+                if amount(p.get(k)).is_none() {
+                    return problem("a voucher's price/agent_price are DecimalAmounts", k);
+                }
+            }
+            for k in ["agent_rate", "min_amount", "max_amount"] {
+                if !null(k) {
+                    return problem("a voucher's agent_rate/min_amount/max_amount are null", k);
+                }
+            }
+            let fields_empty = p
+                .get("customer_account_fields")
+                .and_then(Value::as_array)
+                .is_some_and(Vec::is_empty);
+            if !fields_empty {
+                return problem(
+                    "a voucher's customer_account_fields is []",
+                    "customer_account_fields",
+                );
+            }
+            None
+        }
+        Some("direct_top_up") => {
+            for k in ["price", "agent_price"] {
+                if !null(k) {
+                    return problem("a direct top-up's price/agent_price are null", k);
+                }
+            }
+            let rate_ok = p
+                .get("agent_rate")
+                .and_then(Value::as_str)
+                .is_some_and(|s| Rate::parse(s).is_ok());
+            if !rate_ok {
+                return problem(
+                    "agent_rate a 4-decimal string like \"1.2500\"",
+                    "agent_rate",
+                );
+            }
+            match (amount(p.get("min_amount")), amount(p.get("max_amount"))) {
+                (Some(min), Some(max)) if min <= max => None,
+                (Some(_), Some(_)) => Some((
+                    "min_amount ≤ max_amount".into(),
+                    format!(
+                        "min_amount {} > max_amount {}",
+                        excerpt(&p["min_amount"]),
+                        excerpt(&p["max_amount"])
+                    ),
+                )),
+                _ => problem("min_amount and max_amount DecimalAmounts", "min_amount"),
+            }
+        }
+        _ => None, // other codes may appear later (§4)
+    }
+}
+
+pub fn fields_by_type(d: &Discovery) -> Run {
+    per_product(d, &FIELDS_BY_TYPE, None, shape_problem)
+}
+
+pub fn is_region_code(s: &str) -> bool {
+    s == "GLOBAL" || (s.len() == 2 && s.bytes().all(|b| b.is_ascii_uppercase()))
+}
+
+pub fn region_code(d: &Discovery) -> Run {
+    per_product(d, &REGION_CODE, None, |p| {
+        let r = p.get("region_code")?;
+        (!r.as_str().is_some_and(is_region_code)).then(|| {
+            (
+                "GLOBAL or two capital letters".to_string(),
+                format!("region_code {r}"),
+            )
+        })
+    })
+}
+
+/// Each filter with the ids the full catalog says it must return.
+fn filter_cases(d: &Discovery) -> Vec<(String, String, HashSet<String>)> {
+    let items = &d.products.items;
+    let ids_where = |pred: &dyn Fn(&Value) -> bool| -> HashSet<String> {
+        items
+            .iter()
+            .filter(|p| pred(p))
+            .filter_map(|p| p.get("id").map(Value::to_string))
+            .collect()
+    };
+    let mut cases = Vec::new();
+    for t in ["voucher", "direct_top_up", "gatecheck_no_such_type"] {
+        let ids = ids_where(&|p| p.get("type").and_then(Value::as_str) == Some(t));
+        cases.push(("type".into(), t.to_string(), ids));
+    }
+    for avail in [true, false] {
+        let ids = ids_where(&|p| p.get("is_available").and_then(Value::as_bool) == Some(avail));
+        cases.push(("is_available".into(), avail.to_string(), ids));
+    }
+    if let Some(c) = items.iter().find_map(|p| p.get("category_id")?.as_u64()) {
+        let ids = ids_where(&|p| p.get("category_id").and_then(Value::as_u64) == Some(c));
+        cases.push(("category_id".into(), c.to_string(), ids));
+    }
+    if let Some(r) = items.iter().find_map(|p| p.get("region_code")?.as_str()) {
+        let ids = ids_where(&|p| p.get("region_code").and_then(Value::as_str) == Some(r));
+        cases.push(("region_code".into(), r.to_string(), ids));
+    }
+    cases
+}
+
+pub async fn filters(ctx: &Ctx<'_>, d: &Discovery) -> Run {
+    if !d.products.is_complete() || d.products.items.is_empty() {
+        return Err(Skip("the full product list is not available".into()));
+    }
+    if d.products.items.len() > 100 {
+        return Err(Skip(
+            "more than 100 products: filtered lists would need walking".into(),
+        ));
+    }
+    let base = ctx.agent_path("/products?limit=100");
+    let results =
+        futures::future::join_all(filter_cases(d).into_iter().map(|(name, value, want)| {
+            let path = with_query(&base, &name, &value);
+            async move {
+                (
+                    format!("{name}={value}"),
+                    ctx.send(Req::get(path)).await,
+                    want,
+                )
+            }
+        }))
+        .await;
+    let mut findings: Vec<Finding> = Vec::new();
+    for (filter, r, want) in results {
+        let o = match r {
+            Ok(o) => o,
+            Err(e) => {
+                findings.push(FILTERS.no_response(&e));
+                continue;
+            }
+        };
+        let got: Option<HashSet<String>> = o.json.as_ref().and_then(|j| {
+            Some(
+                j.get("items")?
+                    .as_array()?
+                    .iter()
+                    .filter_map(|i| i.get("id").map(Value::to_string))
+                    .collect(),
+            )
+        });
+        match got {
+            Some(got) if o.status() == 200 && got == want => {}
+            Some(got) if o.status() == 200 => {
+                let extra: Vec<_> = got.difference(&want).cloned().collect();
+                let missing: Vec<_> = want.difference(&got).cloned().collect();
+                findings.push(FILTERS.finding(
+                    format!("filter {filter} returned the wrong products"),
+                    format!("{} products matching {filter}", want.len()),
+                    format!(
+                        "extra ids [{}], missing ids [{}]",
+                        extra.join(", "),
+                        missing.join(", ")
+                    ),
+                    Some(&o),
+                ));
+            }
+            _ => findings.push(FILTERS.finding(
+                format!("filter {filter} was refused"),
+                "200 with the matching products",
+                format!("{} {}", o.status(), o.error_code().unwrap_or("-")),
+                Some(&o),
+            )),
+        }
+    }
+    Ok(findings)
+}
+
+pub async fn run(ctx: &Ctx<'_>, d: &Discovery) -> Vec<CheckResult> {
+    let started = Instant::now();
+    let f = filters(ctx, d).await;
+    vec![
+        TYPE_KNOWN.result(type_known(d), started),
+        CATEGORY_EXISTS.result(category_exists(d), started),
+        FIELDS_BY_TYPE.result(fields_by_type(d), started),
+        REGION_CODE.result(region_code(d), started),
+        FILTERS.result(f, started),
+    ]
+}

@@ -1,0 +1,105 @@
+//! Schema conformance (§4–§8, §3) of every observed response: success bodies against the
+//! schema of their operation (list envelope and every item), error bodies against Error.
+//! The schemas are read at run time (`--schemas DIR`), so the wire format lives there.
+
+use std::sync::Arc;
+
+use super::{Check, Run};
+use crate::apis::gate::contract::context::Observed;
+use crate::apis::gate::contract::operation::{Kind, Method};
+use crate::apis::gate::schemas::SchemaName;
+use crate::engine::schema::SchemaSet;
+
+pub const SUCCESS_BODIES: Check = Check::must(
+    "schema.success_bodies",
+    "§4–§8 Objects",
+    "Every success body conforms to its operation's schema",
+);
+pub const ERROR_BODIES: Check = Check::must(
+    "schema.error_bodies",
+    "§3 Errors",
+    "Every 4xx/5xx body is the Error object",
+);
+
+fn schema_of(kind: Kind) -> SchemaName {
+    match kind {
+        Kind::Health => SchemaName::Health,
+        Kind::ProductType => SchemaName::ProductType,
+        Kind::ProductCategory => SchemaName::ProductCategory,
+        Kind::Product => SchemaName::Product,
+        Kind::Order => SchemaName::Order,
+        Kind::Balance => SchemaName::AgentBalance,
+        Kind::Deposit => SchemaName::AgentDeposit,
+    }
+}
+
+fn violations_text(v: &[crate::engine::schema::SchemaViolation]) -> String {
+    v.iter()
+        .take(5)
+        .map(|v| format!("{}: {}", v.instance_path, v.message))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+pub fn success_bodies(all: &[Arc<Observed>], schemas: &SchemaSet) -> Run {
+    let mut findings = Vec::new();
+    for o in all
+        .iter()
+        .filter(|o| o.is_success() && o.op.method != Method::Head)
+    {
+        let Some(kind) = o.op.success_kind() else {
+            continue;
+        };
+        let Some(json) = &o.json else {
+            continue; // transport.content_type_json reports bodies that are not JSON
+        };
+        let name = schema_of(kind);
+        let violations = if o.op.success_is_list() {
+            schemas.validate_list(name, json)
+        } else {
+            schemas.validate(name, json)
+        };
+        if !violations.is_empty() {
+            findings.push(SUCCESS_BODIES.finding(
+                format!("{} does not conform to {name:?}", o.label()),
+                format!(
+                    "a valid {name:?}{}",
+                    if o.op.success_is_list() { " list" } else { "" }
+                ),
+                violations_text(&violations),
+                Some(o),
+            ));
+        }
+    }
+    Ok(findings)
+}
+
+pub fn error_bodies(all: &[Arc<Observed>], schemas: &SchemaSet) -> Run {
+    let mut findings = Vec::new();
+    for o in all
+        .iter()
+        .filter(|o| o.status() >= 400 && o.op.method != Method::Head)
+    {
+        let violations = match &o.json {
+            Some(json) => schemas.validate(SchemaName::Error, json),
+            None => {
+                findings.push(ERROR_BODIES.finding(
+                    format!("{} error body is not JSON", o.label()),
+                    "an Error object",
+                    "unparseable body",
+                    Some(o),
+                ));
+                continue;
+            }
+        };
+        if !violations.is_empty() {
+            findings.push(ERROR_BODIES.finding(
+                format!("{} error body is not an Error object", o.label()),
+                "an Error object",
+                violations_text(&violations),
+                Some(o),
+            ));
+        }
+    }
+    Ok(findings)
+}

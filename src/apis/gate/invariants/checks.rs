@@ -1,0 +1,313 @@
+//! The invariants this phase enforces: one stable id, contract section and title each,
+//! and the collector that turns violations into `CheckResult`s.
+//!
+//! **Invariant:** every finding names exactly one of these checks; a check that was never
+//! exercised is reported as skipped with the reason, never as passed.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::engine::model::{CheckResult, ExchangeEvidence, Finding, Severity};
+
+/// One money invariant of the contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CheckId {
+    ReplayReturnsSameOrder,
+    ReplayMovesNoMoney,
+    MismatchRejected,
+    ErrorDoesNotBindKey,
+    OneOrderUnderConcurrency,
+    ChargeReserved,
+    InsufficientBalanceRejected,
+    NoOverdrawUnderConcurrency,
+    PricingHalfUp,
+    PricingVoucherTimesQuantity,
+    TestOrdersMoveNoMoney,
+    FailedReleasesReservation,
+    TransitionsAllowed,
+    OrdersMatchModel,
+    InvalidPayloadRejected,
+    ValidPayloadAccepted,
+    LedgerIdentity,
+}
+
+impl CheckId {
+    pub const ALL: [CheckId; 17] = [
+        CheckId::ReplayReturnsSameOrder,
+        CheckId::ReplayMovesNoMoney,
+        CheckId::MismatchRejected,
+        CheckId::ErrorDoesNotBindKey,
+        CheckId::OneOrderUnderConcurrency,
+        CheckId::ChargeReserved,
+        CheckId::InsufficientBalanceRejected,
+        CheckId::NoOverdrawUnderConcurrency,
+        CheckId::PricingHalfUp,
+        CheckId::PricingVoucherTimesQuantity,
+        CheckId::TestOrdersMoveNoMoney,
+        CheckId::FailedReleasesReservation,
+        CheckId::TransitionsAllowed,
+        CheckId::OrdersMatchModel,
+        CheckId::InvalidPayloadRejected,
+        CheckId::ValidPayloadAccepted,
+        CheckId::LedgerIdentity,
+    ];
+
+    pub fn id(self) -> &'static str {
+        match self {
+            CheckId::ReplayReturnsSameOrder => "idempotency.replay_returns_same_order",
+            CheckId::ReplayMovesNoMoney => "idempotency.replay_moves_no_money",
+            CheckId::MismatchRejected => "idempotency.mismatch_rejected",
+            CheckId::ErrorDoesNotBindKey => "idempotency.error_does_not_bind_key",
+            CheckId::OneOrderUnderConcurrency => "idempotency.one_order_under_concurrency",
+            CheckId::ChargeReserved => "reservation.charge_reserved",
+            CheckId::InsufficientBalanceRejected => "reservation.insufficient_balance_rejected",
+            CheckId::NoOverdrawUnderConcurrency => "reservation.no_overdraw_under_concurrency",
+            CheckId::PricingHalfUp => "pricing.half_up",
+            CheckId::PricingVoucherTimesQuantity => "pricing.voucher_price_times_quantity",
+            CheckId::TestOrdersMoveNoMoney => "test_orders.move_no_money",
+            CheckId::FailedReleasesReservation => "lifecycle.failed_releases_reservation",
+            CheckId::TransitionsAllowed => "lifecycle.transitions_allowed",
+            CheckId::OrdersMatchModel => "orders.match_model",
+            CheckId::InvalidPayloadRejected => "validation.near_valid_rejected",
+            CheckId::ValidPayloadAccepted => "validation.valid_accepted",
+            CheckId::LedgerIdentity => "ledger.identity",
+        }
+    }
+
+    pub fn section(self) -> &'static str {
+        match self {
+            CheckId::ReplayReturnsSameOrder
+            | CheckId::ReplayMovesNoMoney
+            | CheckId::MismatchRejected
+            | CheckId::ErrorDoesNotBindKey
+            | CheckId::OneOrderUnderConcurrency => "§5.2",
+            CheckId::ChargeReserved
+            | CheckId::InsufficientBalanceRejected
+            | CheckId::NoOverdrawUnderConcurrency
+            | CheckId::PricingHalfUp
+            | CheckId::PricingVoucherTimesQuantity
+            | CheckId::TestOrdersMoveNoMoney
+            | CheckId::InvalidPayloadRejected
+            | CheckId::ValidPayloadAccepted => "§5.1",
+            CheckId::FailedReleasesReservation
+            | CheckId::TransitionsAllowed
+            | CheckId::OrdersMatchModel => "§5.3",
+            CheckId::LedgerIdentity => "§7",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            CheckId::ReplayReturnsSameOrder => {
+                "same key + same payload replays: 201, the same order id, amounts and Idempotent-Replayed: true"
+            }
+            CheckId::ReplayMovesNoMoney => "a replay moves no money",
+            CheckId::MismatchRejected => {
+                "same key + different payload → 422 idempotency_key_mismatch; nothing created or moved"
+            }
+            CheckId::ErrorDoesNotBindKey => {
+                "only a 201 binds a key: after a failed request the same key creates the order"
+            }
+            CheckId::OneOrderUnderConcurrency => {
+                "parallel requests with one key yield at most one order and one reservation"
+            }
+            CheckId::ChargeReserved => {
+                "an order moves its charge from available to reserved; balance_before/balance_after agree"
+            }
+            CheckId::InsufficientBalanceRejected => {
+                "charge > available → 400 insufficient_balance and nothing moves; otherwise accepted"
+            }
+            CheckId::NoOverdrawUnderConcurrency => {
+                "parallel orders never overdraw: exactly the orders that fit succeed, available ≥ 0"
+            }
+            CheckId::PricingHalfUp => "a top-up's charge is round_half_up(amount × agent_rate, 2)",
+            CheckId::PricingVoucherTimesQuantity => "a voucher's charge is agent_price × quantity",
+            CheckId::TestOrdersMoveNoMoney => {
+                "test orders: balance_before == balance_after == available, no balance moves"
+            }
+            CheckId::FailedReleasesReservation => {
+                "a failed order releases its reservation back to available"
+            }
+            CheckId::TransitionsAllowed => {
+                "statuses go pending → completed | failed only, with their timestamps; terminal never changes"
+            }
+            CheckId::OrdersMatchModel => {
+                "created, read and listed orders agree with the request and with each other"
+            }
+            CheckId::InvalidPayloadRejected => {
+                "a near-valid invalid order → 400 with the contract's code and param; nothing created"
+            }
+            CheckId::ValidPayloadAccepted => "a valid order is never refused as invalid",
+            CheckId::LedgerIdentity => {
+                "available + reserved = deposits − completed charges; reserved = pending charges"
+            }
+        }
+    }
+
+    pub fn from_id(id: &str) -> Option<CheckId> {
+        CheckId::ALL.into_iter().find(|c| c.id() == id)
+    }
+}
+
+/// A broken invariant, as a probe first sees it (before it becomes a report `Finding`).
+#[derive(Debug, Clone)]
+pub struct Violation {
+    pub check: CheckId,
+    pub message: String,
+    pub expected: String,
+    pub got: String,
+    /// Boxed: violations travel in `Result`s and should stay small.
+    pub exchange: Option<Box<ExchangeEvidence>>,
+}
+
+impl Violation {
+    pub fn new(
+        check: CheckId,
+        message: impl Into<String>,
+        expected: impl Into<String>,
+        got: impl Into<String>,
+    ) -> Violation {
+        Violation {
+            check,
+            message: message.into(),
+            expected: expected.into(),
+            got: got.into(),
+            exchange: None,
+        }
+    }
+
+    pub fn with_exchange(mut self, exchange: Option<ExchangeEvidence>) -> Violation {
+        self.exchange = exchange.map(Box::new);
+        self
+    }
+
+    pub fn into_finding(self, reproduction: Vec<String>, seed: Option<String>) -> Finding {
+        Finding {
+            check: self.check.id().to_string(),
+            section: self.check.section().to_string(),
+            severity: Severity::Must,
+            message: self.message,
+            expected: self.expected,
+            got: self.got,
+            exchange: self.exchange.map(|e| *e),
+            reproduction,
+            seed,
+        }
+    }
+}
+
+/// Collects what every probe found, exercised and skipped; renders the check results.
+#[derive(Debug, Default)]
+pub struct Ledgerbook {
+    findings: BTreeMap<CheckId, Vec<Finding>>,
+    exercised: BTreeMap<CheckId, u64>,
+    skipped: BTreeMap<CheckId, String>,
+    durations: BTreeMap<CheckId, u64>,
+}
+
+impl Ledgerbook {
+    pub fn exercised(&mut self, check: CheckId, times: u64) {
+        *self.exercised.entry(check).or_default() += times;
+    }
+
+    pub fn exercised_all(&mut self, checks: &BTreeMap<CheckId, u64>) {
+        for (c, n) in checks {
+            self.exercised(*c, *n);
+        }
+    }
+
+    pub fn finding(&mut self, finding: Finding, check: CheckId) {
+        self.exercised(check, 1);
+        self.findings.entry(check).or_default().push(finding);
+    }
+
+    /// Records why a check could not run (kept only if it never ran anywhere else).
+    pub fn skip(&mut self, check: CheckId, reason: impl Into<String>) {
+        self.skipped.entry(check).or_insert_with(|| reason.into());
+    }
+
+    pub fn add_duration(&mut self, check: CheckId, ms: u64) {
+        *self.durations.entry(check).or_default() += ms;
+    }
+
+    pub fn has_failures(&self) -> bool {
+        self.findings.values().any(|f| !f.is_empty())
+    }
+
+    pub fn results(&self) -> Vec<CheckResult> {
+        CheckId::ALL
+            .into_iter()
+            .map(|check| {
+                let findings = self.findings.get(&check).cloned().unwrap_or_default();
+                let ran = self.exercised.get(&check).copied().unwrap_or(0);
+                let duration = self.durations.get(&check).copied().unwrap_or(0);
+                if findings.is_empty() && ran == 0 {
+                    let reason = self.skipped.get(&check).cloned().unwrap_or_else(|| {
+                        "not exercised by the generated cases (raise --cases)".to_string()
+                    });
+                    return CheckResult::skipped(
+                        check.id(),
+                        check.section(),
+                        check.title(),
+                        Severity::Must,
+                        reason,
+                    );
+                }
+                CheckResult::from_findings(
+                    check.id(),
+                    check.section(),
+                    check.title(),
+                    Severity::Must,
+                    findings,
+                    duration,
+                )
+            })
+            .collect()
+    }
+}
+
+/// Which checks a set of results failed, by id (tests and summaries).
+pub fn failed_ids(results: &[CheckResult]) -> BTreeSet<String> {
+    results
+        .iter()
+        .filter(|r| r.outcome == crate::engine::model::Outcome::Failed)
+        .map(|r| r.id.clone())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_unique_and_round_trip() {
+        let ids: BTreeSet<_> = CheckId::ALL.iter().map(|c| c.id()).collect();
+        assert_eq!(ids.len(), CheckId::ALL.len());
+        for c in CheckId::ALL {
+            assert_eq!(CheckId::from_id(c.id()), Some(c));
+            assert!(c.section().starts_with('§'));
+        }
+    }
+
+    #[test]
+    fn unexercised_checks_are_skipped_not_passed() {
+        let mut book = Ledgerbook::default();
+        book.exercised(CheckId::PricingHalfUp, 3);
+        book.skip(CheckId::NoOverdrawUnderConcurrency, "needs --admin-token");
+        let results = book.results();
+        let get = |c: CheckId| results.iter().find(|r| r.id == c.id()).unwrap().clone();
+        assert_eq!(
+            get(CheckId::PricingHalfUp).outcome,
+            crate::engine::model::Outcome::Passed
+        );
+        assert_eq!(
+            get(CheckId::NoOverdrawUnderConcurrency).outcome,
+            crate::engine::model::Outcome::Skipped {
+                reason: "needs --admin-token".into()
+            }
+        );
+        assert!(matches!(
+            get(CheckId::LedgerIdentity).outcome,
+            crate::engine::model::Outcome::Skipped { .. }
+        ));
+    }
+}

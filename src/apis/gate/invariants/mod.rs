@@ -1,0 +1,304 @@
+//! `gatecheck invariants`: the money bugs no schema can see.
+//!
+//! A stateful, model-based probe (proptest-generated operation sequences checked step by
+//! step against a reference ledger, failures shrunk to a numbered `curl` script) and
+//! concurrency probes (idempotency and reservation races). Produces one
+//! [`PhaseReport`] named `invariants`; `certify` calls [`run`].
+//!
+//! Map: `catalog` (what can be ordered) → `payload` + `strategy` (what to send) →
+//! `ledger` (what must happen) → `exec` (send, compare) → `runner` (cases, shrinking,
+//! `persist`ed seeds, `script`) ; `concurrency` (parallel probes) ; `checks` (ids, results).
+//!
+//! Blame: the stateful probe stops at the first disagreement and names one check. A reply
+//! is judged before any balance (pricing before reservation, so an under-priced order is a
+//! pricing bug, not an overdraw); a wrong balance is blamed on the one event just checked
+//! — the operation's own rule (replay, mismatch, test order, refusal, reservation), or the
+//! transition an order just made (failed → its release, completed → the ledger identity).
+//! Orders meant to end on their own are waited for at once, so events never overlap; a
+//! `sandbox-slow` order is ended by the admin API. The §7 identity is also computed from
+//! the server's own deposits and orders at the end of every case.
+//!
+//! **Invariant:** the probes never create a real order where the spend policy forbids it
+//! (test orders only on a remote host without `--allow-spend`; `--max-spend` on the user's
+//! own agent), and never touch an agent other than the target's or one they created.
+
+pub mod balances;
+pub mod catalog;
+pub mod checks;
+pub mod cli;
+pub mod concurrency;
+pub mod exec;
+pub mod ledger;
+pub mod payload;
+pub mod runner;
+pub mod script;
+pub mod strategy;
+
+use crate::apis::gate::client::GateClientExt as _;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::apis::gate::money::Amount;
+use crate::engine::client::{ApiClient, Auth, Exchange};
+use crate::engine::model::PhaseReport;
+use crate::engine::spend::SpendGuard;
+use crate::engine::target::ResolvedTarget;
+use crate::GateError;
+use catalog::{Catalog, CatalogError};
+use checks::{CheckId, Ledgerbook};
+use strategy::GenMode;
+
+/// Cases of the default run (tuned so the default run stays well under 15 s locally).
+pub const DEFAULT_CASES: u32 = 256;
+
+/// How much the probes do.
+#[derive(Debug, Clone)]
+pub struct InvariantOptions {
+    /// Generated cases of the stateful probe.
+    pub cases: u32,
+    /// Run seed; random when `None` (printed either way).
+    pub seed: Option<u64>,
+    /// Longest generated operation sequence.
+    pub max_ops: usize,
+    /// Cases run at once (isolated agents only).
+    pub parallel_cases: usize,
+    /// Rounds of each concurrency probe.
+    pub concurrency_rounds: u32,
+    /// Requests in flight at once in a concurrency probe.
+    pub concurrency_width: usize,
+    pub max_shrink_iters: u32,
+    pub shrink_time: Duration,
+    /// How long to wait for an order to end on its own.
+    pub settle_timeout: Duration,
+    pub poll_interval: Duration,
+    /// Seeds of failing cases: retried first, appended on failure. `None`: not kept.
+    pub regressions: Option<PathBuf>,
+    pub stateful: bool,
+    pub concurrency: bool,
+}
+
+impl Default for InvariantOptions {
+    fn default() -> Self {
+        InvariantOptions {
+            cases: DEFAULT_CASES,
+            seed: None,
+            max_ops: 12,
+            parallel_cases: 8,
+            concurrency_rounds: 4,
+            concurrency_width: 12,
+            max_shrink_iters: 256,
+            shrink_time: Duration::from_secs(10),
+            settle_timeout: Duration::from_secs(10),
+            poll_interval: Duration::from_millis(20),
+            regressions: None,
+            stateful: true,
+            concurrency: true,
+        }
+    }
+}
+
+/// Numbers about a run, for the console and for measurements.
+#[derive(Debug, Clone, Default)]
+pub struct RunStats {
+    pub seed: u64,
+    pub cases: u32,
+    pub requests: u64,
+    /// Time to run the cases (until the first failure), shrinking excluded.
+    pub stateful_elapsed: Duration,
+    pub shrink_elapsed: Duration,
+    pub concurrency_elapsed: Duration,
+    pub shrink_runs: u32,
+    pub shrunk: Option<(usize, usize)>,
+}
+
+impl RunStats {
+    pub fn cases_per_second(&self) -> f64 {
+        let s = self.stateful_elapsed.as_secs_f64();
+        if s > 0.0 {
+            f64::from(self.cases) / s
+        } else {
+            0.0
+        }
+    }
+}
+
+/// Why a probe could not run at all.
+#[derive(Debug, thiserror::Error)]
+pub enum ProbeError {
+    #[error("sandbox admin API: {0}")]
+    Admin(String),
+    #[error("target: {0}")]
+    Target(String),
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+}
+
+impl From<ProbeError> for GateError {
+    fn from(e: ProbeError) -> GateError {
+        match e {
+            ProbeError::Admin(m) => {
+                GateError::Config(format!("invariants: the sandbox admin API refused: {m}"))
+            }
+            ProbeError::Catalog(CatalogError::Transport(m)) | ProbeError::Target(m) => {
+                GateError::Unreachable(m)
+            }
+            ProbeError::Catalog(c) => GateError::Config(format!("invariants: {c}")),
+        }
+    }
+}
+
+/// What every probe shares: the target, its catalog, the spend policy.
+pub struct Env {
+    pub client: ApiClient,
+    pub catalog: Arc<Catalog>,
+    pub currencies: Vec<String>,
+    pub mode: GenMode,
+    pub spend: SpendGuard,
+    pub settle_timeout: Duration,
+    pub poll_interval: Duration,
+}
+
+impl Env {
+    pub async fn prepare(
+        opts: &InvariantOptions,
+        resolved: &ResolvedTarget,
+    ) -> Result<Env, ProbeError> {
+        let client = resolved.client.clone();
+        let catalog = Arc::new(Catalog::discover(&client).await?);
+        let currencies = catalog.currencies();
+        let mode = GenMode {
+            admin: client.target().admin_token.is_some(),
+            test_only: !resolved.spend.real_orders_allowed(),
+        };
+        Ok(Env {
+            client,
+            catalog,
+            currencies,
+            mode,
+            spend: resolved.spend.clone(),
+            settle_timeout: opts.settle_timeout,
+            poll_interval: opts.poll_interval,
+        })
+    }
+
+    /// `POST /_sandbox/agents` with these completed deposits: a client for the new agent
+    /// (its id and key masked as `$GATECHECK_AGENT_ID` / `$GATECHECK_AGENT_KEY`) and the
+    /// exchange, for reproductions.
+    pub async fn isolated_agent(
+        &self,
+        deposits: &[(String, Amount)],
+    ) -> Result<(ApiClient, Exchange), ProbeError> {
+        let body = json!({
+            "deposits": deposits
+                .iter()
+                .map(|(c, a)| json!({"currency_code": c, "amount": a.to_string()}))
+                .collect::<Vec<_>>()
+        });
+        let ex = self
+            .client
+            .post("/_sandbox/agents")
+            .auth(Auth::Admin)
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| ProbeError::Target(e.to_string()))?;
+        if ex.status != 201 {
+            return Err(ProbeError::Admin(format!(
+                "POST /_sandbox/agents answered {} {}",
+                ex.status,
+                ex.body_excerpt()
+            )));
+        }
+        let json = ex.json().unwrap_or_default();
+        let field = |f: &str| json.get(f).and_then(|v| v.as_str()).map(str::to_string);
+        let (Some(agent_id), Some(api_key)) = (field("agent_id"), field("api_key")) else {
+            return Err(ProbeError::Admin(format!(
+                "POST /_sandbox/agents answered without agent_id/api_key: {}",
+                ex.body_excerpt()
+            )));
+        };
+        let masker = self.client.masker();
+        masker.add(&api_key, "GATECHECK_AGENT_KEY");
+        masker.add(&agent_id, "GATECHECK_AGENT_ID");
+        Ok((self.client.as_agent(&agent_id, &api_key), ex))
+    }
+}
+
+/// Runs the invariants phase against a resolved target (the entry point `certify` uses).
+pub async fn run(
+    opts: &InvariantOptions,
+    resolved: &ResolvedTarget,
+) -> Result<PhaseReport, GateError> {
+    run_with_stats(opts, resolved).await.map(|(p, _)| p)
+}
+
+/// [`run`], plus the run's numbers (seed, cases per second, requests).
+pub async fn run_with_stats(
+    opts: &InvariantOptions,
+    resolved: &ResolvedTarget,
+) -> Result<(PhaseReport, RunStats), GateError> {
+    let started = Instant::now();
+    let env = Env::prepare(opts, resolved).await?;
+    let mut book = Ledgerbook::default();
+    let seed = opts.seed.unwrap_or_else(rand::random);
+    let mut stats = RunStats {
+        seed,
+        ..RunStats::default()
+    };
+    if !env.mode.admin {
+        let reason = "needs the sandbox admin API (--admin-token) to force transitions";
+        book.skip(CheckId::FailedReleasesReservation, reason);
+    }
+    if env.mode.test_only {
+        let reason = "needs real orders: only test orders are allowed on a remote host without --allow-spend";
+        for c in [
+            CheckId::ChargeReserved,
+            CheckId::InsufficientBalanceRejected,
+            CheckId::FailedReleasesReservation,
+        ] {
+            book.skip(c, reason);
+        }
+    }
+    if opts.stateful {
+        let report = runner::run_stateful(&env, opts, seed).await?;
+        book.exercised_all(&report.exercised);
+        stats.cases = report.cases;
+        stats.requests += report.requests;
+        stats.stateful_elapsed = report.elapsed;
+        stats.shrink_elapsed = report.shrink_elapsed;
+        if let Some(f) = report.failure {
+            for c in CheckId::ALL {
+                book.skip(
+                    c,
+                    format!(
+                        "not exercised: the stateful probe stops at its first failure (after {} cases)",
+                        report.cases
+                    ),
+                );
+            }
+            stats.shrink_runs = f.shrink_runs;
+            stats.shrunk = Some((f.original_ops, f.shrunk_ops));
+            let check = f.violation.check;
+            book.finding(
+                f.violation
+                    .into_finding(f.reproduction, Some(format!("{:016x}", f.seed))),
+                check,
+            );
+        }
+    }
+    if opts.concurrency {
+        let t = Instant::now();
+        concurrency::run_all(&env, opts, &mut book).await?;
+        stats.concurrency_elapsed = t.elapsed();
+    }
+    let phase = PhaseReport {
+        name: "invariants".to_string(),
+        checks: book.results(),
+        load: None,
+        duration_ms: started.elapsed().as_millis() as u64,
+    };
+    Ok((phase, stats))
+}

@@ -1,0 +1,379 @@
+//! `gatecheck load` and `gatecheck merge`: flags → [`LoadPlan`], run, write the outputs
+//! under `--out`, and map threshold verdicts onto the exit code (0 pass, 1 a threshold
+//! failed, 2 bad flags or scenario, 3 target unreachable).
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::apis::gate::load::{LoadPlan, Progress};
+use crate::apis::gate::sandbox::SandboxConfig;
+use crate::engine::load::histlog::{self, IntervalLogBuffer};
+use crate::engine::load::summary;
+use crate::engine::load::thresholds::Threshold;
+use crate::engine::model::{
+    CheckResult, Finding, LoadSummary, PhaseReport, RunReport, Severity, TargetInfo, Verdict,
+};
+use crate::engine::schema::SchemaSet;
+use crate::engine::target::TargetArgs;
+use crate::{Exit, GateError};
+
+/// `gatecheck load` flags. Scenario values are defaults; flags override them.
+#[derive(Debug, Clone, clap::Args)]
+pub struct LoadArgs {
+    /// The scenario file (e.g. scenarios/mixed.toml).
+    #[arg(long, value_name = "FILE")]
+    pub scenario: PathBuf,
+
+    /// Concurrent users. Default: the scenario's, else 10; with --rate at least rate × 0.5 s.
+    #[arg(long, value_name = "N")]
+    pub users: Option<u64>,
+
+    /// Time to start all users (closed model). Default: the scenario's, else 0.
+    #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub ramp: Option<Duration>,
+
+    /// How long to run once all users have started. Default: the scenario's, else 30s.
+    #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub run_time: Option<Duration>,
+
+    /// Open model: start this many transactions per second on a fixed schedule and measure
+    /// latency from each one's intended send time (no coordinated omission).
+    #[arg(long, value_name = "PER_SECOND")]
+    pub rate: Option<f64>,
+
+    /// Fraction of responses whose body is checked against the contract's object shapes.
+    #[arg(long, default_value_t = 0.01, value_name = "FRACTION")]
+    pub validate_sample: f64,
+
+    /// JSON Schemas to check sampled bodies against (default: the embedded ones).
+    #[arg(long, value_name = "DIR")]
+    pub schemas: Option<PathBuf>,
+
+    /// A rule that gates the run, e.g. 'create_order:p99<300ms', 'error_rate<0.1%',
+    /// 'throughput>=200/s'. Repeatable.
+    #[arg(long = "threshold", value_name = "RULE")]
+    pub thresholds: Vec<String>,
+
+    /// Run only these transactions of the scenario. Repeatable.
+    #[arg(long = "only", value_name = "TRANSACTION")]
+    pub only: Vec<String>,
+
+    /// Output folder. Default: gatecheck-reports/<UTC timestamp>/.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
+    /// Skip goose's own per-request metrics and HTML report: goose still runs the users,
+    /// requests go straight to the connection pool (less CPU per request at high rates).
+    /// gatecheck's HdrHistogram results are the same.
+    #[arg(long)]
+    pub no_goose_metrics: bool,
+
+    /// No live progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+
+    #[command(flatten)]
+    pub target: TargetArgs,
+}
+
+/// `gatecheck merge` flags.
+#[derive(Debug, Clone, clap::Args)]
+pub struct MergeArgs {
+    /// Interval logs (`load.hlog`) written by `gatecheck load` runs, e.g. one per worker.
+    #[arg(required = true, value_name = "LOG")]
+    pub logs: Vec<PathBuf>,
+
+    /// Threshold rules to evaluate on the merged data. Repeatable.
+    #[arg(long = "threshold", value_name = "RULE")]
+    pub thresholds: Vec<String>,
+
+    /// Output folder. Default: gatecheck-reports/<UTC timestamp>-merged/.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+/// Turns the flags and the scenario file into a plan (no network).
+pub fn plan(args: &LoadArgs, out_dir: Option<PathBuf>) -> Result<LoadPlan, GateError> {
+    let mut scenario = crate::apis::gate::load::scenario::load_file(&args.scenario)
+        .map_err(|e| GateError::Config(e.to_string()))?;
+    if !args.only.is_empty() {
+        for name in &args.only {
+            if !scenario.transactions.iter().any(|t| &t.name == name) {
+                return Err(GateError::Config(format!(
+                    "--only {name}: the scenario has no transaction of that name"
+                )));
+            }
+        }
+        scenario
+            .transactions
+            .retain(|t| args.only.contains(&t.name));
+    }
+    let rate = args.rate.or(scenario.load.rate);
+    if let Some(r) = rate {
+        if !(r.is_finite() && r > 0.0) {
+            return Err(GateError::Config(format!("--rate {r}: must be > 0")));
+        }
+    }
+    if !(0.0..=1.0).contains(&args.validate_sample) {
+        return Err(GateError::Config(
+            "--validate-sample must be within 0..=1".into(),
+        ));
+    }
+    let base_users = args.users.or(scenario.load.users).unwrap_or(10).max(1);
+    let users = match (rate, args.users) {
+        (Some(r), None) => base_users.max((r * 0.5).ceil() as u64),
+        _ => base_users,
+    };
+    let thresholds = parse_thresholds(&args.thresholds, Some(&scenario))?;
+    let schemas = SchemaSet::load(&crate::apis::gate::schemas::BUNDLE, args.schemas.as_deref())
+        .map_err(|e| GateError::Config(e.to_string()))?;
+    Ok(LoadPlan {
+        schemas: Arc::new(schemas),
+        goose_metrics: !args.no_goose_metrics,
+        users,
+        ramp: args.ramp.or(scenario.load.ramp).unwrap_or(Duration::ZERO),
+        run_time: args
+            .run_time
+            .or(scenario.load.run_time)
+            .unwrap_or(Duration::from_secs(30)),
+        rate,
+        think_time: scenario.load.think_time,
+        validate_sample: args.validate_sample,
+        thresholds,
+        request_timeout: args.target.timeout,
+        artifacts_dir: out_dir,
+        scenario,
+    })
+}
+
+fn parse_thresholds(
+    rules: &[String],
+    scenario: Option<&crate::apis::gate::load::Scenario>,
+) -> Result<Vec<Threshold>, GateError> {
+    let mut out = Vec::with_capacity(rules.len());
+    for rule in rules {
+        let t: Threshold =
+            rule.parse()
+                .map_err(|e: crate::engine::load::thresholds::ThresholdError| {
+                    GateError::Config(e.to_string())
+                })?;
+        if let (Some(s), Some(name)) = (scenario, &t.transaction) {
+            if !s.transactions.iter().any(|x| &x.name == name) {
+                return Err(GateError::Config(format!(
+                    "threshold `{rule}`: the scenario has no transaction `{name}`"
+                )));
+            }
+        }
+        out.push(t);
+    }
+    Ok(out)
+}
+
+/// `gatecheck load`.
+pub async fn run(args: LoadArgs) -> Result<Exit, GateError> {
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(crate::engine::report::default_out_dir);
+    let plan = plan(&args, Some(out.clone()))?;
+    let schema_version = plan.schemas.version().to_string();
+    let started_at = now_rfc3339();
+    let clock = Instant::now();
+    let resolved = args
+        .target
+        .resolve(&crate::apis::gate::GATE, &sandbox_config())
+        .await?;
+    let progress = if args.no_progress {
+        Progress::Hidden
+    } else {
+        Progress::Bar
+    };
+    let result = crate::apis::gate::load::run(plan, &resolved, progress).await;
+    let target = TargetInfo {
+        base_url: resolved.target().base_url.clone(),
+        identity: crate::engine::model::identity_of(&resolved.target().identity),
+        embedded_sandbox: resolved.embedded.is_some(),
+    };
+    resolved.shutdown().await;
+    let run = result?;
+    let mut report = run_report(
+        "load",
+        target,
+        started_at,
+        clock.elapsed(),
+        &run.summary,
+        &run.notes,
+    );
+    report.schema_version = schema_version;
+    finish(&out, &report)
+}
+
+/// The embedded sandbox for load: a balance big enough for a load run's real orders is
+/// the default agent's (§9.3); the spend cap keeps real orders within it.
+fn sandbox_config() -> SandboxConfig {
+    SandboxConfig::default()
+}
+
+/// `gatecheck merge`.
+pub async fn run_merge(args: MergeArgs) -> Result<Exit, GateError> {
+    let out = args.out.clone().unwrap_or_else(|| {
+        let mut dir = crate::engine::report::default_out_dir();
+        dir.as_mut_os_string().push("-merged");
+        dir
+    });
+    let thresholds = parse_thresholds(&args.thresholds, None)?;
+    let started_at = now_rfc3339();
+    let clock = Instant::now();
+    let mut intervals = Vec::new();
+    for path in &args.logs {
+        let bytes = std::fs::read(path)
+            .map_err(|e| GateError::Config(format!("{}: cannot read: {e}", path.display())))?;
+        let read = histlog::read_log(&bytes)
+            .map_err(|e| GateError::Config(format!("{}: {e}", path.display())))?;
+        intervals.extend(read);
+    }
+    if intervals.is_empty() {
+        return Err(GateError::Config(
+            "the logs hold no interval histograms".into(),
+        ));
+    }
+    intervals.sort_by_key(|i| i.start);
+    let (records, timeline, duration) = summary::from_intervals(&intervals);
+    std::fs::create_dir_all(&out)
+        .map_err(|e| GateError::Config(format!("cannot create {}: {e}", out.display())))?;
+    let mut artifacts = Vec::new();
+    // One merged log on one clock, and the merged distributions.
+    let base = intervals[0].start;
+    let mut log = IntervalLogBuffer::begin(
+        std::time::UNIX_EPOCH + base,
+        &format!("gatecheck merge of {} logs", args.logs.len()),
+    )
+    .map_err(io_err)?;
+    for i in &intervals {
+        log.append(&i.histogram, i.start - base, i.duration, &i.tag)
+            .map_err(io_err)?;
+    }
+    std::fs::write(out.join(crate::apis::gate::load::INTERVAL_LOG), log.bytes()).map_err(io_err)?;
+    artifacts.push(crate::apis::gate::load::INTERVAL_LOG.to_string());
+    for r in &records {
+        let name = format!("{}.hgrm", r.name);
+        let file = std::fs::File::create(out.join(&name)).map_err(io_err)?;
+        histlog::write_hgrm(&r.all(), std::io::BufWriter::new(file)).map_err(io_err)?;
+        artifacts.push(name);
+    }
+    let shape = summary::RunShape {
+        scenario: format!("merge of {} logs", args.logs.len()),
+        users: 0,
+        target_rate_per_s: None,
+    };
+    let load = summary::build(&shape, &records, timeline, duration, &thresholds, artifacts);
+    let notes: Vec<String> = args
+        .logs
+        .iter()
+        .map(|l| format!("merged {}", l.display()))
+        .collect();
+    let target = TargetInfo {
+        base_url: String::new(),
+        identity: Default::default(),
+        embedded_sandbox: false,
+    };
+    let report = run_report("merge", target, started_at, clock.elapsed(), &load, &notes);
+    finish(&out, &report)
+}
+
+fn io_err(e: std::io::Error) -> GateError {
+    GateError::Other(anyhow::anyhow!("cannot write the merged outputs: {e}"))
+}
+
+fn run_report(
+    command: &str,
+    target: TargetInfo,
+    started_at: String,
+    took: Duration,
+    summary: &LoadSummary,
+    notes: &[String],
+) -> RunReport {
+    RunReport {
+        tool: "gatecheck".into(),
+        tool_version: env!("CARGO_PKG_VERSION").into(),
+        schema_version: String::new(),
+        command: command.into(),
+        target,
+        started_at,
+        finished_at: now_rfc3339(),
+        phases: vec![PhaseReport {
+            name: "load".into(),
+            checks: vec![remarks(notes)],
+            load: Some(summary.clone()),
+            duration_ms: took.as_millis() as u64,
+        }],
+    }
+}
+
+/// Report files (JSON, JUnit, HTML via `crate::engine::report`), the console report, exit code.
+fn finish(out: &Path, report: &RunReport) -> Result<Exit, GateError> {
+    let files =
+        crate::engine::report::write_files(report, out, &crate::engine::report::Format::ALL)
+            .map_err(GateError::Other)?;
+    let stdout = std::io::stdout();
+    let options = crate::engine::report::ConsoleOptions::detect(
+        crate::engine::report::Verbosity::Normal,
+        stdout.is_terminal(),
+    );
+    let mut w = stdout.lock();
+    crate::engine::report::write_console(report, &mut w, &options)
+        .map_err(|e| GateError::Other(anyhow::anyhow!("{e}")))?;
+    let _ = writeln!(w, "written to {}:", out.display());
+    let artifacts = report
+        .phases
+        .iter()
+        .filter_map(|p| p.load.as_ref())
+        .flat_map(|l| l.artifacts.iter());
+    for f in files
+        .iter()
+        .filter_map(|f| f.file_name())
+        .map(|f| f.to_string_lossy().into_owned())
+        .chain(artifacts.cloned())
+    {
+        let _ = writeln!(w, "  {f}");
+    }
+    Ok(match report.verdict() {
+        Verdict::Pass => Exit::Pass,
+        Verdict::Fail => Exit::Violations,
+    })
+}
+
+/// The run's remarks as one SHOULD-level check, so every report format shows them and
+/// none changes the verdict.
+fn remarks(notes: &[String]) -> CheckResult {
+    let findings = notes
+        .iter()
+        .map(|n| Finding {
+            check: "load.remarks".into(),
+            section: "load".into(),
+            severity: Severity::Should,
+            message: n.clone(),
+            expected: String::new(),
+            got: String::new(),
+            exchange: None,
+            reproduction: Vec::new(),
+            seed: None,
+        })
+        .collect();
+    CheckResult::from_findings(
+        "load.remarks",
+        "load",
+        "Remarks from the load run (schedule kept, spend cap, catalog, sampled body checks)",
+        Severity::Should,
+        findings,
+        0,
+    )
+}
+
+fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}

@@ -1,0 +1,41 @@
+//! The Plexy Gate API (`GATE_API.md`): its money and wire types, schemas, contract checks,
+//! invariants, load transactions and embedded sandbox.
+
+pub mod client;
+pub mod contract;
+pub mod invariants;
+pub mod load;
+pub mod money;
+pub mod sandbox;
+pub mod schema_command;
+pub mod schemas;
+pub mod wire;
+
+use crate::engine::client::Identity;
+use crate::engine::exit::GateError;
+use crate::engine::target::TargetProfile;
+
+/// The Gate as a target: callers are agents named by a UUID; `/health` answers anyone.
+#[derive(Debug, Clone, Copy)]
+pub struct GateProfile;
+
+/// The Gate's target profile, handed to `TargetArgs::resolve`.
+pub static GATE: GateProfile = GateProfile;
+
+impl TargetProfile for GateProfile {
+    fn identity(&self, value: Option<&str>) -> Result<Identity, GateError> {
+        let agent_id = value.ok_or_else(|| {
+            GateError::Config("--agent-id is required with --base-url".to_string())
+        })?;
+        if uuid::Uuid::parse_str(agent_id).is_err() {
+            return Err(GateError::Config(format!(
+                "--agent-id `{agent_id}` is not a UUID"
+            )));
+        }
+        Ok(client::agent_identity(&agent_id.to_ascii_lowercase()))
+    }
+
+    fn health_path(&self) -> &'static str {
+        "/health"
+    }
+}

@@ -1,0 +1,124 @@
+//! Fault injection for users testing their own clients: extra latency on a fraction of
+//! requests, a fraction of `503 unavailable`, and periodic stalls of all requests.
+//! Applied to the Gate API and `/health`, never to the admin API.
+
+use std::time::{Duration, Instant};
+
+use rand::Rng;
+
+use crate::apis::gate::sandbox::config::Faults;
+use crate::engine::sandbox::errors::ApiError;
+
+#[derive(Debug, Clone)]
+pub struct FaultInjector {
+    faults: Faults,
+    started: Instant,
+}
+
+impl FaultInjector {
+    pub fn new(faults: Faults) -> FaultInjector {
+        FaultInjector {
+            faults,
+            started: Instant::now(),
+        }
+    }
+
+    pub fn is_active(&self) -> bool {
+        self.faults != Faults::default()
+    }
+
+    /// Waits out a stall and any injected latency; then maybe answers `503`.
+    pub async fn apply(&self) -> Result<(), ApiError> {
+        if let Some(stall) = self.faults.stall {
+            if let Some(wait) = stall_remaining(self.started.elapsed(), stall.period, stall.every) {
+                tokio::time::sleep(wait).await;
+            }
+        }
+        if let Some(lat) = self.faults.latency {
+            if rand::rng().random_bool(lat.fraction.clamp(0.0, 1.0)) {
+                tokio::time::sleep(lat.delay).await;
+            }
+        }
+        if let Some(fraction) = self.faults.errors {
+            if rand::rng().random_bool(fraction.clamp(0.0, 1.0)) {
+                return Err(ApiError::unavailable(
+                    "Injected fault: the service is degraded",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// How long until the current stall ends, when `elapsed` falls inside one. Stalls occupy
+/// the first `period` of every `every` window, starting at sandbox start.
+pub fn stall_remaining(elapsed: Duration, period: Duration, every: Duration) -> Option<Duration> {
+    if every.is_zero() || period.is_zero() {
+        return None;
+    }
+    let into = Duration::from_nanos((elapsed.as_nanos() % every.as_nanos()) as u64);
+    (into < period).then(|| period - into)
+}
+
+/// Parses `FRACTION:DURATION` (`0.1:250ms`) for `--inject-latency`.
+pub fn parse_latency(s: &str) -> Result<crate::apis::gate::sandbox::config::LatencyFault, String> {
+    let (f, d) = s
+        .split_once(':')
+        .ok_or("expected FRACTION:DURATION, e.g. 0.1:250ms")?;
+    Ok(crate::apis::gate::sandbox::config::LatencyFault {
+        fraction: parse_fraction(f)?,
+        delay: parse_duration(d)?,
+    })
+}
+
+/// Parses `PERIOD/EVERY` (`2s/30s`) for `--stall`.
+pub fn parse_stall(s: &str) -> Result<crate::apis::gate::sandbox::config::Stall, String> {
+    let (p, e) = s
+        .split_once('/')
+        .ok_or("expected PERIOD/EVERY, e.g. 2s/30s")?;
+    let stall = crate::apis::gate::sandbox::config::Stall {
+        period: parse_duration(p)?,
+        every: parse_duration(e)?,
+    };
+    if stall.period >= stall.every {
+        return Err("the stall period must be shorter than its interval".into());
+    }
+    Ok(stall)
+}
+
+/// A fraction in [0, 1].
+pub fn parse_fraction(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(f) if (0.0..=1.0).contains(&f) => Ok(f),
+        _ => Err(format!("`{s}` is not a fraction between 0 and 1")),
+    }
+}
+
+/// A human duration: `100ms`, `2s`, `1m`.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    humantime::parse_duration(s.trim()).map_err(|e| format!("`{s}` is not a duration: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stall_windows() {
+        let ms = Duration::from_millis;
+        assert_eq!(stall_remaining(ms(100), ms(500), ms(2000)), Some(ms(400)));
+        assert_eq!(stall_remaining(ms(700), ms(500), ms(2000)), None);
+        assert_eq!(stall_remaining(ms(2100), ms(500), ms(2000)), Some(ms(400)));
+    }
+
+    #[test]
+    fn flag_syntax() {
+        assert_eq!(
+            parse_latency("0.5:20ms").unwrap().delay,
+            Duration::from_millis(20)
+        );
+        assert!(parse_latency("2:20ms").is_err());
+        assert!(parse_stall("2s/30s").is_ok());
+        assert!(parse_stall("30s/2s").is_err());
+    }
+}

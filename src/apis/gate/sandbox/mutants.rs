@@ -1,0 +1,631 @@
+//! Deliberate contract violations ("mutants"), test-only: each check of the harness must
+//! be proven able to fail by starting the sandbox with the mutant it is meant to catch.
+//!
+//! Two kinds:
+//! - **wire mutants** change what goes over the wire (a header dropped, a field's type
+//!   changed). They live entirely in [`rewrite`]: add a variant, its name in
+//!   [`Mutant::ALL`]/[`Mutant::name`], and one match arm in `rewrite`.
+//! - **semantic mutants** change behaviour (money, idempotency, lifecycle). They are hooks
+//!   in the store and handlers, each marked with a `MUTANT HOOK` comment naming the variant.
+//!
+//! **Invariant:** with `mutant: None` nothing in this file changes a response.
+
+use std::fmt;
+use std::str::FromStr;
+
+use bytes::Bytes;
+use http::Method;
+use serde_json::Value;
+
+use crate::engine::sandbox::reply::Reply;
+
+/// A named deliberate contract violation. Not part of the public CLI (`--mutant` is hidden).
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Mutant {
+    // ---- semantic mutants (hooks in store.rs / orders.rs / lifecycle.rs) ----
+    /// A replay (same key, same payload) creates a second order.
+    ReplayCreatesOrder,
+    /// A replay returns the first order but reserves its charge again.
+    ReplayChargesAgain,
+    /// Same key with a different payload replays the first order (201) instead of 422.
+    MismatchAccepted,
+    /// Key lookup and order insert happen in separate steps with an await gap between.
+    IdempotencyRace,
+    /// Balance read and reservation happen in separate steps with an await gap between.
+    OverdrawRace,
+    /// A failed order does not release its reservation.
+    FailedKeepsReservation,
+    /// A direct top-up charge is truncated instead of rounded half up.
+    TruncateRounding,
+    /// A voucher charge ignores the quantity.
+    QuantityIgnored,
+    /// Test orders reserve (and consume) money like real ones.
+    TestOrderMovesMoney,
+    /// A failed request (e.g. `insufficient_balance`) binds its Idempotency-Key.
+    ErrorBindsKey,
+    /// Each completion takes one cent too many from the available balance.
+    LedgerDrift,
+    // ---- contract mutants (gatecheck contract; hooks marked `MUTANT HOOK`, wire
+    // faults in `rewrite`) ----
+    /// `Authorization: Bearer <key>` is accepted like the raw key.
+    AcceptsBearerPrefix,
+    /// A request without `Authorization` acts as the agent named in the path.
+    AcceptsMissingKey,
+    /// An unknown (or revoked) key acts as the agent named in the path.
+    AcceptsUnknownKey,
+    /// Revoking a key answers 204 but the key keeps working.
+    RevokedKeyStillWorks,
+    /// A key issued by the admin API is never activated.
+    SecondKeyRejected,
+    /// Another agent's path is served (with the caller's data) instead of 403.
+    OtherAgentPathAllowed,
+    /// Another agent's order is returned by GET through one's own path.
+    LeaksOtherAgentOrder,
+    /// Catalog pages hold `limit + 1` items.
+    PageExceedsLimit,
+    /// A catalog page after a cursor skips its first item.
+    CursorSkipsItem,
+    /// A catalog page after a cursor repeats the previous page's last item.
+    CursorRepeatsItem,
+    /// The last catalog page still carries a `next_cursor` (to an empty page).
+    CursorOnLastPage,
+    /// An unknown or malformed cursor restarts at the first page instead of 400.
+    BadCursorRestarts,
+    /// `GET /products?type=` ignores the type filter.
+    IgnoresTypeFilter,
+    /// A body with a non-JSON media type is parsed as JSON instead of 415.
+    IgnoresContentType,
+    /// Malformed JSON in an order body answers 500.
+    ServerErrorOnMalformedJson,
+    /// An order for an unknown product answers 404 instead of 400 invalid_request.
+    UnknownProduct404,
+    /// An unavailable product can be ordered.
+    OrdersUnavailableProduct,
+    /// A `currency_code` other than the product's is ignored.
+    IgnoresCurrencyMismatch,
+    /// quantity 101 is accepted.
+    AcceptsQuantity101,
+    /// A top-up amount above `max_amount` is accepted.
+    IgnoresMaxAmount,
+    /// customer_account is not validated.
+    IgnoresCustomerAccount,
+    /// An invalid Idempotency-Key is ignored instead of 400.
+    AcceptsLongIdempotencyKey,
+    /// A JSON number is accepted as `topup_request.amount`.
+    AcceptsAmountNumber,
+    /// Orders are never refused for insufficient balance.
+    NoBalanceCheck,
+    /// Responses say `Content-Type: text/plain`.
+    TextContentType,
+    /// `X-Request-Id` is a fresh value, not the one sent (SHOULD).
+    NoRequestIdEcho,
+    /// Balance `available_minor` is one more than `available` × 100.
+    MinorMismatch,
+    /// Order ids are upper-case.
+    UppercaseUuid,
+    /// Order `created_at` ends in `+00:00` instead of `Z`.
+    TimestampOffset,
+    /// Error bodies lack `error.message`.
+    ErrorWithoutMessage,
+    /// 405 answers carry no `Allow` header.
+    NoAllowHeader,
+    /// An unsupported method on a known path answers 404 not_found.
+    MethodNotAllowedAs404,
+    /// Amount errors name `param: "amount"` instead of `topup_request.amount`.
+    WrongAmountParam,
+    /// limit errors name `param: "page_size"`.
+    WrongLimitParam,
+    /// external_ref errors name `param: "externalRef"`.
+    WrongExternalRefParam,
+    /// A malformed product id answers 404 instead of 400 productId.
+    BadProductId404,
+    /// An unknown (well-formed) product id answers 400 instead of 404.
+    UnknownProduct400,
+    /// An unknown route answers 400 instead of 404.
+    UnknownRoute400,
+    /// Another agent's path answers 404 instead of 403.
+    ForbiddenAs404,
+    /// A product's GET by id differs from its list item (name).
+    ListDetailDiffers,
+    /// Orders in the list carry another external_ref than their GET by id.
+    OrderListDetailDiffers,
+    /// Completed orders carry `order_content: {}`.
+    CompletedWithoutContent,
+    /// Pending orders carry a `completed_at`.
+    CompletedAtOnPending,
+    /// `completed_at` is the time of the read, not of the completion.
+    CompletedAtDrifts,
+    /// The 201 of a create does not echo `external_ref`.
+    ExternalRefNotEchoed,
+    /// The 201 of a create has no `Location` (SHOULD).
+    NoLocationHeader,
+    /// Order pages list the oldest first.
+    OrdersAscending,
+    /// Unavailable products show a `type` that is no listed type code.
+    UnknownProductType,
+    /// Unavailable products name a category that does not exist.
+    DanglingCategory,
+    /// Vouchers carry an `agent_rate`.
+    VoucherWithRate,
+    /// Unavailable products carry a three-letter `region_code`.
+    BadRegionCode,
+    /// Balances are listed in reverse currency order.
+    BalanceUnsorted,
+    /// Pending deposits carry a `posted_at`.
+    PostedAtOnPending,
+    /// `GET /health` answers 401.
+    HealthRequiresKey,
+    // ---- wire mutants (in `rewrite`) ----
+    /// Orders carry `charged_amount` as a JSON number instead of a DecimalAmount string.
+    MoneyAsNumber,
+}
+
+impl Mutant {
+    pub const ALL: &'static [Mutant] = &[
+        Mutant::ReplayCreatesOrder,
+        Mutant::ReplayChargesAgain,
+        Mutant::MismatchAccepted,
+        Mutant::IdempotencyRace,
+        Mutant::OverdrawRace,
+        Mutant::FailedKeepsReservation,
+        Mutant::TruncateRounding,
+        Mutant::QuantityIgnored,
+        Mutant::TestOrderMovesMoney,
+        Mutant::ErrorBindsKey,
+        Mutant::LedgerDrift,
+        Mutant::MoneyAsNumber,
+        Mutant::AcceptsBearerPrefix,
+        Mutant::AcceptsMissingKey,
+        Mutant::AcceptsUnknownKey,
+        Mutant::RevokedKeyStillWorks,
+        Mutant::SecondKeyRejected,
+        Mutant::OtherAgentPathAllowed,
+        Mutant::LeaksOtherAgentOrder,
+        Mutant::PageExceedsLimit,
+        Mutant::CursorSkipsItem,
+        Mutant::CursorRepeatsItem,
+        Mutant::CursorOnLastPage,
+        Mutant::BadCursorRestarts,
+        Mutant::IgnoresTypeFilter,
+        Mutant::IgnoresContentType,
+        Mutant::ServerErrorOnMalformedJson,
+        Mutant::UnknownProduct404,
+        Mutant::OrdersUnavailableProduct,
+        Mutant::IgnoresCurrencyMismatch,
+        Mutant::AcceptsQuantity101,
+        Mutant::IgnoresMaxAmount,
+        Mutant::IgnoresCustomerAccount,
+        Mutant::AcceptsLongIdempotencyKey,
+        Mutant::AcceptsAmountNumber,
+        Mutant::NoBalanceCheck,
+        Mutant::TextContentType,
+        Mutant::NoRequestIdEcho,
+        Mutant::MinorMismatch,
+        Mutant::UppercaseUuid,
+        Mutant::TimestampOffset,
+        Mutant::ErrorWithoutMessage,
+        Mutant::NoAllowHeader,
+        Mutant::MethodNotAllowedAs404,
+        Mutant::WrongAmountParam,
+        Mutant::WrongLimitParam,
+        Mutant::WrongExternalRefParam,
+        Mutant::BadProductId404,
+        Mutant::UnknownProduct400,
+        Mutant::UnknownRoute400,
+        Mutant::ForbiddenAs404,
+        Mutant::ListDetailDiffers,
+        Mutant::OrderListDetailDiffers,
+        Mutant::CompletedWithoutContent,
+        Mutant::CompletedAtOnPending,
+        Mutant::CompletedAtDrifts,
+        Mutant::ExternalRefNotEchoed,
+        Mutant::NoLocationHeader,
+        Mutant::OrdersAscending,
+        Mutant::UnknownProductType,
+        Mutant::DanglingCategory,
+        Mutant::VoucherWithRate,
+        Mutant::BadRegionCode,
+        Mutant::BalanceUnsorted,
+        Mutant::PostedAtOnPending,
+        Mutant::HealthRequiresKey,
+    ];
+
+    /// The kebab-case name used by `--mutant` and `FromStr`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mutant::ReplayCreatesOrder => "replay-creates-order",
+            Mutant::ReplayChargesAgain => "replay-charges-again",
+            Mutant::MismatchAccepted => "mismatch-accepted",
+            Mutant::IdempotencyRace => "idempotency-race",
+            Mutant::OverdrawRace => "overdraw-race",
+            Mutant::FailedKeepsReservation => "failed-keeps-reservation",
+            Mutant::TruncateRounding => "truncate-rounding",
+            Mutant::QuantityIgnored => "quantity-ignored",
+            Mutant::TestOrderMovesMoney => "test-order-moves-money",
+            Mutant::ErrorBindsKey => "error-binds-key",
+            Mutant::LedgerDrift => "ledger-drift",
+            Mutant::MoneyAsNumber => "money-as-number",
+            Mutant::AcceptsBearerPrefix => "accepts-bearer-prefix",
+            Mutant::AcceptsMissingKey => "accepts-missing-key",
+            Mutant::AcceptsUnknownKey => "accepts-unknown-key",
+            Mutant::RevokedKeyStillWorks => "revoked-key-still-works",
+            Mutant::SecondKeyRejected => "second-key-rejected",
+            Mutant::OtherAgentPathAllowed => "other-agent-path-allowed",
+            Mutant::LeaksOtherAgentOrder => "leaks-other-agent-order",
+            Mutant::PageExceedsLimit => "page-exceeds-limit",
+            Mutant::CursorSkipsItem => "cursor-skips-item",
+            Mutant::CursorRepeatsItem => "cursor-repeats-item",
+            Mutant::CursorOnLastPage => "cursor-on-last-page",
+            Mutant::BadCursorRestarts => "bad-cursor-restarts",
+            Mutant::IgnoresTypeFilter => "ignores-type-filter",
+            Mutant::IgnoresContentType => "ignores-content-type",
+            Mutant::ServerErrorOnMalformedJson => "server-error-on-malformed-json",
+            Mutant::UnknownProduct404 => "unknown-product-order-not-found",
+            Mutant::OrdersUnavailableProduct => "orders-unavailable-product",
+            Mutant::IgnoresCurrencyMismatch => "ignores-currency-mismatch",
+            Mutant::AcceptsQuantity101 => "accepts-quantity-over-max",
+            Mutant::IgnoresMaxAmount => "ignores-max-amount",
+            Mutant::IgnoresCustomerAccount => "ignores-customer-account",
+            Mutant::AcceptsLongIdempotencyKey => "accepts-long-idempotency-key",
+            Mutant::AcceptsAmountNumber => "accepts-amount-number",
+            Mutant::NoBalanceCheck => "no-balance-check",
+            Mutant::TextContentType => "text-content-type",
+            Mutant::NoRequestIdEcho => "no-request-id-echo",
+            Mutant::MinorMismatch => "minor-mismatch",
+            Mutant::UppercaseUuid => "uppercase-uuid",
+            Mutant::TimestampOffset => "timestamp-offset",
+            Mutant::ErrorWithoutMessage => "error-without-message",
+            Mutant::NoAllowHeader => "no-allow-header",
+            Mutant::MethodNotAllowedAs404 => "method-not-allowed-as-not-found",
+            Mutant::WrongAmountParam => "wrong-error-param",
+            Mutant::WrongLimitParam => "wrong-limit-param",
+            Mutant::WrongExternalRefParam => "wrong-external-ref-param",
+            Mutant::BadProductId404 => "malformed-product-id-not-found",
+            Mutant::UnknownProduct400 => "unknown-product-id-invalid",
+            Mutant::UnknownRoute400 => "unknown-route-invalid",
+            Mutant::ForbiddenAs404 => "forbidden-as-not-found",
+            Mutant::ListDetailDiffers => "list-detail-differs",
+            Mutant::OrderListDetailDiffers => "order-list-detail-differs",
+            Mutant::CompletedWithoutContent => "completed-without-content",
+            Mutant::CompletedAtOnPending => "completed-at-on-pending",
+            Mutant::CompletedAtDrifts => "completed-at-drifts",
+            Mutant::ExternalRefNotEchoed => "external-ref-not-echoed",
+            Mutant::NoLocationHeader => "no-location-header",
+            Mutant::OrdersAscending => "orders-ascending",
+            Mutant::UnknownProductType => "unknown-product-type",
+            Mutant::DanglingCategory => "dangling-category",
+            Mutant::VoucherWithRate => "voucher-with-rate",
+            Mutant::BadRegionCode => "bad-region-code",
+            Mutant::BalanceUnsorted => "balance-unsorted",
+            Mutant::PostedAtOnPending => "posted-at-on-pending",
+            Mutant::HealthRequiresKey => "health-requires-key",
+        }
+    }
+}
+
+impl fmt::Display for Mutant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown mutant `{0}`")]
+pub struct UnknownMutant(pub String);
+
+impl FromStr for Mutant {
+    type Err = UnknownMutant;
+    fn from_str(s: &str) -> Result<Mutant, UnknownMutant> {
+        Mutant::ALL
+            .iter()
+            .copied()
+            .find(|m| m.name() == s)
+            .ok_or_else(|| UnknownMutant(s.to_string()))
+    }
+}
+
+/// What the wire layer knows about the request being answered.
+#[derive(Debug, Clone, Copy)]
+pub struct Seen<'a> {
+    pub method: &'a Method,
+    pub path: &'a str,
+    /// The matched route (`"create_order"`, `"get_order"`, `"list_orders"`, ...), or
+    /// `None` for unknown routes and early errors.
+    pub route: Option<&'static str>,
+}
+
+/// The wire-mutant layer: rewrites a finished reply. Identity unless a wire mutant is set.
+pub fn rewrite(mutant: Option<Mutant>, seen: &Seen<'_>, reply: Reply) -> Reply {
+    let Some(mutant) = mutant else {
+        return reply;
+    };
+    match mutant {
+        Mutant::MoneyAsNumber if is_order_route(seen.route) => map_json(reply, |body| {
+            for order in orders_in(body) {
+                money_field_as_number(order, "charged_amount");
+            }
+        }),
+        _ => contract_rewrite(mutant, seen, reply),
+    }
+}
+
+/// The wire faults of the contract mutants (each breaks one rule `gatecheck contract`
+/// checks; see `tests/contract_mutants.rs`).
+fn contract_rewrite(mutant: Mutant, seen: &Seen<'_>, reply: Reply) -> Reply {
+    let route = seen.route;
+    let status = reply.status.as_u16();
+    match mutant {
+        Mutant::TextContentType if reply.body.is_some() => {
+            with_header(reply, "content-type", "text/plain; charset=utf-8")
+        }
+        Mutant::NoRequestIdEcho => with_header(reply, "x-request-id", "sandbox-request"),
+        Mutant::NoAllowHeader => without_header(reply, "allow"),
+        Mutant::NoLocationHeader if route == Some("create_order") => {
+            without_header(reply, "location")
+        }
+        Mutant::MinorMismatch if route == Some("balance") => map_json(reply, |body| {
+            for b in orders_in(body) {
+                if let Some(n) = b.get("available_minor").and_then(Value::as_i64) {
+                    b.insert("available_minor".into(), Value::from(n + 1));
+                }
+            }
+        }),
+        Mutant::BalanceUnsorted if route == Some("balance") => map_json(reply, reverse_items),
+        Mutant::OrdersAscending if route == Some("list_orders") => map_json(reply, reverse_items),
+        Mutant::UppercaseUuid if is_order_route(route) => map_json(reply, |body| {
+            for o in orders_in(body) {
+                if let Some(Value::String(id)) = o.get("id") {
+                    let upper = id.to_ascii_uppercase();
+                    o.insert("id".into(), Value::String(upper));
+                }
+            }
+        }),
+        Mutant::TimestampOffset if is_order_route(route) => map_json(reply, |body| {
+            for o in orders_in(body) {
+                if let Some(Value::String(t)) = o.get("created_at") {
+                    if let Some(head) = t.strip_suffix('Z') {
+                        let shifted = format!("{head}+00:00");
+                        o.insert("created_at".into(), Value::String(shifted));
+                    }
+                }
+            }
+        }),
+        Mutant::ErrorWithoutMessage if status >= 400 => map_json(reply, |body| {
+            if let Some(e) = body.get_mut("error").and_then(Value::as_object_mut) {
+                e.remove("message");
+            }
+        }),
+        Mutant::MethodNotAllowedAs404 if status == 405 => {
+            as_error(without_header(reply, "allow"), 404, "not_found", None)
+        }
+        Mutant::ForbiddenAs404 if status == 403 => as_error(reply, 404, "not_found", None),
+        Mutant::UnknownRoute400 if route.is_none() && status == 404 => {
+            as_error(reply, 400, "invalid_request", None)
+        }
+        Mutant::BadProductId404 if route == Some("get_product") && status == 400 => {
+            as_error(reply, 404, "not_found", None)
+        }
+        Mutant::UnknownProduct400 if route == Some("get_product") && status == 404 => {
+            as_error(reply, 400, "invalid_request", Some("productId"))
+        }
+        Mutant::HealthRequiresKey if route == Some("health") && seen.method == Method::GET => {
+            as_error(reply, 401, "unauthorized", Some("Authorization"))
+        }
+        Mutant::WrongAmountParam => rename_param(reply, "topup_request.amount", "amount"),
+        Mutant::WrongLimitParam => rename_param(reply, "limit", "page_size"),
+        Mutant::WrongExternalRefParam => rename_param(reply, "external_ref", "externalRef"),
+        Mutant::ListDetailDiffers if route == Some("get_product") => map_json(reply, |body| {
+            if let Some(Value::String(name)) = body.get("name") {
+                body["name"] = Value::String(format!("{name} "));
+            }
+        }),
+        Mutant::OrderListDetailDiffers if route == Some("list_orders") => map_json(reply, |body| {
+            for o in orders_in(body) {
+                if let Some(Value::String(r)) = o.get("external_ref") {
+                    let listed = format!("{r}-listed");
+                    o.insert("external_ref".into(), Value::String(listed));
+                }
+            }
+        }),
+        Mutant::CompletedWithoutContent if is_order_route(route) => {
+            map_orders_with_status(reply, "completed", |o| {
+                o.insert("order_content".into(), Value::Object(Default::default()));
+            })
+        }
+        Mutant::CompletedAtOnPending if is_order_route(route) => {
+            map_orders_with_status(reply, "pending", |o| {
+                let created = o.get("created_at").cloned().unwrap_or(Value::Null);
+                o.insert("completed_at".into(), created);
+            })
+        }
+        Mutant::CompletedAtDrifts if is_order_route(route) => {
+            map_orders_with_status(reply, "completed", |o| {
+                let now =
+                    crate::engine::sandbox::clock::rfc3339(crate::engine::sandbox::clock::now_us());
+                o.insert("completed_at".into(), Value::String(now));
+            })
+        }
+        Mutant::ExternalRefNotEchoed if route == Some("create_order") && status == 201 => {
+            map_json(reply, |body| {
+                body["external_ref"] = Value::Null;
+            })
+        }
+        Mutant::UnknownProductType | Mutant::DanglingCategory | Mutant::BadRegionCode
+            if matches!(route, Some("list_products" | "get_product")) =>
+        {
+            map_json(reply, |body| {
+                for p in orders_in(body) {
+                    if p.get("is_available") != Some(&Value::Bool(false)) {
+                        continue;
+                    }
+                    let (field, value) = match mutant {
+                        Mutant::UnknownProductType => ("type", Value::from("gift_card")),
+                        Mutant::DanglingCategory => ("category_id", Value::from(999_999)),
+                        _ => ("region_code", Value::from("USA")),
+                    };
+                    p.insert(field.into(), value);
+                }
+            })
+        }
+        Mutant::VoucherWithRate if matches!(route, Some("list_products" | "get_product")) => {
+            map_json(reply, |body| {
+                for p in orders_in(body) {
+                    if p.get("type") == Some(&Value::from("voucher")) {
+                        p.insert("agent_rate".into(), Value::from("1.0000"));
+                    }
+                }
+            })
+        }
+        Mutant::PostedAtOnPending if route == Some("list_deposits") => map_json(reply, |body| {
+            for d in orders_in(body) {
+                if d.get("status") == Some(&Value::from("pending")) {
+                    let created = d.get("created_at").cloned().unwrap_or(Value::Null);
+                    d.insert("posted_at".into(), created);
+                }
+            }
+        }),
+        _ => reply,
+    }
+}
+
+fn with_header(mut reply: Reply, name: &'static str, value: &str) -> Reply {
+    reply = without_header(reply, name);
+    reply.with_header(http::HeaderName::from_static(name), value)
+}
+
+fn without_header(mut reply: Reply, name: &str) -> Reply {
+    reply
+        .headers
+        .retain(|(n, _)| !n.as_str().eq_ignore_ascii_case(name));
+    reply
+}
+
+fn reverse_items(body: &mut Value) {
+    if let Some(Value::Array(items)) = body.get_mut("items") {
+        items.reverse();
+    }
+}
+
+/// Replaces the reply by an Error of another status/code/param (keeping the message).
+fn as_error(mut reply: Reply, status: u16, code: &str, param: Option<&str>) -> Reply {
+    if let Ok(s) = http::StatusCode::from_u16(status) {
+        reply.status = s;
+    }
+    let message = reply
+        .body
+        .as_ref()
+        .and_then(|b| serde_json::from_slice::<Value>(b).ok())
+        .and_then(|v| v.pointer("/error/message").cloned())
+        .unwrap_or_else(|| Value::from("rewritten by a mutant"));
+    let body = serde_json::json!({"error": {"code": code, "message": message, "param": param}});
+    reply.body = serde_json::to_vec(&body).ok().map(Bytes::from);
+    reply
+}
+
+fn rename_param(reply: Reply, from: &str, to: &str) -> Reply {
+    if reply.status.as_u16() < 400 {
+        return reply;
+    }
+    map_json(reply, |body| {
+        if body.pointer("/error/param") == Some(&Value::from(from)) {
+            body["error"]["param"] = Value::from(to);
+        }
+    })
+}
+
+fn map_orders_with_status(
+    reply: Reply,
+    status: &str,
+    f: impl Fn(&mut serde_json::Map<String, Value>),
+) -> Reply {
+    map_json(reply, |body| {
+        for o in orders_in(body) {
+            if o.get("status") == Some(&Value::from(status)) {
+                f(o);
+            }
+        }
+    })
+}
+
+/// MUTANT HOOK (accepts-bearer-prefix, accepts-missing-key, accepts-unknown-key): who the
+/// caller is when the key check refused them, under these mutants; `None` keeps the 401.
+pub fn lax_auth(
+    mutant: Option<Mutant>,
+    headers: &http::HeaderMap,
+    keys: &crate::engine::sandbox::auth::KeyRing,
+    path_agent: &str,
+) -> Option<(String, String)> {
+    let value = headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    match (mutant?, value) {
+        (Mutant::AcceptsBearerPrefix, Some(v)) => {
+            let key = v.strip_prefix("Bearer ")?;
+            let mut raw = http::HeaderMap::new();
+            raw.insert(
+                http::header::AUTHORIZATION,
+                http::HeaderValue::from_str(key).ok()?,
+            );
+            keys.authenticate(&raw).ok()
+        }
+        (Mutant::AcceptsMissingKey, None) => Some(("anonymous".into(), path_agent.into())),
+        (Mutant::AcceptsUnknownKey, Some(v)) => Some((v.to_string(), path_agent.into())),
+        _ => None,
+    }
+}
+
+fn is_order_route(route: Option<&'static str>) -> bool {
+    matches!(route, Some("create_order" | "get_order" | "list_orders"))
+}
+
+/// Applies `f` to the parsed JSON body; keeps the reply unchanged when it has no JSON body.
+pub fn map_json(mut reply: Reply, f: impl FnOnce(&mut Value)) -> Reply {
+    let Some(body) = reply.body.as_ref() else {
+        return reply;
+    };
+    let Ok(mut value) = serde_json::from_slice::<Value>(body) else {
+        return reply;
+    };
+    f(&mut value);
+    if let Ok(bytes) = serde_json::to_vec(&value) {
+        reply.body = Some(Bytes::from(bytes));
+    }
+    reply
+}
+
+/// The order objects of a body: the body itself or the items of a list envelope.
+pub fn orders_in(body: &mut Value) -> Vec<&mut serde_json::Map<String, Value>> {
+    if body.get("items").is_some() {
+        match body.get_mut("items") {
+            Some(Value::Array(items)) => {
+                items.iter_mut().filter_map(Value::as_object_mut).collect()
+            }
+            _ => Vec::new(),
+        }
+    } else {
+        body.as_object_mut().into_iter().collect()
+    }
+}
+
+fn money_field_as_number(object: &mut serde_json::Map<String, Value>, field: &str) {
+    if let Some(Value::String(text)) = object.get(field) {
+        if let Ok(number) = text.parse::<serde_json::Number>() {
+            object.insert(field.to_string(), Value::Number(number));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for m in Mutant::ALL {
+            assert_eq!(m.name().parse::<Mutant>(), Ok(*m));
+            assert_eq!(m.to_string(), m.name());
+        }
+        assert!("no-such-mutant".parse::<Mutant>().is_err());
+    }
+}

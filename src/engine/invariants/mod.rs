@@ -1,0 +1,3 @@
+//! Invariants plumbing shared by every API: persisted failing seeds.
+
+pub mod persist;

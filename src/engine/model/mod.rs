@@ -1,0 +1,10 @@
+//! Domain types shared by every part of gatecheck: money, the Gate API's objects, and the
+//! run's result data.
+
+pub mod report;
+
+pub use report::{
+    identity_of, CheckResult, Counts, ExchangeEvidence, Finding, LoadInterval, LoadSummary,
+    Outcome, PhaseReport, RunReport, Severity, TargetInfo, ThresholdResult, TransactionStats,
+    Verdict,
+};

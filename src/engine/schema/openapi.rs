@@ -1,0 +1,331 @@
+//! An API's OpenAPI 3.1 document (`schemas/<api>/openapi.json`): which operations
+//! and response statuses it documents, and validation of a response body against the
+//! schema the document gives for that operation and status. The document's schemas
+//! `$ref` the same schema files as `SchemaSet`, so both judge alike.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use jsonschema::Validator;
+use serde_json::Value;
+
+use crate::engine::schema::bundle::SchemaBundle;
+use crate::engine::schema::compile::{parse_all, validator_options, SCHEMA_BASE_URI};
+use crate::engine::schema::error::SchemaError;
+use crate::engine::schema::source::SchemaTexts;
+use crate::engine::schema::violation::{in_report_order, violations_of};
+use crate::engine::schema::SchemaViolation;
+
+/// The file name of the OpenAPI document inside a schema directory.
+pub const OPENAPI_FILE: &str = "openapi.json";
+
+/// HTTP methods an OpenAPI path item may document.
+const METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
+/// Why a response could not be judged against the document.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Undocumented {
+    #[error("no operation {method} {path} in the OpenAPI document")]
+    Operation { method: String, path: String },
+    #[error("status {status} is not documented for {method} {path}")]
+    Status {
+        method: String,
+        path: String,
+        status: u16,
+    },
+}
+
+/// One documented response: its JSON schema's pointer inside the document, if it has a
+/// body.
+#[derive(Debug, Clone)]
+struct DocumentedResponse {
+    schema_pointer: Option<String>,
+}
+
+/// The parsed OpenAPI document, with a compiled validator for every distinct response
+/// schema it names.
+pub struct OpenApi {
+    document: Value,
+    /// (method, path template, status) → response.
+    responses: BTreeMap<(String, String, u16), DocumentedResponse>,
+    validators: BTreeMap<String, Validator>,
+}
+
+impl std::fmt::Debug for OpenApi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenApi")
+            .field("responses", &self.responses.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl OpenApi {
+    /// The document embedded in the binary, with the embedded schema files.
+    pub fn embedded(bundle: &SchemaBundle) -> Result<OpenApi, SchemaError> {
+        OpenApi::build(bundle.openapi, &SchemaTexts::embedded(bundle))
+    }
+
+    /// `DIR/openapi.json`, with the schema files of `DIR`.
+    pub fn load_dir(bundle: &SchemaBundle, dir: impl AsRef<Path>) -> Result<OpenApi, SchemaError> {
+        let dir = dir.as_ref();
+        let texts = SchemaTexts::read_dir(dir, bundle)?;
+        let path = dir.join(OPENAPI_FILE);
+        let text = std::fs::read_to_string(&path)
+            .map_err(|source| SchemaError::Unreadable { path, source })?;
+        OpenApi::build(&text, &texts)
+    }
+
+    /// The raw document.
+    pub fn document(&self) -> &Value {
+        &self.document
+    }
+
+    fn build(text: &str, texts: &SchemaTexts) -> Result<OpenApi, SchemaError> {
+        let invalid = |reason: String| SchemaError::InvalidSchema {
+            file: OPENAPI_FILE.to_owned(),
+            reason,
+        };
+        let document: Value =
+            serde_json::from_str(text).map_err(|source| SchemaError::InvalidJson {
+                file: OPENAPI_FILE.to_owned(),
+                source,
+            })?;
+        let responses = collect_responses(&document).map_err(invalid)?;
+
+        let parsed = parse_all(texts)?;
+        let document_uri = format!("{SCHEMA_BASE_URI}{OPENAPI_FILE}");
+        let resources = || {
+            parsed
+                .iter()
+                .map(|p| (p.uri.as_str(), &p.value))
+                .chain(std::iter::once((document_uri.as_str(), &document)))
+        };
+
+        let mut validators = BTreeMap::new();
+        for pointer in responses.values().filter_map(|r| r.schema_pointer.as_ref()) {
+            if validators.contains_key(pointer) {
+                continue;
+            }
+            let root = serde_json::json!({
+                "$ref": format!("{document_uri}#{}", fragment_encode(pointer))
+            });
+            let validator = validator_options(resources())
+                .build(&root)
+                .map_err(|e| invalid(format!("response schema at {pointer}: {e}")))?;
+            validators.insert(pointer.clone(), validator);
+        }
+        Ok(OpenApi {
+            document,
+            responses,
+            validators,
+        })
+    }
+
+    /// The path template (`/agent/{agent_id}/orders/{orderId}`) a concrete path matches,
+    /// preferring templates with fewer parameters (`/orders/x` over `/orders/{id}`).
+    pub fn match_path(&self, concrete: &str) -> Option<&str> {
+        let path = concrete.split('?').next().unwrap_or(concrete);
+        let segments: Vec<&str> = path.split('/').collect();
+        let templates = self.document.get("paths").and_then(Value::as_object)?;
+        templates
+            .keys()
+            .filter(|template| {
+                let parts: Vec<&str> = template.split('/').collect();
+                parts.len() == segments.len()
+                    && parts.iter().zip(&segments).all(|(t, s)| {
+                        (t.starts_with('{') && t.ends_with('}') && !s.is_empty()) || t == s
+                    })
+            })
+            .min_by_key(|template| template.matches('{').count())
+            .map(String::as_str)
+    }
+
+    /// The statuses documented for an operation, ascending; `None` if the operation is not
+    /// documented.
+    pub fn documented_statuses(&self, method: &str, template: &str) -> Option<Vec<u16>> {
+        let method = method.to_ascii_lowercase();
+        let statuses: Vec<u16> = self
+            .responses
+            .keys()
+            .filter(|(m, p, _)| *m == method && p == template)
+            .map(|(_, _, status)| *status)
+            .collect();
+        (!statuses.is_empty()).then_some(statuses)
+    }
+
+    /// The methods a path template supports (its `x-allow`: what a 405's `Allow` header
+    /// must list), upper case; `None` for an unknown template.
+    pub fn allowed_methods(&self, template: &str) -> Option<Vec<String>> {
+        let item = self.document.get("paths")?.get(template)?;
+        let listed: Vec<String> = item
+            .get("x-allow")
+            .and_then(Value::as_array)
+            .map(|methods| {
+                methods
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_ascii_uppercase)
+                    .collect()
+            })
+            .unwrap_or_else(|| {
+                METHODS
+                    .iter()
+                    .filter(|m| item.get(**m).is_some())
+                    .map(|m| m.to_ascii_uppercase())
+                    .collect()
+            });
+        Some(listed)
+    }
+
+    /// Every documented operation as (method in upper case, path template).
+    pub fn operations(&self) -> Vec<(String, String)> {
+        let mut ops: Vec<(String, String)> = self
+            .responses
+            .keys()
+            .map(|(m, p, _)| (m.to_ascii_uppercase(), p.clone()))
+            .collect();
+        ops.dedup();
+        ops
+    }
+
+    /// Validates a response body against the schema the document gives for this
+    /// operation and status. A documented response without a body (204) accepts only an
+    /// absent body (`None`). A 405 to a method the path does not document is judged by
+    /// the path's 405 response.
+    pub fn validate_response(
+        &self,
+        method: &str,
+        template: &str,
+        status: u16,
+        body: Option<&Value>,
+    ) -> Result<Vec<SchemaViolation>, Undocumented> {
+        let method = method.to_ascii_lowercase();
+        let key = (method.clone(), template.to_owned(), status);
+        let response = self.responses.get(&key).or_else(|| {
+            // A method the path does not support: the path's 405 answers it (§3, §10).
+            let unsupported = status == 405
+                && self.documented_statuses(&method, template).is_none()
+                && self.allowed_methods(template).is_some();
+            unsupported
+                .then(|| {
+                    self.responses
+                        .iter()
+                        .find(|((_, p, s), _)| p == template && *s == 405)
+                        .map(|(_, r)| r)
+                })
+                .flatten()
+        });
+        let Some(response) = response else {
+            return Err(if self.documented_statuses(&method, template).is_some() {
+                Undocumented::Status {
+                    method: method.to_ascii_uppercase(),
+                    path: template.to_owned(),
+                    status,
+                }
+            } else {
+                Undocumented::Operation {
+                    method: method.to_ascii_uppercase(),
+                    path: template.to_owned(),
+                }
+            });
+        };
+        let validator = response
+            .schema_pointer
+            .as_ref()
+            .and_then(|pointer| self.validators.get(pointer));
+        Ok(match (validator, body) {
+            (Some(validator), Some(body)) => {
+                let mut out = Vec::new();
+                for error in validator.iter_errors(body) {
+                    violations_of(&error, &mut out);
+                }
+                in_report_order(out)
+            }
+            (Some(_), None) => vec![SchemaViolation {
+                instance_path: String::new(),
+                message: "a JSON body is documented but the response has none".to_owned(),
+                schema_path: String::new(),
+            }],
+            (None, Some(_)) => vec![SchemaViolation {
+                instance_path: String::new(),
+                message: "no body is documented but the response has one".to_owned(),
+                schema_path: String::new(),
+            }],
+            (None, None) => Vec::new(),
+        })
+    }
+}
+
+/// Percent-encodes a JSON pointer for use as a URI fragment (RFC 6901 §6): `{`, `}`
+/// and every other character a fragment may not hold.
+fn fragment_encode(pointer: &str) -> String {
+    let mut out = String::with_capacity(pointer.len());
+    for byte in pointer.bytes() {
+        let allowed = byte.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/?".contains(&byte);
+        if allowed {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// Escapes one JSON pointer segment (RFC 6901).
+fn escape_segment(segment: &str) -> String {
+    segment.replace('~', "~0").replace('/', "~1")
+}
+
+/// Every (method, template, status) of the document and the pointer of its JSON schema,
+/// following `$ref`s to `#/components/responses/...`.
+fn collect_responses(
+    document: &Value,
+) -> Result<BTreeMap<(String, String, u16), DocumentedResponse>, String> {
+    let mut out = BTreeMap::new();
+    let paths = document
+        .get("paths")
+        .and_then(Value::as_object)
+        .ok_or("the document has no `paths` object")?;
+    for (template, item) in paths {
+        for method in METHODS {
+            let Some(operation) = item.get(method) else {
+                continue;
+            };
+            let responses = operation
+                .get("responses")
+                .and_then(Value::as_object)
+                .ok_or(format!("{method} {template} has no responses"))?;
+            for (status, response) in responses {
+                let status: u16 = status
+                    .parse()
+                    .map_err(|_| format!("{method} {template}: status {status} is not a number"))?;
+                let mut pointer = format!(
+                    "/paths/{}/{method}/responses/{status}",
+                    escape_segment(template)
+                );
+                let mut response = response;
+                if let Some(target) = response.get("$ref").and_then(Value::as_str) {
+                    let local = target
+                        .strip_prefix('#')
+                        .ok_or(format!("{method} {template} {status}: only local response $refs are supported, found {target}"))?;
+                    response = document.pointer(local).ok_or(format!(
+                        "{method} {template} {status}: dangling $ref {target}"
+                    ))?;
+                    pointer = local.to_owned();
+                }
+                let schema_pointer = response
+                    .get("content")
+                    .and_then(|c| c.get("application/json"))
+                    .and_then(|m| m.get("schema"))
+                    .map(|_| format!("{pointer}/content/application~1json/schema"));
+                out.insert(
+                    (method.to_owned(), template.clone(), status),
+                    DocumentedResponse { schema_pointer },
+                );
+            }
+        }
+    }
+    Ok(out)
+}

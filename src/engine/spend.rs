@@ -1,0 +1,180 @@
+//! The spend policy: whether the harness may create real (non-test) orders, and the cap it
+//! never exceeds. Against a host outside loopback only test orders are created unless the
+//! user opts in with `--allow-spend`; real orders stop at `--max-spend` per currency.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+
+/// An amount in minor units (hundredths of the currency unit): the unit of the spend cap,
+/// whatever money type an API's wire uses. Printed and parsed as `12.34`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Minor(pub i64);
+
+impl Minor {
+    pub const ZERO: Minor = Minor(0);
+
+    pub fn checked_add(self, other: Minor) -> Option<Minor> {
+        self.0.checked_add(other.0).map(Minor)
+    }
+
+    pub fn checked_sub(self, other: Minor) -> Option<Minor> {
+        self.0.checked_sub(other.0).map(Minor)
+    }
+}
+
+impl std::fmt::Display for Minor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let abs = self.0.unsigned_abs();
+        write!(f, "{sign}{}.{:02}", abs / 100, abs % 100)
+    }
+}
+
+/// Why a cap text was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not an amount like 100.00 (digits, at most two decimals, not negative)")]
+pub struct BadAmount(String);
+
+impl std::str::FromStr for Minor {
+    type Err = BadAmount;
+
+    /// `100`, `100.5`, `100.00`; no sign, no exponent, at most 15 integer digits.
+    fn from_str(s: &str) -> Result<Minor, BadAmount> {
+        let bad = || BadAmount(s.chars().take(32).collect());
+        let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+        let digits = |x: &str| x.bytes().all(|b| b.is_ascii_digit());
+        if int.is_empty() || int.len() > 15 || frac.len() > 2 || !digits(int) || !digits(frac) {
+            return Err(bad());
+        }
+        if s.contains('.') && frac.is_empty() {
+            return Err(bad());
+        }
+        let units: i64 = int.parse().map_err(|_| bad())?;
+        let cents: i64 = format!("{frac:0<2}").parse().map_err(|_| bad())?;
+        Ok(Minor(units * 100 + cents))
+    }
+}
+
+/// Refused: spending this would pass the cap.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "spend cap reached: {requested} {currency} would bring the total to {would_be} (cap {cap})"
+)]
+pub struct SpendCapReached {
+    pub currency: String,
+    pub requested: Minor,
+    pub would_be: Minor,
+    pub cap: Minor,
+}
+
+/// Tracks real money the harness has committed, per currency. Clones share the tally.
+#[derive(Debug, Clone)]
+pub struct SpendGuard {
+    real_orders_allowed: bool,
+    cap_per_currency: Minor,
+    spent: Arc<Mutex<HashMap<String, Minor>>>,
+}
+
+impl SpendGuard {
+    pub fn new(real_orders_allowed: bool, cap_per_currency: Minor) -> SpendGuard {
+        SpendGuard {
+            real_orders_allowed,
+            cap_per_currency,
+            spent: Arc::default(),
+        }
+    }
+
+    /// False: every order the harness creates must be `"test": true`.
+    pub fn real_orders_allowed(&self) -> bool {
+        self.real_orders_allowed
+    }
+
+    pub fn cap(&self) -> Minor {
+        self.cap_per_currency
+    }
+
+    /// Records `amount` as spent, or refuses without recording when it passes the cap
+    /// or real orders are not allowed at all.
+    pub fn try_spend(&self, currency: &str, amount: Minor) -> Result<(), SpendCapReached> {
+        let mut spent = self.spent.lock();
+        let so_far = spent.get(currency).copied().unwrap_or(Minor::ZERO);
+        let would_be = so_far.checked_add(amount).unwrap_or(Minor(i64::MAX));
+        if !self.real_orders_allowed || would_be > self.cap_per_currency {
+            return Err(SpendCapReached {
+                currency: currency.to_string(),
+                requested: amount,
+                would_be,
+                cap: if self.real_orders_allowed {
+                    self.cap_per_currency
+                } else {
+                    Minor::ZERO
+                },
+            });
+        }
+        spent.insert(currency.to_string(), would_be);
+        Ok(())
+    }
+
+    /// Gives back a spend that did not happen (the order was refused or failed).
+    pub fn refund(&self, currency: &str, amount: Minor) {
+        let mut spent = self.spent.lock();
+        if let Some(total) = spent.get_mut(currency) {
+            *total = total
+                .checked_sub(amount)
+                .unwrap_or(Minor::ZERO)
+                .max(Minor::ZERO);
+        }
+    }
+
+    pub fn spent(&self, currency: &str) -> Minor {
+        self.spent
+            .lock()
+            .get(currency)
+            .copied()
+            .unwrap_or(Minor::ZERO)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stops_at_the_cap_per_currency() {
+        let g = SpendGuard::new(true, Minor(10_000));
+        assert!(g.try_spend("USD", Minor(6_000)).is_ok());
+        assert!(g.try_spend("USD", Minor(5_000)).is_err());
+        assert!(g.try_spend("EUR", Minor(5_000)).is_ok());
+        g.refund("USD", Minor(6_000));
+        assert!(g.try_spend("USD", Minor(10_000)).is_ok());
+        assert_eq!(g.spent("USD"), Minor(10_000));
+    }
+
+    #[test]
+    fn parses_and_prints_caps() {
+        assert_eq!("100.00".parse::<Minor>(), Ok(Minor(10_000)));
+        assert_eq!("7.5".parse::<Minor>(), Ok(Minor(750)));
+        assert_eq!("12".parse::<Minor>(), Ok(Minor(1_200)));
+        for bad in [
+            "",
+            "-1",
+            "1.234",
+            "1e3",
+            "1.",
+            ".5",
+            "abc",
+            "1234567890123456",
+        ] {
+            assert!(bad.parse::<Minor>().is_err(), "{bad}");
+        }
+        assert_eq!(Minor(123_456).to_string(), "1234.56");
+    }
+
+    #[test]
+    fn refuses_everything_when_real_orders_are_not_allowed() {
+        let g = SpendGuard::new(false, Minor(10_000));
+        assert!(g.try_spend("USD", Minor(1)).is_err());
+    }
+}

@@ -1,0 +1,203 @@
+//! Which API to test and as whom: the target flags shared by `contract`, `invariants`,
+//! `load` and `certify`, and their resolution — including starting the embedded sandbox
+//! when no `--base-url` is given (through an [`EmbeddedLauncher`] the API hands in; the
+//! engine never imports a sandbox), and the reachability preflight (exit 3).
+
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+
+use crate::engine::client::{ApiClient, Identity, Secret, Target};
+use crate::engine::exit::GateError;
+use crate::engine::spend::{Minor, SpendGuard};
+
+/// Target flags. With no `--base-url`, gatecheck starts its embedded sandbox on a free
+/// loopback port and tests that.
+#[derive(Debug, Clone, clap::Args)]
+pub struct TargetArgs {
+    /// Base URL of the Gate API (e.g. https://sandbox.example). Default: the embedded sandbox.
+    #[arg(long, visible_alias = "host", value_name = "URL")]
+    pub base_url: Option<String>,
+
+    /// The agent id (UUID) the API key belongs to. Required with --base-url.
+    #[arg(long, visible_alias = "agent", value_name = "UUID")]
+    pub agent_id: Option<String>,
+
+    /// The API key (raw, as sent in `Authorization`). Prefer the environment variable.
+    #[arg(
+        long,
+        visible_alias = "key",
+        env = "GATECHECK_API_KEY",
+        hide_env_values = true,
+        value_name = "KEY"
+    )]
+    pub api_key: Option<String>,
+
+    /// Sandbox admin token (§9.2); admin-only checks and probes are skipped without it.
+    #[arg(
+        long,
+        env = "GATECHECK_ADMIN_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub admin_token: Option<String>,
+
+    /// Per-request timeout.
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub timeout: Duration,
+
+    /// Allow real (non-test) orders against a host outside loopback.
+    #[arg(long, conflicts_with = "read_only")]
+    pub allow_spend: bool,
+
+    /// Read-only: create only test orders and never use the admin API, even on loopback.
+    #[arg(long)]
+    pub read_only: bool,
+
+    /// Cap on real money the run may commit, per currency (e.g. 100.00).
+    #[arg(long, default_value = "100.00", value_parser = parse_amount, value_name = "AMOUNT")]
+    pub max_spend: Minor,
+}
+
+fn parse_amount(s: &str) -> Result<Minor, String> {
+    s.parse::<Minor>().map_err(|e| e.to_string())
+}
+
+/// A sandbox started in this process, as the engine sees it: where it listens, whose
+/// credentials it made, and how to stop it.
+pub struct Embedded {
+    pub base_url: String,
+    /// The default caller's identity (e.g. the Gate's `agent_id`).
+    pub identity: Identity,
+    pub api_key: String,
+    pub admin_token: String,
+    /// Stops the sandbox and waits for it.
+    pub stop: Box<dyn FnOnce() -> BoxFuture<'static, ()> + Send + Sync>,
+}
+
+/// What an API hands the engine so that a command with no `--base-url` can start its
+/// embedded sandbox (tests hand in one with a mutant).
+pub trait EmbeddedLauncher: Send + Sync {
+    fn launch(&self) -> BoxFuture<'_, anyhow::Result<Embedded>>;
+}
+
+/// What the engine needs to know of an API to resolve a target for it.
+pub trait TargetProfile: Send + Sync {
+    /// The identity field the `--agent-id`-style flag fills, and a check of its value
+    /// (normalised on success).
+    fn identity(&self, value: Option<&str>) -> Result<Identity, GateError>;
+    /// The unauthenticated reachability path (`/health`).
+    fn health_path(&self) -> &'static str;
+}
+
+/// A resolved target: a client for it, the embedded sandbox when one was started (kept
+/// alive as long as this value), and the spend policy.
+pub struct ResolvedTarget {
+    pub client: ApiClient,
+    pub embedded: Option<Embedded>,
+    pub spend: SpendGuard,
+}
+
+impl ResolvedTarget {
+    pub fn target(&self) -> &Target {
+        self.client.target()
+    }
+
+    /// Stops the embedded sandbox, if any.
+    pub async fn shutdown(self) {
+        if let Some(sb) = self.embedded {
+            (sb.stop)().await;
+        }
+    }
+}
+
+impl TargetArgs {
+    /// Validates the flags, starts the embedded sandbox when there is no `--base-url`
+    /// (through `launcher` — tests hand in one with a mutant), and checks the target
+    /// answers the profile's health path (no answer → exit 3).
+    pub async fn resolve(
+        &self,
+        profile: &dyn TargetProfile,
+        launcher: &dyn EmbeddedLauncher,
+    ) -> Result<ResolvedTarget, GateError> {
+        let (target, embedded) = match &self.base_url {
+            Some(url) => (self.explicit_target(profile, url)?, None),
+            None => {
+                let sb = launcher.launch().await.map_err(|e| {
+                    GateError::Config(format!("cannot start the embedded sandbox: {e:#}"))
+                })?;
+                let target = Target {
+                    base_url: sb.base_url.clone(),
+                    identity: sb.identity.clone(),
+                    api_key: Secret::new(sb.api_key.clone()),
+                    admin_token: (!self.read_only).then(|| Secret::new(sb.admin_token.clone())),
+                };
+                (target, Some(sb))
+            }
+        };
+        let client = ApiClient::new(target, self.timeout)
+            .map_err(|e| GateError::Config(format!("cannot build the HTTP client: {e:#}")))?;
+        preflight(&client, profile.health_path()).await?;
+        let real_orders_allowed =
+            !self.read_only && (client.target().is_loopback() || self.allow_spend);
+        Ok(ResolvedTarget {
+            spend: SpendGuard::new(real_orders_allowed, self.max_spend),
+            client,
+            embedded,
+        })
+    }
+
+    fn explicit_target(&self, profile: &dyn TargetProfile, url: &str) -> Result<Target, GateError> {
+        let parsed = reqwest::Url::parse(url)
+            .map_err(|e| GateError::Config(format!("--base-url `{url}` is not a URL: {e}")))?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(GateError::Config(format!(
+                "--base-url `{url}` must be http:// or https://"
+            )));
+        }
+        let identity = profile.identity(self.agent_id.as_deref())?;
+        let api_key = self.api_key.clone().ok_or_else(|| {
+            GateError::Config(
+                "an API key is required with --base-url: set GATECHECK_API_KEY or pass --api-key"
+                    .to_string(),
+            )
+        })?;
+        Ok(Target {
+            base_url: url.trim_end_matches('/').to_string(),
+            identity,
+            api_key: Secret::new(api_key),
+            admin_token: if self.read_only {
+                None
+            } else {
+                self.admin_token.clone().map(Secret::new)
+            },
+        })
+    }
+}
+
+/// `GET <health path>`: any HTTP answer means reachable (its correctness is a check's job).
+async fn preflight(client: &ApiClient, path: &str) -> Result<(), GateError> {
+    client
+        .get(path)
+        .auth(crate::engine::client::Auth::None)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| GateError::Unreachable(e.to_string()))
+}
+
+impl Default for TargetArgs {
+    /// The embedded sandbox, 10 s timeout, 100.00 cap — the flags' defaults.
+    fn default() -> TargetArgs {
+        TargetArgs {
+            base_url: None,
+            agent_id: None,
+            api_key: None,
+            admin_token: None,
+            timeout: Duration::from_secs(10),
+            allow_spend: false,
+            read_only: false,
+            max_spend: Minor(10_000),
+        }
+    }
+}
