@@ -2,3 +2,4 @@
 //! engine never imports them.
 
 pub mod gate;
+pub mod wallet;

@@ -1,0 +1,1 @@
+//! Wallet money invariants: a reference model of transactions and totals, driven by proptest.

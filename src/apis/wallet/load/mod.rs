@@ -1,0 +1,1 @@
+//! Wallet load transactions: authorize → poll → capture → (some) refund, plus list reads.
