@@ -207,7 +207,9 @@ impl ConfigFile {
             }
             if let Some(r) = env.max_rps {
                 if !(r.is_finite() && r > 0.0) {
-                    return Err(format!("[env.{name}] max_rps = {r} must be a positive number"));
+                    return Err(format!(
+                        "[env.{name}] max_rps = {r} must be a positive number"
+                    ));
                 }
             }
             if let Some(t) = &env.timeout {

@@ -67,7 +67,9 @@ pub struct TargetArgs {
 pub fn parse_rps(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(n) if n.is_finite() && n > 0.0 => Ok(n),
-        _ => Err(format!("`{s}` is not a positive number of requests per second")),
+        _ => Err(format!(
+            "`{s}` is not a positive number of requests per second"
+        )),
     }
 }
 

@@ -156,13 +156,14 @@ impl PacingSummary {
     pub fn line(&self) -> String {
         let mut parts = Vec::new();
         if self.rate_limited > 0 {
+            let in_bursts = self.rate_limited - self.retried - self.gave_up;
             parts.push(format!(
-                "the target answered 429 {} times ({} retried, {} given up)",
+                "the target answered 429 {} times ({} retried, {} given up, {in_bursts} inside deliberate bursts)",
                 self.rate_limited, self.retried, self.gave_up
             ));
         }
         if let Some(r) = self.learned_rps {
-            parts.push(format!("learned rate {r:.1} req/s per key"));
+            parts.push(format!("slowest learned rate {r:.1} req/s for a key"));
         }
         if let Some(r) = self.max_rps {
             parts.push(format!("--max-rps {r}"));
