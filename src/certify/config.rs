@@ -68,6 +68,9 @@ pub struct EnvConfig {
     pub thresholds: Option<Vec<String>>,
     /// Per-request timeout, e.g. "10s".
     pub timeout: Option<String>,
+    /// Start polite: at most this many requests per second (e.g. 5 for a rate-limited
+    /// staging). Without it the pace is learned from the target's 429s.
+    pub max_rps: Option<f64>,
 }
 
 impl EnvConfig {
@@ -201,6 +204,13 @@ impl ConfigFile {
             if let Some(cap) = &env.max_spend {
                 crate::apis::gate::money::Amount::parse_request_amount(cap)
                     .map_err(|e| format!("[env.{name}] max_spend: {e}"))?;
+            }
+            if let Some(r) = env.max_rps {
+                if !(r.is_finite() && r > 0.0) {
+                    return Err(format!(
+                        "[env.{name}] max_rps = {r} must be a positive number"
+                    ));
+                }
             }
             if let Some(t) = &env.timeout {
                 humantime::parse_duration(t)

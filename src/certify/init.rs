@@ -27,6 +27,7 @@ api_key_env = "GATE_STAGING_API_KEY"
 allow_spend = false          # outside loopback, only test orders unless true
 max_spend = "50.00"          # per currency, for real orders when allow_spend = true
 timeout = "10s"
+max_rps = 5                  # start polite; 429s are waited out (Retry-After) either way
 phases = ["health", "contract", "invariants", "load"]
 thresholds = ["create_order:p99<500ms", "error_rate<1%"]
 

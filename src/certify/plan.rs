@@ -62,6 +62,10 @@ pub struct CertifyArgs {
     #[arg(long, value_name = "AMOUNT")]
     pub max_spend: Option<String>,
 
+    /// Start polite: at most N requests per second (default: learned from 429s).
+    #[arg(long, value_parser = crate::engine::target::parse_rps, value_name = "N")]
+    pub max_rps: Option<f64>,
+
     /// Phases to run, comma-separated (health,contract,invariants,load).
     #[arg(long, value_delimiter = ',', value_name = "PHASES")]
     pub phases: Option<Vec<String>>,
@@ -207,6 +211,7 @@ impl CertifyArgs {
             allow_spend: self.allow_spend || env.allow_spend.unwrap_or(false),
             read_only,
             max_spend,
+            max_rps: self.max_rps.or(env.max_rps),
         };
         let phases = match &self.phases {
             Some(names) => names

@@ -96,6 +96,7 @@ pub async fn certify(plan: &Plan, sandbox: SandboxConfig) -> Result<Outcome, Gat
         identity: crate::engine::model::identity_of(&resolved.target().identity),
         embedded_sandbox: resolved.embedded.is_some(),
     };
+    let pacing = resolved.client.pacer().summary();
     resolved.shutdown().await;
     let report = RunReport {
         tool: "gatecheck".to_string(),
@@ -106,6 +107,7 @@ pub async fn certify(plan: &Plan, sandbox: SandboxConfig) -> Result<Outcome, Gat
         started_at,
         finished_at: now_rfc3339(),
         phases,
+        pacing: Some(pacing),
     };
     Ok(Outcome {
         report,

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use futures::future::BoxFuture;
 
-use crate::engine::client::{ApiClient, Identity, Secret, Target};
+use crate::engine::client::{ApiClient, Identity, PaceConfig, Secret, Target};
 use crate::engine::exit::GateError;
 use crate::engine::spend::{Minor, SpendGuard};
 
@@ -57,6 +57,20 @@ pub struct TargetArgs {
     /// Cap on real money the run may commit, per currency (e.g. 100.00).
     #[arg(long, default_value = "100.00", value_parser = parse_amount, value_name = "AMOUNT")]
     pub max_spend: Minor,
+
+    /// Start polite: at most N requests per second from the whole run. Without it the
+    /// pace is learned from the target's 429s (per key) and their Retry-After.
+    #[arg(long, value_parser = parse_rps, value_name = "N")]
+    pub max_rps: Option<f64>,
+}
+
+pub fn parse_rps(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(n) if n.is_finite() && n > 0.0 => Ok(n),
+        _ => Err(format!(
+            "`{s}` is not a positive number of requests per second"
+        )),
+    }
 }
 
 fn parse_amount(s: &str) -> Result<Minor, String> {
@@ -135,7 +149,11 @@ impl TargetArgs {
                 (target, Some(sb))
             }
         };
-        let client = ApiClient::new(target, self.timeout)
+        let pace = PaceConfig {
+            max_rps: self.max_rps,
+            ..PaceConfig::default()
+        };
+        let client = ApiClient::paced(target, self.timeout, pace)
             .map_err(|e| GateError::Config(format!("cannot build the HTTP client: {e:#}")))?;
         preflight(&client, profile.health_path()).await?;
         let real_orders_allowed =
@@ -198,6 +216,7 @@ impl Default for TargetArgs {
             allow_spend: false,
             read_only: false,
             max_spend: Minor(10_000),
+            max_rps: None,
         }
     }
 }

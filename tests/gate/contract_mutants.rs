@@ -281,6 +281,17 @@ const CASES: &[Case] = &[
         &[SCHEMA],
     ),
     must("ledger-drift", &["deposits.ledger_identity"], &[]),
+    // §3, §10 rate limit
+    must(
+        "rate-limit-without-retry-after",
+        &["rate_limit.retry_after"],
+        &[],
+    ),
+    must(
+        "health-rate-limited",
+        &["rate_limit.health_not_limited"],
+        &[],
+    ),
 ];
 
 async fn run_case(case: &Case) -> Result<(), String> {

@@ -16,6 +16,7 @@ mod load_co;
 mod load_merge;
 mod load_run;
 mod load_support;
+mod rate_limited;
 mod readme;
 mod sandbox_admin;
 mod sandbox_auth;

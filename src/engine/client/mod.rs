@@ -4,6 +4,7 @@
 //! **Invariant:** the client never decides whether a response is right; it only records.
 
 mod exchange;
+mod pace;
 mod secret;
 
 use std::time::{Duration, Instant};
@@ -13,6 +14,7 @@ use reqwest::Method;
 use serde::Serialize;
 
 pub use exchange::{curl_command, Exchange, SentRequest};
+pub use pace::{retry_after_seconds, PaceConfig, Pacer, PacingSummary};
 pub use secret::{Masker, Secret};
 
 /// Who the caller is, beyond its key: named fields an API puts in its paths (the Gate's
@@ -82,10 +84,16 @@ pub struct ApiClient {
     target: Target,
     masker: Masker,
     timeout: Duration,
+    pacer: std::sync::Arc<Pacer>,
 }
 
 impl ApiClient {
     pub fn new(target: Target, timeout: Duration) -> anyhow::Result<ApiClient> {
+        Self::paced(target, timeout, PaceConfig::default())
+    }
+
+    /// A client whose requests go through a [`Pacer`] with this configuration.
+    pub fn paced(target: Target, timeout: Duration, pace: PaceConfig) -> anyhow::Result<ApiClient> {
         let http = reqwest::Client::builder()
             .timeout(timeout)
             .pool_max_idle_per_host(64)
@@ -103,7 +111,13 @@ impl ApiClient {
             },
             masker,
             timeout,
+            pacer: std::sync::Arc::new(Pacer::new(pace)),
         })
+    }
+
+    /// The pacing shared by this client and every identity made from it.
+    pub fn pacer(&self) -> &Pacer {
+        &self.pacer
     }
 
     pub fn target(&self) -> &Target {
@@ -127,6 +141,7 @@ impl ApiClient {
             },
             masker: self.masker.clone(),
             timeout: self.timeout,
+            pacer: self.pacer.clone(),
         }
     }
 
@@ -146,6 +161,7 @@ impl ApiClient {
             auth: Auth::ApiKey,
             headers: Vec::new(),
             body: None,
+            paced: true,
         }
     }
 }
@@ -158,9 +174,17 @@ pub struct RequestBuilder<'a> {
     auth: Auth,
     headers: Vec<(String, String)>,
     body: Option<Bytes>,
+    paced: bool,
 }
 
 impl RequestBuilder<'_> {
+    /// Part of a deliberate burst (a concurrency probe): not held by the pacer and not
+    /// retried after a `429`, which is handed back as a request that did not run.
+    pub fn unpaced(mut self) -> Self {
+        self.paced = false;
+        self
+    }
+
     pub fn auth(mut self, auth: Auth) -> Self {
         self.auth = auth;
         self
@@ -184,7 +208,45 @@ impl RequestBuilder<'_> {
         self
     }
 
+    /// Sends through the pacer: waits for the credential's turn, and after a `429` waits
+    /// and sends again within the budget (see [`pace`]).
     pub async fn send(self) -> Result<Exchange, TransportError> {
+        let pacer = self.client.pacer.clone();
+        let paced = self.paced;
+        let mut attempt = 0;
+        let mut waited = Duration::ZERO;
+        loop {
+            let credential = self.credential();
+            if paced {
+                pacer.acquire(&credential).await;
+            }
+            let ex = self.send_once().await?;
+            if ex.status != 429 {
+                pacer.answered(&credential);
+                return Ok(ex);
+            }
+            match pacer.limited(&credential, &ex, attempt, waited, paced) {
+                (pace::AfterLimit::Retry, pause) => {
+                    attempt += 1;
+                    waited += pause;
+                }
+                (pace::AfterLimit::GiveUp, _) => return Ok(ex),
+            }
+        }
+    }
+
+    /// The credential the target limits by: the key (or raw header, or admin token).
+    fn credential(&self) -> String {
+        let target = &self.client.target;
+        match &self.auth {
+            Auth::ApiKey => format!("key:{}", target.api_key.expose()),
+            Auth::Raw(v) => format!("raw:{v}"),
+            Auth::Admin => "admin".to_string(),
+            Auth::None => "none".to_string(),
+        }
+    }
+
+    async fn send_once(&self) -> Result<Exchange, TransportError> {
         let client = self.client;
         let target = &client.target;
         let mut headers = Vec::with_capacity(self.headers.len() + 1);
@@ -201,7 +263,7 @@ impl RequestBuilder<'_> {
             }
             Auth::None => {}
         }
-        headers.extend(self.headers);
+        headers.extend(self.headers.iter().cloned());
         let url = format!("{}{}", target.base_url, self.path);
         let mut req = client.http.request(self.method.clone(), &url);
         for (name, value) in &headers {
@@ -212,9 +274,9 @@ impl RequestBuilder<'_> {
         }
         let sent = SentRequest {
             method: self.method.to_string(),
-            path: self.path,
+            path: self.path.clone(),
             headers,
-            body: self.body,
+            body: self.body.clone(),
         };
         let started = Instant::now();
         let masked_url = client.masker.mask(&url);

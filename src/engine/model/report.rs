@@ -230,6 +230,9 @@ pub struct RunReport {
     pub started_at: String,
     pub finished_at: String,
     pub phases: Vec<PhaseReport>,
+    /// What client-side pacing did (429s waited out, requests held back), when anything.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pacing: Option<crate::engine::client::PacingSummary>,
 }
 
 /// The verdict of a run, and its exit code.

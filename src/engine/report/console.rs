@@ -149,6 +149,9 @@ impl<W: Write> Console<'_, W> {
         if self.shown.warning_evidence {
             self.warnings(run)?;
         }
+        if let Some(pacing) = run.pacing.as_ref().filter(|p| p.slowed()) {
+            writeln!(self.out, "{}", pacing.line())?;
+        }
         let line = verdict_line(run);
         let passed = run.verdict() == Verdict::Pass;
         writeln!(self.out, "{}", self.paint.verdict(passed, line))?;

@@ -73,6 +73,7 @@ pub async fn execute(args: &ContractArgs, sandbox: SandboxConfig) -> Result<RunR
         identity: crate::engine::model::identity_of(&target.target().identity),
         embedded_sandbox: target.embedded.is_some(),
     };
+    let pacing = target.client.pacer().summary();
     target.shutdown().await;
     let phase = phase?;
     Ok(RunReport {
@@ -84,6 +85,7 @@ pub async fn execute(args: &ContractArgs, sandbox: SandboxConfig) -> Result<RunR
         started_at,
         finished_at: now(),
         phases: vec![phase],
+        pacing: Some(pacing),
     })
 }
 

@@ -167,31 +167,15 @@ impl<'a> Ctx<'a> {
         self.send_with(other, true, req).await
     }
 
-    /// Sends, and after a `429` waits its `Retry-After` (at most 5 s) and sends again, up to
-    /// three times: a rate-limited target is not a broken one (§10). Every answer,
-    /// the 429s included, is recorded.
+    /// Sends (the client paces it, and waits out `429`s within its budget) and records
+    /// the exchange.
     async fn send_with(
         &self,
         client: &ApiClient,
         foreign: bool,
         req: Req,
     ) -> Result<Arc<Observed>, NoResponse> {
-        let mut attempt = 0;
-        loop {
-            let observed = self.send_once(client, foreign, req.clone()).await?;
-            let wait = observed
-                .exchange
-                .header("retry-after")
-                .and_then(|s| s.trim().parse::<u64>().ok())
-                .filter(|s| *s <= 5);
-            match wait {
-                Some(secs) if observed.status() == 429 && attempt < 3 => {
-                    attempt += 1;
-                    tokio::time::sleep(std::time::Duration::from_secs(secs.max(1))).await;
-                }
-                _ => return Ok(observed),
-            }
-        }
+        self.send_once(client, foreign, req).await
     }
 
     async fn send_once(

@@ -26,7 +26,7 @@ use crate::GateError;
 
 use checks::{
     agreement, auth, deposits, format, health, money, negative, orders, pagination, products,
-    schema, transport, Check,
+    rate_limit, schema, transport, Check,
 };
 use context::Ctx;
 use discovery::Discovery;
@@ -92,6 +92,7 @@ pub async fn run(
 
     // Rules over everything observed.
     let all = ctx.observed();
+    let limited = ctx.client.pacer().rate_limited();
     let at = Instant::now();
     let over_all: Vec<(Check, checks::Run)> = vec![
         (orders::CREATE, orders::create_response(&ctx, &created)),
@@ -129,6 +130,14 @@ pub async fn run(
         (format::IDS, format::ids(&all)),
         (money::DECIMAL_AMOUNTS, money::decimal_amounts(&all)),
         (money::MINOR_UNITS, money::minor_units(&all)),
+        (rate_limit::RETRY_AFTER, rate_limit::retry_after(&limited)),
+        (
+            rate_limit::UNLIMITED_PATHS,
+            rate_limit::unlimited_paths(
+                &limited,
+                crate::engine::target::TargetProfile::health_path(&crate::apis::gate::GATE),
+            ),
+        ),
     ];
     for (check, run) in over_all {
         results.push(check.result(run, at));
@@ -170,6 +179,8 @@ fn cap_findings(result: &mut CheckResult, max: usize) {
 pub fn all_checks() -> Vec<Check> {
     vec![
         health::HEALTH_OK,
+        rate_limit::RETRY_AFTER,
+        rate_limit::UNLIMITED_PATHS,
         transport::NO_SERVER_ERRORS,
         transport::CONTENT_TYPE_JSON,
         transport::REQUEST_ID_ECHO,

@@ -104,6 +104,7 @@ pub fn run_report(resolved: &ResolvedTarget, phase: PhaseReport, started_at: Str
         started_at,
         finished_at: now(),
         phases: vec![phase],
+        pacing: Some(resolved.client.pacer().summary()),
     }
 }
 

@@ -191,6 +191,8 @@ impl Probe<'_> {
         body
     }
 
+    /// Sends the bodies at once, as a burst (unpaced). A `429` is a request that did not
+    /// run (the target's right, §10): it is left out, and the probe judges the ones that ran.
     async fn post_many(
         client: &ApiClient,
         bodies: Vec<(Option<String>, Value)>,
@@ -198,17 +200,18 @@ impl Probe<'_> {
     ) -> Result<Vec<Exchange>, ProbeError> {
         let path = client.agent_path("/orders");
         let sends = bodies.into_iter().map(|(key, body)| {
-            let mut rb = client.post(path.clone()).json(&body);
+            let mut rb = client.post(path.clone()).json(&body).unpaced();
             if let Some(k) = key {
                 rb = rb.header("Idempotency-Key", k);
             }
             rb.send()
         });
-        join_all(sends)
+        let replies: Vec<Exchange> = join_all(sends)
             .await
             .into_iter()
             .map(|r| r.map_err(transport(check)))
-            .collect()
+            .collect::<Result<_, _>>()?;
+        Ok(replies.into_iter().filter(|e| e.status != 429).collect())
     }
 
     async fn balance(
@@ -318,9 +321,11 @@ impl Probe<'_> {
         if !self.env.mode.test_only {
             let (bal, available, reserved) =
                 Self::balance(&client, &self.voucher.currency, check).await?;
+            // Pending, the charge is reserved; completed (a paced run reads late), it is
+            // consumed: either way available lost exactly one charge.
             let want_reserved = price;
             let want_available = price.times(2).unwrap_or(price) - price;
-            if available != want_available || reserved != want_reserved {
+            if available != want_available || (reserved != want_reserved && !reserved.is_zero()) {
                 script.one(&bal, "read the balance");
                 return Ok(script.fail(
                     Violation::new(
@@ -391,7 +396,8 @@ impl Probe<'_> {
                 price
             };
             let want_available = funded - want_reserved;
-            if available != want_available || reserved != want_reserved {
+            // A completed order (a paced run reads late) has consumed its reservation.
+            if available != want_available || (reserved != want_reserved && !reserved.is_zero()) {
                 script.one(&bal, "read the balance");
                 return Ok(script.fail(
                     Violation::new(
@@ -479,12 +485,14 @@ impl Probe<'_> {
                 .with_exchange(Some(ex.evidence())),
             ));
         }
-        if created != fits as usize || refused != self.width - fits as usize {
+        let ran = replies.len();
+        let fits = fits.min(ran as u32);
+        if created != fits as usize || refused != ran - fits as usize {
             script.one(&bal, "read the balance");
             return Ok(script.fail(Violation::new(
                 check,
                 format!("{} parallel orders against a balance for {fits} did not split exactly", self.width),
-                format!("{fits} × 201, {} × 400 insufficient_balance", self.width - fits as usize),
+                format!("{fits} × 201, {} × 400 insufficient_balance", ran - fits as usize),
                 format!("{created} × 201, {refused} × 400 insufficient_balance; available {available}, reserved {reserved}"),
             )
             .with_exchange(Some(bal.evidence()))));
@@ -508,10 +516,12 @@ impl Probe<'_> {
                 .sum()
         };
         let want_available = funded - price.times(fits).unwrap_or(price);
+        // Completed orders (a paced run reads late) consume their reservation: what is
+        // reserved is the pending charges, at most all of them.
         if available.is_negative()
             || available != want_available
-            || reserved != pending
-            || reserved != funded - want_available
+            || reserved > funded - want_available
+            || (reserved != pending && reserved != funded - want_available)
         {
             script.one(&bal, "read the balance");
             return Ok(script.fail(

@@ -309,6 +309,7 @@ fn run_report(
             load: Some(summary.clone()),
             duration_ms: took.as_millis() as u64,
         }],
+        pacing: None,
     }
 }
 

@@ -24,11 +24,22 @@ pub struct App {
     pub complete_after: Duration,
     pub slow_after: Duration,
     pub mutant: Option<Mutant>,
+    /// Requests a counting mutant has seen (`mutants::spurious_429`).
+    pub mutant_count: std::sync::atomic::AtomicU64,
 }
 
 impl App {
     /// True when the given semantic mutant is active (see `mutants.rs`).
     pub fn mutant_is(&self, m: Mutant) -> bool {
         self.mutant == Some(m)
+    }
+
+    /// MUTANT HOOK (rate-limit-without-retry-after, health-rate-limited).
+    pub fn spurious_429(&self, health: bool) -> Option<crate::engine::sandbox::errors::ApiError> {
+        self.mutant?;
+        let seen = self
+            .mutant_count
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        super::mutants::spurious_429(self.mutant, health, seen)
     }
 }

@@ -129,6 +129,7 @@ pub async fn start(config: SandboxConfig) -> anyhow::Result<SandboxHandle> {
         complete_after: config.complete_after,
         slow_after: config.slow_after,
         mutant: config.mutant,
+        mutant_count: Default::default(),
     });
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await

@@ -17,6 +17,7 @@ use bytes::Bytes;
 use http::Method;
 use serde_json::Value;
 
+use crate::engine::sandbox::errors::ApiError;
 use crate::engine::sandbox::reply::Reply;
 
 /// A named deliberate contract violation. Not part of the public CLI (`--mutant` is hidden).
@@ -156,6 +157,10 @@ pub enum Mutant {
     PostedAtOnPending,
     /// `GET /health` answers 401.
     HealthRequiresKey,
+    /// Every 25th agent request answers 429 without `Retry-After`.
+    RateLimitWithoutRetryAfter,
+    /// The first `GET /health` answers 429 (with `Retry-After: 1`).
+    HealthRateLimited,
     // ---- wire mutants (in `rewrite`) ----
     /// Orders carry `charged_amount` as a JSON number instead of a DecimalAmount string.
     MoneyAsNumber,
@@ -229,6 +234,8 @@ impl Mutant {
         Mutant::BalanceUnsorted,
         Mutant::PostedAtOnPending,
         Mutant::HealthRequiresKey,
+        Mutant::RateLimitWithoutRetryAfter,
+        Mutant::HealthRateLimited,
     ];
 
     /// The kebab-case name used by `--mutant` and `FromStr`.
@@ -300,6 +307,8 @@ impl Mutant {
             Mutant::BalanceUnsorted => "balance-unsorted",
             Mutant::PostedAtOnPending => "posted-at-on-pending",
             Mutant::HealthRequiresKey => "health-requires-key",
+            Mutant::RateLimitWithoutRetryAfter => "rate-limit-without-retry-after",
+            Mutant::HealthRateLimited => "health-rate-limited",
         }
     }
 }
@@ -322,6 +331,20 @@ impl FromStr for Mutant {
             .copied()
             .find(|m| m.name() == s)
             .ok_or_else(|| UnknownMutant(s.to_string()))
+    }
+}
+
+/// MUTANT HOOK (rate-limit-without-retry-after, health-rate-limited): a `429` the
+/// contract forbids, decided by how many requests of that kind the sandbox has seen.
+pub fn spurious_429(mutant: Option<Mutant>, health: bool, seen_before: u64) -> Option<ApiError> {
+    match mutant? {
+        Mutant::HealthRateLimited if health && seen_before == 0 => Some(ApiError::rate_limited(1)),
+        Mutant::RateLimitWithoutRetryAfter if !health && seen_before % 25 == 24 => {
+            let mut e = ApiError::rate_limited(1);
+            e.retry_after = None;
+            Some(e)
+        }
+        _ => None,
     }
 }
 

@@ -95,6 +95,9 @@ async fn health(app: &App, method: &Method) -> Handled {
     if method != Method::GET {
         return Err(ApiError::method_not_allowed("GET"));
     }
+    if let Some(e) = app.spurious_429(true) {
+        return Err(e);
+    }
     let body = |status: &str| json!({"status": status, "version": env!("CARGO_PKG_VERSION"), "time": rfc3339(now_us())});
     match app.faults.apply().await {
         Ok(()) => Ok(Reply::json(StatusCode::OK, &body("ok"))),
@@ -233,6 +236,9 @@ async fn gate_dispatch(app: &App, req: Request, rest: &str) -> Routed {
         if let Err(e) = limiter.admit(&key) {
             return (None, Err(e));
         }
+    }
+    if let Some(e) = app.spurious_429(false) {
+        return (None, Err(e));
     }
     let Some(route) = gate_route(&segments) else {
         return (None, Err(ApiError::unknown_route()));

@@ -15,6 +15,7 @@ pub mod negative;
 pub mod orders;
 pub mod pagination;
 pub mod products;
+pub mod rate_limit;
 pub mod schema;
 pub mod transport;
 
@@ -90,9 +91,30 @@ impl Check {
         )
     }
 
-    /// Turns a run into the report's check result.
+    /// Turns a run into the report's check result. A finding resting on a `429` (the
+    /// client gave up waiting it out) is no evidence against any rule but the rate limit's
+    /// own: such a check is inconclusive, a skip with the reason, never a failure.
     pub fn result(&self, run: Run, started: Instant) -> CheckResult {
+        let rests_on_429 = |f: &Finding| f.exchange.as_ref().is_some_and(|e| e.status == Some(429));
         match run {
+            Ok(findings)
+                if !self.id.starts_with(rate_limit::FAMILY)
+                    && findings.iter().any(rests_on_429) =>
+            {
+                let path = findings
+                    .iter()
+                    .find(|f| rests_on_429(f))
+                    .and_then(|f| f.exchange.as_ref())
+                    .map(|e| format!("{} {}", e.method, e.path))
+                    .unwrap_or_default();
+                CheckResult::skipped(
+                    self.id,
+                    self.section,
+                    self.title,
+                    self.severity,
+                    format!("inconclusive: the target kept answering 429 (rate limited) past the retry budget ({path})"),
+                )
+            }
             Ok(findings) => CheckResult::from_findings(
                 self.id,
                 self.section,
