@@ -1,5 +1,6 @@
 //! `gatecheck init`: writes a commented example `gatecheck.toml`.
 
+use std::io::Write;
 use std::path::Path;
 
 use crate::{Exit, GateError};
@@ -59,8 +60,8 @@ pub fn write_example(path: &Path, force: bool) -> Result<Exit, GateError> {
             path.display()
         )));
     }
-    std::fs::write(path, EXAMPLE)
+    crate::engine::output::write_file(path, EXAMPLE)
         .map_err(|e| GateError::Config(format!("cannot write {}: {e}", path.display())))?;
-    println!("wrote {}", path.display());
+    let _ = writeln!(crate::engine::output::stdout(), "wrote {}", path.display());
     Ok(Exit::Pass)
 }

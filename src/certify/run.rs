@@ -201,7 +201,7 @@ fn load_plan(plan: &Plan) -> Result<LoadPlan, GateError> {
                 GateError::Config(format!("cannot create {}: {e}", plan.out.display()))
             })?;
             let path = plan.out.join("scenario-mixed.toml");
-            std::fs::write(&path, DEFAULT_SCENARIO)
+            crate::engine::output::write_file(&path, DEFAULT_SCENARIO)
                 .map_err(|e| GateError::Config(format!("cannot write {}: {e}", path.display())))?;
             path
         }
@@ -229,7 +229,7 @@ fn emit(plan: &Plan, report: &RunReport) -> Result<(), GateError> {
     let files = report::write_files(report, &plan.out, &Format::ALL)
         .map_err(|e| GateError::Config(format!("cannot write the reports: {e:#}")))?;
     let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    let mut out = crate::engine::output::stdout();
     match plan.format {
         OutputFormat::Json => report::write_json(report, &mut out)
             .map_err(|e| GateError::Other(anyhow::anyhow!(e)))?,

@@ -10,6 +10,7 @@ pub mod exit;
 pub mod invariants;
 pub mod load;
 pub mod model;
+pub mod output;
 pub mod report;
 pub mod sandbox;
 pub mod schema;

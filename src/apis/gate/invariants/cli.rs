@@ -119,8 +119,7 @@ fn write_outputs(
     stats: &RunStats,
 ) -> Result<(), GateError> {
     let file = |path: &PathBuf| {
-        std::fs::File::create(path)
-            .map(std::io::BufWriter::new)
+        crate::engine::output::create_file(path)
             .map_err(|e| GateError::Config(format!("cannot write {}: {e}", path.display())))
     };
     let failed = |path: &PathBuf, e: crate::engine::report::ReportError| {
@@ -139,7 +138,7 @@ fn write_outputs(
     };
     let stdout = std::io::stdout();
     let options = ConsoleOptions::detect(verbosity, stdout.is_terminal());
-    let mut out = stdout.lock();
+    let mut out = crate::engine::output::stdout();
     report::write_console(report, &mut out, &options)
         .map_err(|e| GateError::Other(anyhow::anyhow!(e)))?;
     if !args.quiet {

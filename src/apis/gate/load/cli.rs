@@ -255,12 +255,16 @@ pub async fn run_merge(args: MergeArgs) -> Result<Exit, GateError> {
         log.append(&i.histogram, i.start - base, i.duration, &i.tag)
             .map_err(io_err)?;
     }
-    std::fs::write(out.join(crate::apis::gate::load::INTERVAL_LOG), log.bytes()).map_err(io_err)?;
+    crate::engine::output::write_file(
+        &out.join(crate::apis::gate::load::INTERVAL_LOG),
+        log.bytes(),
+    )
+    .map_err(io_err)?;
     artifacts.push(crate::apis::gate::load::INTERVAL_LOG.to_string());
     for r in &records {
         let name = format!("{}.hgrm", r.name);
-        let file = std::fs::File::create(out.join(&name)).map_err(io_err)?;
-        histlog::write_hgrm(&r.all(), std::io::BufWriter::new(file)).map_err(io_err)?;
+        let file = crate::engine::output::create_file(&out.join(&name)).map_err(io_err)?;
+        histlog::write_hgrm(&r.all(), file).map_err(io_err)?;
         artifacts.push(name);
     }
     let shape = summary::RunShape {
@@ -322,7 +326,7 @@ fn finish(out: &Path, report: &RunReport) -> Result<Exit, GateError> {
         crate::engine::report::Verbosity::Normal,
         stdout.is_terminal(),
     );
-    let mut w = stdout.lock();
+    let mut w = crate::engine::output::stdout();
     crate::engine::report::write_console(report, &mut w, &options)
         .map_err(|e| GateError::Other(anyhow::anyhow!("{e}")))?;
     let _ = writeln!(w, "written to {}:", out.display());
