@@ -206,16 +206,21 @@ impl ConfigFile {
                     .map_err(|e| format!("[env.{name}] max_spend: {e}"))?;
             }
             if let Some(t) = &env.timeout {
-                humantime::parse_duration(t)
-                    .map_err(|e| format!("[env.{name}] timeout = \"{t}\": {e}"))?;
+                crate::engine::bounds::timeout(t)
+                    .map_err(|e| format!("[env.{name}] timeout: {e}"))?;
             }
         }
-        humantime::parse_duration(&self.load.run_time)
-            .map_err(|e| format!("[load] run_time = \"{}\": {e}", self.load.run_time))?;
+        crate::engine::bounds::run_time(&self.load.run_time)
+            .map_err(|e| format!("[load] run_time: {e}"))?;
         if let Some(rate) = self.load.rate {
-            if !(rate.is_finite() && rate > 0.0) {
-                return Err(format!("[load] rate = {rate} must be a positive number"));
-            }
+            crate::engine::bounds::check_rate(rate).map_err(|e| format!("[load] rate: {e}"))?;
+        }
+        if let Some(cases) = self.invariants.cases {
+            crate::engine::bounds::check_cases(cases)
+                .map_err(|e| format!("[invariants] cases: {e}"))?;
+        }
+        if let Some(users) = self.load.users {
+            crate::engine::bounds::check_users(users).map_err(|e| format!("[load] users: {e}"))?;
         }
         Ok(())
     }

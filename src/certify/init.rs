@@ -41,7 +41,8 @@ phases = ["health", "contract"]
 
 [load]
 # The short load profile of a certification run.
-scenario = "scenarios/gate/mixed.toml"
+# A built-in scenario by name (mixed, orders, catalog) works from any folder; or a path.
+scenario = "mixed"
 run_time = "10s"
 # users = 20
 # rate = 100.0               # open model: requests per second, CO-corrected latency

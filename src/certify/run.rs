@@ -31,9 +31,9 @@ pub async fn run_with(args: CertifyArgs, sandbox: SandboxConfig) -> Result<Exit,
     let plan = args.plan(&|name| std::env::var(name).ok())?;
     let outcome = certify(&plan, sandbox).await?;
     emit(&plan, &outcome.report)?;
-    Ok(if outcome.unreachable {
-        Exit::Unreachable
-    } else if outcome.report.verdict() == Verdict::Pass {
+    // The target answered the preflight, so nothing after it is exit 3: a phase it broke
+    // is a failed check (exit 1), and the phases after it still ran.
+    Ok(if outcome.report.verdict() == Verdict::Pass {
         Exit::Pass
     } else {
         Exit::Violations
@@ -43,8 +43,6 @@ pub async fn run_with(args: CertifyArgs, sandbox: SandboxConfig) -> Result<Exit,
 /// A finished certification.
 pub struct Outcome {
     pub report: RunReport,
-    /// The target stopped answering during a phase (the report is still complete up to it).
-    pub unreachable: bool,
 }
 
 /// Runs the plan's phases against the target. Configuration problems (schemas, scenario,
@@ -68,17 +66,13 @@ pub async fn certify(plan: &Plan, sandbox: SandboxConfig) -> Result<Outcome, Gat
         .resolve(&crate::apis::gate::GATE, &sandbox)
         .await?;
     let mut phases = Vec::new();
-    let mut unreachable = false;
     for (index, phase) in plan.phases.iter().enumerate() {
         progress.start(index, plan.phases.len(), *phase);
         let clock = Instant::now();
         let result = run_phase(*phase, plan, &resolved, &schemas, load_plan.clone()).await;
         let mut report = match result {
             Ok(report) => report,
-            Err(e) => {
-                unreachable |= matches!(e, GateError::Unreachable(_));
-                phase_error(*phase, &e)
-            }
+            Err(e) => phase_error(*phase, &e),
         };
         if *phase == Phase::Contract && plan.phases.contains(&Phase::Health) {
             // The health phase already reported these.
@@ -87,9 +81,6 @@ pub async fn certify(plan: &Plan, sandbox: SandboxConfig) -> Result<Outcome, Gat
         report.duration_ms = clock.elapsed().as_millis() as u64;
         progress.finish(&report);
         phases.push(report);
-        if unreachable {
-            break;
-        }
     }
     let target = TargetInfo {
         base_url: resolved.target().base_url.clone(),
@@ -107,10 +98,7 @@ pub async fn certify(plan: &Plan, sandbox: SandboxConfig) -> Result<Outcome, Gat
         finished_at: now_rfc3339(),
         phases,
     };
-    Ok(Outcome {
-        report,
-        unreachable,
-    })
+    Ok(Outcome { report })
 }
 
 async fn run_phase(

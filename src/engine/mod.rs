@@ -5,6 +5,7 @@
 //! (schemas, auth scheme, identity, an embedded-sandbox launcher); `tests/engine/arrows.rs`
 //! enforces the rule over the imports.
 
+pub mod bounds;
 pub mod client;
 pub mod exit;
 pub mod invariants;

@@ -43,7 +43,7 @@ pub struct TargetArgs {
     pub admin_token: Option<String>,
 
     /// Per-request timeout.
-    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    #[arg(long, default_value = "10s", value_parser = crate::engine::bounds::timeout, value_name = "DURATION")]
     pub timeout: Duration,
 
     /// Allow real (non-test) orders against a host outside loopback.

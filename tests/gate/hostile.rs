@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// One request as the hostile server read it.
+#[allow(dead_code)] // each test reads what it needs
 #[derive(Debug, Clone)]
 pub struct Request {
     pub method: String,
@@ -17,6 +18,7 @@ pub struct Request {
     pub body: Vec<u8>,
 }
 
+#[allow(dead_code)]
 impl Request {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers

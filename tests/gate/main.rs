@@ -18,6 +18,7 @@ mod load_merge;
 mod load_run;
 mod load_support;
 mod readme;
+mod safety_exits;
 mod safety_masking;
 mod sandbox_admin;
 mod sandbox_auth;

@@ -41,7 +41,7 @@ pub struct ContractArgs {
     pub quiet: bool,
 
     /// How long to wait for the suite's own orders to leave `pending`.
-    #[arg(long, default_value = "3s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    #[arg(long, default_value = "3s", value_parser = crate::engine::bounds::wait, value_name = "DURATION")]
     pub settle: Duration,
 }
 

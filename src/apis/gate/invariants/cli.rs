@@ -18,7 +18,7 @@ pub struct InvariantsArgs {
     pub target: TargetArgs,
 
     /// Generated operation sequences of the stateful probe.
-    #[arg(long, default_value_t = DEFAULT_CASES, value_name = "N")]
+    #[arg(long, default_value_t = DEFAULT_CASES, value_parser = crate::engine::bounds::cases, value_name = "N")]
     pub cases: u32,
 
     /// Run seed (hex, as printed); a failing case's seed with `--cases 1` replays it.

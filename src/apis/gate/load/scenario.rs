@@ -195,6 +195,9 @@ struct RawFilters {
 
 /// Reads and validates a scenario file.
 pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
+    if let Some(text) = path.to_str().filter(|_| !path.exists()).and_then(embedded) {
+        return parse(path, text);
+    }
     let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
         file: path.to_path_buf(),
         line: 0,
@@ -203,6 +206,28 @@ pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
         message: format!("cannot read the file: {e}"),
     })?;
     parse(path, &text)
+}
+
+/// The scenarios built into gatecheck, by name: `--scenario mixed` (or `scenario =
+/// "mixed"` in gatecheck.toml) works from any folder.
+pub const EMBEDDED: &[(&str, &str)] = &[
+    (
+        "mixed",
+        include_str!("../../../../scenarios/gate/mixed.toml"),
+    ),
+    (
+        "orders",
+        include_str!("../../../../scenarios/gate/orders.toml"),
+    ),
+    (
+        "catalog",
+        include_str!("../../../../scenarios/gate/catalog.toml"),
+    ),
+];
+
+/// A built-in scenario's text by name.
+pub fn embedded(name: &str) -> Option<&'static str> {
+    EMBEDDED.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
 }
 
 /// Parses and validates scenario text; `path` only names the source in errors.
