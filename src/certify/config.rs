@@ -155,7 +155,7 @@ impl ConfigFile {
     /// Parses and validates config text; the error says where (line, column) and what.
     pub fn parse(text: &str) -> Result<ConfigFile, String> {
         refuse_inline_secrets(text)?;
-        let file: ConfigFile = toml::from_str(text).map_err(|e| e.to_string())?;
+        let file: ConfigFile = toml::from_str(text).map_err(|e| toml_error(text, &e))?;
         file.validate()?;
         Ok(file)
     }
@@ -189,7 +189,7 @@ impl ConfigFile {
                     .unwrap_or(false);
                 if !ok {
                     return Err(format!(
-                        "[env.{name}] base_url = \"{url}\" is not an http(s) URL"
+                        "[env.{name}] base_url is not an http(s) URL (value not shown: it may hold a password)"
                     ));
                 }
                 if env.agent_id.is_none() {
@@ -198,7 +198,10 @@ impl ConfigFile {
             }
             if let Some(id) = &env.agent_id {
                 if uuid::Uuid::parse_str(id).is_err() {
-                    return Err(format!("[env.{name}] agent_id = \"{id}\" is not a UUID"));
+                    return Err(format!(
+                        "[env.{name}] agent_id = \"{}\" is not a UUID",
+                        mask_middle(id)
+                    ));
                 }
             }
             if let Some(cap) = &env.max_spend {
@@ -213,16 +216,21 @@ impl ConfigFile {
                 }
             }
             if let Some(t) = &env.timeout {
-                humantime::parse_duration(t)
-                    .map_err(|e| format!("[env.{name}] timeout = \"{t}\": {e}"))?;
+                crate::engine::bounds::timeout(t)
+                    .map_err(|e| format!("[env.{name}] timeout: {e}"))?;
             }
         }
-        humantime::parse_duration(&self.load.run_time)
-            .map_err(|e| format!("[load] run_time = \"{}\": {e}", self.load.run_time))?;
+        crate::engine::bounds::run_time(&self.load.run_time)
+            .map_err(|e| format!("[load] run_time: {e}"))?;
         if let Some(rate) = self.load.rate {
-            if !(rate.is_finite() && rate > 0.0) {
-                return Err(format!("[load] rate = {rate} must be a positive number"));
-            }
+            crate::engine::bounds::check_rate(rate).map_err(|e| format!("[load] rate: {e}"))?;
+        }
+        if let Some(cases) = self.invariants.cases {
+            crate::engine::bounds::check_cases(cases)
+                .map_err(|e| format!("[invariants] cases: {e}"))?;
+        }
+        if let Some(users) = self.load.users {
+            crate::engine::bounds::check_users(users).map_err(|e| format!("[load] users: {e}"))?;
         }
         Ok(())
     }
@@ -233,7 +241,7 @@ impl ConfigFile {
 fn refuse_inline_secrets(text: &str) -> Result<(), String> {
     for (i, line) in text.lines().enumerate() {
         let key = line.split('=').next().unwrap_or("").trim();
-        if matches!(key, "api_key" | "admin_token" | "key" | "token") {
+        if line.contains('=') && looks_like_a_secret_field(key) {
             return Err(format!(
                 "line {}: `{key}` is not allowed: secrets never go in gatecheck.toml; \
                  put the environment variable's name in `{key}_env` instead",
@@ -247,6 +255,40 @@ fn refuse_inline_secrets(text: &str) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// `api_key`, `apikey`, `API-KEY`, `admin_token`, `password`, … — but not `*_env`, which
+/// holds a variable's name.
+fn looks_like_a_secret_field(key: &str) -> bool {
+    let key: String = key
+        .trim_matches(['"', '\''])
+        .to_ascii_lowercase()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect();
+    let secretish = ["apikey", "token", "secret", "password", "passwd"]
+        .iter()
+        .any(|word| key.contains(word))
+        || key == "key";
+    secretish && !key.ends_with("env")
+}
+
+/// A TOML error as line, column and message — never the source snippet, and never a
+/// quoted value (a key pasted under a misspelt field must not be printed back).
+fn toml_error(text: &str, e: &toml::de::Error) -> String {
+    let place = e.span().map(|span| {
+        let before = &text[..span.start.min(text.len())];
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        format!("line {line}, column {column}: ")
+    });
+    let quoted = regex::Regex::new(r#""[^"]*""#).expect("a fixed pattern compiles");
+    let ticked = regex::Regex::new(r"`([^`]{17,})`").expect("a fixed pattern compiles");
+    let message = quoted.replace_all(e.message(), "\"****\"");
+    let message = ticked.replace_all(&message, |c: &regex::Captures| {
+        format!("`{}`", mask_middle(&c[1]))
+    });
+    format!("{}{}", place.unwrap_or_default(), message.trim_end())
 }
 
 fn is_env_var_name(s: &str) -> bool {
@@ -287,6 +329,20 @@ mod tests {
         assert!(!err.contains("sk_live_abcdef"), "{err}");
         let err = ConfigFile::parse("[env.x]\napi_key_env = \"sk_live_abcdef\"\n").unwrap_err();
         assert!(!err.contains("sk_live_abcdef"), "{err}");
+        for field in ["apikey", "API-KEY", "secret", "password", "x_token"] {
+            let err =
+                ConfigFile::parse(&format!("[env.x]\n{field} = \"sk_live_abcdef\"\n")).unwrap_err();
+            assert!(err.contains("line 2"), "{err}");
+            assert!(!err.contains("sk_live_abcdef"), "{err}");
+        }
+        for text in [
+            "[env.x]\nbase_url = \"ftp://u:sk_live_abcdef@h\"\nagent_id = \"x\"\n",
+            "[env.x]\ntimeout = [\"sk_live_abcdef\"]\n",
+            "[env.x]\nphases = [\"sk_live_abcdef_long_value\"]\n",
+        ] {
+            let err = ConfigFile::parse(text).unwrap_err();
+            assert!(!err.contains("sk_live_abcdef"), "{err}");
+        }
     }
 
     #[test]

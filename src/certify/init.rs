@@ -1,5 +1,6 @@
 //! `gatecheck init`: writes a commented example `gatecheck.toml`.
 
+use std::io::Write;
 use std::path::Path;
 
 use crate::{Exit, GateError};
@@ -41,7 +42,8 @@ phases = ["health", "contract"]
 
 [load]
 # The short load profile of a certification run.
-scenario = "scenarios/gate/mixed.toml"
+# A built-in scenario by name (mixed, orders, catalog) works from any folder; or a path.
+scenario = "mixed"
 run_time = "10s"
 # users = 20
 # rate = 100.0               # open model: requests per second, CO-corrected latency
@@ -60,8 +62,8 @@ pub fn write_example(path: &Path, force: bool) -> Result<Exit, GateError> {
             path.display()
         )));
     }
-    std::fs::write(path, EXAMPLE)
+    crate::engine::output::write_file(path, EXAMPLE)
         .map_err(|e| GateError::Config(format!("cannot write {}: {e}", path.display())))?;
-    println!("wrote {}", path.display());
+    let _ = writeln!(crate::engine::output::stdout(), "wrote {}", path.display());
     Ok(Exit::Pass)
 }

@@ -47,7 +47,7 @@ pub struct CertifyArgs {
     pub admin_token: Option<String>,
 
     /// Per-request timeout (default 10s).
-    #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION")]
+    #[arg(long, value_parser = crate::engine::bounds::timeout, value_name = "DURATION")]
     pub timeout: Option<Duration>,
 
     /// Allow real (non-test) orders against a host outside loopback.
@@ -75,15 +75,15 @@ pub struct CertifyArgs {
     pub scenario: Option<PathBuf>,
 
     /// Load phase duration (default 10s).
-    #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION")]
+    #[arg(long, value_parser = crate::engine::bounds::run_time, value_name = "DURATION")]
     pub run_time: Option<Duration>,
 
     /// Load users.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_parser = crate::engine::bounds::users, value_name = "N")]
     pub users: Option<u64>,
 
     /// Open-model load: requests per second, latency from the intended send time.
-    #[arg(long, value_name = "PER_SECOND")]
+    #[arg(long, value_parser = crate::engine::bounds::rate, value_name = "PER_SECOND")]
     pub rate: Option<f64>,
 
     /// Load threshold rule, repeatable (replaces the config's), e.g. 'create_order:p99<300ms'.
@@ -91,7 +91,7 @@ pub struct CertifyArgs {
     pub thresholds: Vec<String>,
 
     /// Invariant probe cases.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_parser = crate::engine::bounds::cases, value_name = "N")]
     pub cases: Option<u32>,
 
     /// Seed of the invariant probes (replays a run).
@@ -116,9 +116,9 @@ pub struct CertifyArgs {
 }
 
 /// The built-in load profile: the storefront mix shipped in `scenarios/gate/`.
-pub const DEFAULT_SCENARIO: &str = include_str!("../../scenarios/gate/mixed.toml");
+pub const DEFAULT_SCENARIO: &str = crate::apis::gate::load::scenario::EMBEDDED[0].1;
 /// The load gate when nothing else is configured.
-pub const DEFAULT_THRESHOLDS: &[&str] = &["error_rate<1%"];
+pub const DEFAULT_THRESHOLDS: &[&str] = &[crate::engine::load::thresholds::DEFAULT_RULE];
 
 /// Everything certify will do.
 #[derive(Debug, Clone)]
@@ -198,7 +198,7 @@ impl CertifyArgs {
             .map_err(|e| GateError::Config(format!("max spend: {e}")))?;
         let timeout = match (self.timeout, &env.timeout) {
             (Some(t), _) => t,
-            (None, Some(t)) => humantime::parse_duration(t)
+            (None, Some(t)) => crate::engine::bounds::timeout(t)
                 .map_err(|e| GateError::Config(format!("timeout: {e}")))?,
             (None, None) => Duration::from_secs(10),
         };
@@ -234,7 +234,7 @@ impl CertifyArgs {
         };
         let run_time = match self.run_time {
             Some(t) => t,
-            None => humantime::parse_duration(&load.run_time)
+            None => crate::engine::bounds::run_time(&load.run_time)
                 .map_err(|e| GateError::Config(format!("[load] run_time: {e}")))?,
         };
         let LoadSection {

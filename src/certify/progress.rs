@@ -18,7 +18,7 @@ impl PhaseProgress {
     pub fn start(&self, index: usize, total: usize, phase: Phase) {
         if !self.silent {
             let _ = writeln!(
-                std::io::stderr(),
+                crate::engine::output::stderr(),
                 "[{}/{total}] {} …",
                 index + 1,
                 phase.name()
@@ -44,7 +44,7 @@ impl PhaseProgress {
             None => format!("{} checks, {failed} failed", phase.checks.len()),
         };
         let _ = writeln!(
-            std::io::stderr(),
+            crate::engine::output::stderr(),
             "      {} done in {:.1} s: {what}",
             phase.name,
             phase.duration_ms as f64 / 1000.0

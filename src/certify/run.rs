@@ -31,9 +31,9 @@ pub async fn run_with(args: CertifyArgs, sandbox: SandboxConfig) -> Result<Exit,
     let plan = args.plan(&|name| std::env::var(name).ok())?;
     let outcome = certify(&plan, sandbox).await?;
     emit(&plan, &outcome.report)?;
-    Ok(if outcome.unreachable {
-        Exit::Unreachable
-    } else if outcome.report.verdict() == Verdict::Pass {
+    // The target answered the preflight, so nothing after it is exit 3: a phase it broke
+    // is a failed check (exit 1), and the phases after it still ran.
+    Ok(if outcome.report.verdict() == Verdict::Pass {
         Exit::Pass
     } else {
         Exit::Violations
@@ -43,8 +43,6 @@ pub async fn run_with(args: CertifyArgs, sandbox: SandboxConfig) -> Result<Exit,
 /// A finished certification.
 pub struct Outcome {
     pub report: RunReport,
-    /// The target stopped answering during a phase (the report is still complete up to it).
-    pub unreachable: bool,
 }
 
 /// Runs the plan's phases against the target. Configuration problems (schemas, scenario,
@@ -68,17 +66,13 @@ pub async fn certify(plan: &Plan, sandbox: SandboxConfig) -> Result<Outcome, Gat
         .resolve(&crate::apis::gate::GATE, &sandbox)
         .await?;
     let mut phases = Vec::new();
-    let mut unreachable = false;
     for (index, phase) in plan.phases.iter().enumerate() {
         progress.start(index, plan.phases.len(), *phase);
         let clock = Instant::now();
         let result = run_phase(*phase, plan, &resolved, &schemas, load_plan.clone()).await;
         let mut report = match result {
             Ok(report) => report,
-            Err(e) => {
-                unreachable |= matches!(e, GateError::Unreachable(_));
-                phase_error(*phase, &e)
-            }
+            Err(e) => phase_error(*phase, &e),
         };
         if *phase == Phase::Contract && plan.phases.contains(&Phase::Health) {
             // The health phase already reported these.
@@ -87,9 +81,6 @@ pub async fn certify(plan: &Plan, sandbox: SandboxConfig) -> Result<Outcome, Gat
         report.duration_ms = clock.elapsed().as_millis() as u64;
         progress.finish(&report);
         phases.push(report);
-        if unreachable {
-            break;
-        }
     }
     let target = TargetInfo {
         base_url: resolved.target().base_url.clone(),
@@ -109,10 +100,7 @@ pub async fn certify(plan: &Plan, sandbox: SandboxConfig) -> Result<Outcome, Gat
         phases,
         pacing: Some(pacing),
     };
-    Ok(Outcome {
-        report,
-        unreachable,
-    })
+    Ok(Outcome { report })
 }
 
 async fn run_phase(
@@ -203,7 +191,7 @@ fn load_plan(plan: &Plan) -> Result<LoadPlan, GateError> {
                 GateError::Config(format!("cannot create {}: {e}", plan.out.display()))
             })?;
             let path = plan.out.join("scenario-mixed.toml");
-            std::fs::write(&path, DEFAULT_SCENARIO)
+            crate::engine::output::write_file(&path, DEFAULT_SCENARIO)
                 .map_err(|e| GateError::Config(format!("cannot write {}: {e}", path.display())))?;
             path
         }
@@ -231,7 +219,7 @@ fn emit(plan: &Plan, report: &RunReport) -> Result<(), GateError> {
     let files = report::write_files(report, &plan.out, &Format::ALL)
         .map_err(|e| GateError::Config(format!("cannot write the reports: {e:#}")))?;
     let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    let mut out = crate::engine::output::stdout();
     match plan.format {
         OutputFormat::Json => report::write_json(report, &mut out)
             .map_err(|e| GateError::Other(anyhow::anyhow!(e)))?,

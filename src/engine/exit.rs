@@ -23,9 +23,14 @@ pub enum GateError {
     /// Bad flags, bad config or schema files: exit 2.
     #[error("configuration error: {0}")]
     Config(String),
-    /// The target did not answer: exit 3.
+    /// The target never answered HTTP at all (the preflight): exit 3.
     #[error("target unreachable: {0}")]
     Unreachable(String),
+    /// The target answered, then broke the run (a 5xx, garbage, a timeout mid-run, an
+    /// empty catalog): a finding, exit 1 — never 2 (it is not the user's configuration)
+    /// and never 3 (it did answer).
+    #[error("the target broke the run: {0}")]
+    Target(String),
     /// Anything else that went wrong inside gatecheck: exit 2 (never a panic).
     #[error(transparent)]
     Other(#[from] anyhow::Error),
@@ -36,6 +41,7 @@ impl GateError {
         match self {
             GateError::Config(_) | GateError::Other(_) => Exit::Usage,
             GateError::Unreachable(_) => Exit::Unreachable,
+            GateError::Target(_) => Exit::Violations,
         }
     }
 }

@@ -5,11 +5,13 @@
 //! (schemas, auth scheme, identity, an embedded-sandbox launcher); `tests/engine/arrows.rs`
 //! enforces the rule over the imports.
 
+pub mod bounds;
 pub mod client;
 pub mod exit;
 pub mod invariants;
 pub mod load;
 pub mod model;
+pub mod output;
 pub mod report;
 pub mod sandbox;
 pub mod schema;

@@ -75,6 +75,9 @@ pub struct SpendGuard {
     real_orders_allowed: bool,
     cap_per_currency: Minor,
     spent: Arc<Mutex<HashMap<String, Minor>>>,
+    /// Per currency, the worst (charged, claimed) pair seen: a server that charged twice
+    /// its price has every later claim doubled before it is let through.
+    inflation: Arc<Mutex<HashMap<String, (Minor, Minor)>>>,
 }
 
 impl SpendGuard {
@@ -83,6 +86,7 @@ impl SpendGuard {
             real_orders_allowed,
             cap_per_currency,
             spent: Arc::default(),
+            inflation: Arc::default(),
         }
     }
 
@@ -128,12 +132,142 @@ impl SpendGuard {
         }
     }
 
+    /// Reserves the worst case of one real order before it is sent: everything the cap
+    /// still allows in `currency` (a catalog price is a claim, not a fact — a server may
+    /// charge more than it shows). `claimed` must fit. One real order per currency is in
+    /// flight at a time; the others wait for a settlement or go as test orders.
+    ///
+    /// The reservation counts as spent until [`Reservation::settle`] (what the server
+    /// charged) or [`Reservation::release`] (proven not charged). Dropped unsettled — a
+    /// timeout, a reset, a 5xx — it stays spent: an unknown outcome is a spend.
+    pub fn reserve(&self, currency: &str, claimed: Minor) -> Result<Reservation, SpendCapReached> {
+        let headroom = {
+            let spent = self.spent.lock();
+            let so_far = spent.get(currency).copied().unwrap_or(Minor::ZERO);
+            self.cap_per_currency
+                .checked_sub(so_far)
+                .unwrap_or(Minor::ZERO)
+        };
+        let believable = self.inflated(currency, claimed);
+        if believable > headroom {
+            return Err(SpendCapReached {
+                currency: currency.to_string(),
+                requested: believable,
+                would_be: self
+                    .spent(currency)
+                    .checked_add(believable)
+                    .unwrap_or(Minor(i64::MAX)),
+                cap: self.cap_per_currency,
+            });
+        }
+        let worst = headroom.max(believable).max(Minor(1));
+        self.try_spend(currency, worst)?;
+        Ok(Reservation {
+            guard: self.clone(),
+            currency: currency.to_string(),
+            claimed,
+            reserved: worst,
+            open: true,
+        })
+    }
+
+    /// `claimed` scaled by the worst overcharge seen in `currency` (rounded up).
+    fn inflated(&self, currency: &str, claimed: Minor) -> Minor {
+        match self.inflation.lock().get(currency) {
+            Some(&(charged, base)) if charged > base && base > Minor::ZERO => {
+                let scaled =
+                    (claimed.0 as i128 * charged.0 as i128 + base.0 as i128 - 1) / base.0 as i128;
+                Minor(scaled.min(i64::MAX as i128) as i64)
+            }
+            Some(&(charged, base)) if charged > base => Minor(i64::MAX),
+            _ => claimed,
+        }
+    }
+
+    /// Remembers that `claimed` turned out to cost `charged`.
+    fn learn(&self, currency: &str, claimed: Minor, charged: Minor) {
+        if charged <= claimed {
+            return;
+        }
+        let mut inflation = self.inflation.lock();
+        let worse = match inflation.get(currency) {
+            None => true,
+            Some(&(c, b)) => charged.0 as i128 * b.0 as i128 > c.0 as i128 * claimed.0 as i128,
+        };
+        if worse {
+            tracing::warn!(
+                currency,
+                claimed = %claimed,
+                charged = %charged,
+                "the server charged more than the price it showed; later real orders are bounded accordingly"
+            );
+            inflation.insert(currency.to_string(), (charged, claimed));
+        }
+    }
+
+    /// Adds `amount` whatever the cap (a charge that already happened).
+    fn force_spend(&self, currency: &str, amount: Minor) {
+        let mut spent = self.spent.lock();
+        let total = spent.entry(currency.to_string()).or_insert(Minor::ZERO);
+        *total = total.checked_add(amount).unwrap_or(Minor(i64::MAX));
+    }
+
     pub fn spent(&self, currency: &str) -> Minor {
         self.spent
             .lock()
             .get(currency)
             .copied()
             .unwrap_or(Minor::ZERO)
+    }
+}
+
+/// The worst case of one real order, held against the cap until its outcome is known.
+#[derive(Debug)]
+#[must_use = "settle or release it; dropped, it stays spent"]
+pub struct Reservation {
+    guard: SpendGuard,
+    currency: String,
+    claimed: Minor,
+    reserved: Minor,
+    open: bool,
+}
+
+impl Reservation {
+    /// The server charged `charged`: the tally keeps exactly that (more than reserved is
+    /// counted too — the cap then refuses every further real order).
+    pub fn settle(mut self, charged: Minor) {
+        self.open = false;
+        self.guard.refund(&self.currency, self.reserved);
+        self.guard
+            .force_spend(&self.currency, charged.max(Minor::ZERO));
+        self.guard.learn(&self.currency, self.claimed, charged);
+    }
+
+    /// Proven not charged (a refusal, a read that shows no order and no balance movement).
+    pub fn release(mut self) {
+        self.open = false;
+        self.guard.refund(&self.currency, self.reserved);
+    }
+
+    /// Outcome unknown: it stays spent (the same as dropping it, said out loud).
+    pub fn keep(mut self) {
+        self.open = false;
+    }
+
+    pub fn reserved(&self) -> Minor {
+        self.reserved
+    }
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        if self.open {
+            tracing::debug!(
+                currency = %self.currency,
+                reserved = %self.reserved,
+                "a real order of unknown outcome stays counted as spent"
+            );
+        }
     }
 }
 
@@ -170,6 +304,28 @@ mod tests {
             assert!(bad.parse::<Minor>().is_err(), "{bad}");
         }
         assert_eq!(Minor(123_456).to_string(), "1234.56");
+    }
+
+    #[test]
+    fn a_reservation_holds_the_headroom_until_settled_with_the_charge() {
+        let g = SpendGuard::new(true, Minor(100));
+        let r = g.reserve("USD", Minor(1)).unwrap();
+        assert_eq!(r.reserved(), Minor(100));
+        // One real order per currency in flight.
+        assert!(g.reserve("USD", Minor(1)).is_err());
+        r.settle(Minor(10)); // the server charged 10 where the catalog said 1
+        assert_eq!(g.spent("USD"), Minor(10));
+        // Every later claim is believed ×10: 10 would be 100, over the 90 left.
+        assert!(g.reserve("USD", Minor(10)).is_err());
+        let r = g.reserve("USD", Minor(1)).unwrap();
+        r.settle(Minor(10));
+        let r = g.reserve("USD", Minor(1)).unwrap();
+        drop(r); // timed out: unknown, so spent
+        assert_eq!(g.spent("USD"), Minor(100));
+        assert!(g.reserve("USD", Minor(1)).is_err());
+        let e = g.reserve("EUR", Minor(1)).unwrap();
+        e.release();
+        assert_eq!(g.spent("EUR"), Minor::ZERO);
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use futures::future::BoxFuture;
 
-use crate::engine::client::{ApiClient, Identity, PaceConfig, Secret, Target};
+use crate::engine::client::{ApiClient, Identity, Masker, PaceConfig, Secret, Target};
 use crate::engine::exit::GateError;
 use crate::engine::spend::{Minor, SpendGuard};
 
@@ -43,7 +43,7 @@ pub struct TargetArgs {
     pub admin_token: Option<String>,
 
     /// Per-request timeout.
-    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    #[arg(long, default_value = "10s", value_parser = crate::engine::bounds::timeout, value_name = "DURATION")]
     pub timeout: Duration,
 
     /// Allow real (non-test) orders against a host outside loopback.
@@ -166,31 +166,49 @@ impl TargetArgs {
     }
 
     fn explicit_target(&self, profile: &dyn TargetProfile, url: &str) -> Result<Target, GateError> {
-        let parsed = reqwest::Url::parse(url)
-            .map_err(|e| GateError::Config(format!("--base-url `{url}` is not a URL: {e}")))?;
+        // A URL may carry a password: it is masked from here on, and no error shows it.
+        Masker::global().add_url_userinfo(url);
+        let parsed = reqwest::Url::parse(url.trim())
+            .map_err(|e| GateError::Config(format!("--base-url is not a URL: {e}")))?;
         if !matches!(parsed.scheme(), "http" | "https") {
-            return Err(GateError::Config(format!(
-                "--base-url `{url}` must be http:// or https://"
-            )));
+            return Err(GateError::Config(
+                "--base-url must be http:// or https://".to_string(),
+            ));
+        }
+        if parsed.host().is_none() {
+            return Err(GateError::Config("--base-url has no host".to_string()));
         }
         let identity = profile.identity(self.agent_id.as_deref())?;
-        let api_key = self.api_key.clone().ok_or_else(|| {
+        let api_key = self.api_key.as_deref().ok_or_else(|| {
             GateError::Config(
                 "an API key is required with --base-url: set GATECHECK_API_KEY or pass --api-key"
                     .to_string(),
             )
         })?;
+        let api_key = user_secret(api_key, "the API key (--api-key / GATECHECK_API_KEY)")?;
+        let admin_token = match (&self.admin_token, self.read_only) {
+            (Some(token), false) => Some(user_secret(
+                token,
+                "the admin token (--admin-token / GATECHECK_ADMIN_TOKEN)",
+            )?),
+            _ => None,
+        };
         Ok(Target {
-            base_url: url.trim_end_matches('/').to_string(),
+            base_url: url.trim().trim_end_matches('/').to_string(),
             identity,
-            api_key: Secret::new(api_key),
-            admin_token: if self.read_only {
-                None
-            } else {
-                self.admin_token.clone().map(Secret::new)
-            },
+            api_key,
+            admin_token,
         })
     }
+}
+
+/// A key or token as the user gave it, validated and normalised once, here: trimmed
+/// (sent and masked trimmed), refused when empty or with a control character (exit 2).
+/// The value is masked before anything can print it; the error never shows it.
+fn user_secret(value: &str, what: &str) -> Result<Secret, GateError> {
+    let masker = Masker::global();
+    masker.add(value, "GATECHECK_SECRET");
+    Secret::from_user(value).map_err(|e| GateError::Config(format!("{what} {e}")))
 }
 
 /// `GET <health path>`: any HTTP answer means reachable (its correctness is a check's job).

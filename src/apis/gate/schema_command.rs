@@ -57,7 +57,7 @@ pub enum SchemasAction {
 
 /// Runs one `gatecheck schemas` action, printing to stdout.
 pub fn run(args: SchemasArgs) -> Result<Exit, GateError> {
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::engine::output::stdout();
     run_to(args, &mut out)
 }
 
@@ -130,7 +130,7 @@ fn export(dir: &Path, force: bool) -> Result<usize, GateError> {
                 path.display()
             )));
         }
-        std::fs::write(&path, text)
+        crate::engine::output::write_file(&path, text)
             .map_err(|e| GateError::Config(format!("cannot write {}: {e}", path.display())))?;
         written += 1;
     }

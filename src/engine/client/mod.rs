@@ -98,8 +98,10 @@ impl ApiClient {
             .timeout(timeout)
             .pool_max_idle_per_host(64)
             .build()?;
-        let masker = Masker::new();
+        // The process-wide list: every output (console, logs, files) masks these too.
+        let masker = Masker::global();
         masker.add(target.api_key.expose(), "GATECHECK_API_KEY");
+        masker.add_url_userinfo(&target.base_url);
         if let Some(admin) = &target.admin_token {
             masker.add(admin.expose(), "GATECHECK_ADMIN_TOKEN");
         }

@@ -1,9 +1,26 @@
-//! Secrets (API keys, admin tokens) and the masker that keeps them out of every output.
+//! Secrets (API keys, admin tokens, URL passwords) and the masker that keeps them out of
+//! every output.
+//!
+//! The masker finds a secret in every form a body, a header or a report can carry it:
+//! raw; JSON-escaped (any escape JSON allows, `\/` and `\uXXXX` included), percent-encoded
+//! and HTML/XML-escaped — up to three layers deep, so an echo escaped for JSON and then for
+//! HTML is still found; and base64 (standard and URL-safe, at any alignment). A short
+//! secret (under [`SHORT`] characters) is masked only as a whole word, so `abc` does not
+//! mask `abcdef`.
+//!
+//! [`Masker::global`] is the one list every output of the process is masked with (see
+//! `engine::output`); an [`ApiClient`](super::ApiClient) registers its keys there.
 
 use std::fmt;
-use std::sync::Arc;
+use std::ops::Range;
+use std::sync::{Arc, OnceLock};
 
+use aho_corasick::AhoCorasick;
+use base64::Engine as _;
 use parking_lot::RwLock;
+
+/// Secrets shorter than this many characters are masked only as whole words.
+pub const SHORT: usize = 8;
 
 /// A secret string. `Debug` and `Display` never show it.
 #[derive(Clone, PartialEq, Eq)]
@@ -14,10 +31,33 @@ impl Secret {
         Secret(value.into())
     }
 
+    /// Validates and normalises a secret given by a user: surrounding whitespace is
+    /// trimmed (the trimmed value is both what is sent and what is masked); an empty
+    /// value or one with a control character is refused. The error never shows the value.
+    pub fn from_user(value: &str) -> Result<Secret, BadSecret> {
+        let trimmed = value.trim();
+        if trimmed.is_empty() {
+            return Err(BadSecret::Empty);
+        }
+        if trimmed.chars().any(char::is_control) {
+            return Err(BadSecret::ControlCharacter);
+        }
+        Ok(Secret(trimmed.to_string()))
+    }
+
     /// The real value, for putting on the wire only.
     pub fn expose(&self) -> &str {
         &self.0
     }
+}
+
+/// Why a user-given secret was refused (never showing it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum BadSecret {
+    #[error("is empty")]
+    Empty,
+    #[error("contains a control character (a newline, a tab, …)")]
+    ControlCharacter,
 }
 
 impl fmt::Debug for Secret {
@@ -37,12 +77,40 @@ impl fmt::Display for Secret {
 /// Clones share one list: a key learned mid-run (admin-created) is masked everywhere.
 #[derive(Clone, Default)]
 pub struct Masker {
-    secrets: Arc<RwLock<Vec<(String, String)>>>,
+    inner: Arc<RwLock<Inner>>,
+}
+
+#[derive(Default)]
+struct Inner {
+    /// (secret, `$VARIABLE`), in registration order.
+    secrets: Vec<(String, String)>,
+    /// The matcher over every form of every secret, rebuilt when a secret is added.
+    compiled: Option<Arc<Compiled>>,
+}
+
+/// One searchable form of a secret.
+struct Pattern {
+    /// Index into `Inner::secrets`.
+    secret: usize,
+    whole_word: bool,
+}
+
+struct Compiled {
+    matcher: AhoCorasick,
+    patterns: Vec<Pattern>,
+    variables: Vec<String>,
 }
 
 impl Masker {
+    /// A masker with its own list (tests, one-off renderings).
     pub fn new() -> Masker {
         Masker::default()
+    }
+
+    /// The process-wide list every output is masked with.
+    pub fn global() -> Masker {
+        static GLOBAL: OnceLock<Masker> = OnceLock::new();
+        GLOBAL.get_or_init(Masker::new).clone()
     }
 
     /// Registers `secret` to be shown as `$variable`. Empty secrets are ignored.
@@ -50,38 +118,356 @@ impl Masker {
         if secret.is_empty() {
             return;
         }
-        let mut list = self.secrets.write();
-        if list.iter().any(|(s, _)| s == secret) {
+        let mut inner = self.inner.write();
+        if inner.secrets.iter().any(|(s, _)| s == secret) {
             return;
         }
-        list.push((secret.to_string(), format!("${variable}")));
-        // Longest first, so a secret that contains another is replaced whole.
-        list.sort_by_key(|entry| std::cmp::Reverse(entry.0.len()));
+        inner
+            .secrets
+            .push((secret.to_string(), format!("${variable}")));
+        inner.compiled = None;
     }
 
     /// Registers a secret learned during the run under a numbered variable name.
     pub fn add_numbered(&self, secret: &str, prefix: &str) -> String {
-        let n = self.secrets.read().len();
+        let n = self.inner.read().secrets.len();
         let name = format!("{prefix}_{n}");
         self.add(secret, &name);
         format!("${name}")
     }
 
-    pub fn mask(&self, text: &str) -> String {
-        let list = self.secrets.read();
-        let mut out = text.to_string();
-        for (secret, variable) in list.iter() {
-            if out.contains(secret.as_str()) {
-                out = out.replace(secret.as_str(), variable);
+    /// Registers the values of environment variables named `*_API_KEY`, `*_TOKEN`,
+    /// `*_SECRET` or `*_PASSWORD` (at least [`SHORT`] characters, so `CI_TOKEN=1` does
+    /// not mask every `1`).
+    pub fn add_from_env(&self) {
+        for (name, value) in std::env::vars() {
+            let upper = name.to_ascii_uppercase();
+            let secretish = ["_API_KEY", "_TOKEN", "_SECRET", "_PASSWORD"]
+                .iter()
+                .any(|suffix| upper.ends_with(suffix) || upper == suffix[1..]);
+            let value = value.trim();
+            if secretish && value.chars().count() >= SHORT {
+                self.add(value, &upper);
             }
         }
-        out
     }
+
+    /// Registers the user name and password of a URL (`https://user:pass@host`).
+    pub fn add_url_userinfo(&self, url: &str) {
+        let Ok(parsed) = url::Url::parse(url.trim()) else {
+            return;
+        };
+        if let Some(password) = parsed.password() {
+            self.add(password, "GATECHECK_URL_PASSWORD");
+            if let Ok(decoded) = percent_decode(password) {
+                self.add(&decoded, "GATECHECK_URL_PASSWORD");
+            }
+        }
+        if !parsed.username().is_empty() {
+            self.add(parsed.username(), "GATECHECK_URL_USER");
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.inner.read().secrets.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// `text` with every form of every secret replaced by its variable.
+    pub fn mask(&self, text: &str) -> String {
+        let Some(compiled) = self.compiled() else {
+            return text.to_string();
+        };
+        let mut hits: Vec<(Range<usize>, usize)> = Vec::new();
+        let mut view = View::identity(text);
+        for _layer in 0..4 {
+            compiled.find(&view, &mut hits);
+            match view.decode() {
+                Some(next) => view = next,
+                None => break,
+            }
+        }
+        if hits.is_empty() {
+            return text.to_string();
+        }
+        replace(text, hits, &compiled.variables)
+    }
+
+    fn compiled(&self) -> Option<Arc<Compiled>> {
+        if let Some(c) = &self.inner.read().compiled {
+            return Some(c.clone());
+        }
+        let mut inner = self.inner.write();
+        if inner.secrets.is_empty() {
+            return None;
+        }
+        if inner.compiled.is_none() {
+            inner.compiled = Some(Arc::new(Compiled::build(&inner.secrets)));
+        }
+        inner.compiled.clone()
+    }
+}
+
+impl Compiled {
+    fn build(secrets: &[(String, String)]) -> Compiled {
+        let mut texts: Vec<String> = Vec::new();
+        let mut patterns = Vec::new();
+        for (index, (secret, _)) in secrets.iter().enumerate() {
+            let short = secret.chars().count() < SHORT;
+            let mut forms = vec![secret.clone()];
+            if secret.contains(' ') {
+                forms.push(secret.replace(' ', "+"));
+            }
+            if !short {
+                forms.extend(base64_forms(secret));
+            }
+            forms.sort();
+            forms.dedup();
+            for form in forms {
+                texts.push(form);
+                patterns.push(Pattern {
+                    secret: index,
+                    whole_word: short,
+                });
+            }
+        }
+        let matcher = AhoCorasick::new(&texts).expect("secret patterns always compile");
+        Compiled {
+            matcher,
+            patterns,
+            variables: secrets.iter().map(|(_, v)| v.clone()).collect(),
+        }
+    }
+
+    fn find(&self, view: &View, hits: &mut Vec<(Range<usize>, usize)>) {
+        for m in self.matcher.find_overlapping_iter(&*view.text) {
+            let pattern = &self.patterns[m.pattern().as_usize()];
+            if pattern.whole_word && !view.is_whole_word(m.start(), m.end()) {
+                continue;
+            }
+            hits.push((view.origin(m.start(), m.end()), pattern.secret));
+        }
+    }
+}
+
+/// The base64 forms of `secret` at each of the three alignments it can start at inside
+/// a longer encoded text (only the characters that depend on the secret alone), standard
+/// and URL-safe.
+fn base64_forms(secret: &str) -> Vec<String> {
+    let bytes = secret.as_bytes();
+    let mut forms = Vec::new();
+    for offset in 0..3usize {
+        let mut input = vec![0u8; offset];
+        input.extend_from_slice(bytes);
+        let encoded = base64::engine::general_purpose::STANDARD_NO_PAD.encode(&input);
+        let start = (offset * 8).div_ceil(6);
+        let end = (input.len() * 8) / 6;
+        if end > start + 4 {
+            let core = &encoded[start..end];
+            forms.push(core.to_string());
+            forms.push(core.replace('+', "-").replace('/', "_"));
+        }
+    }
+    forms
+}
+
+/// A text as a search sees it after decoding some layers of escapes: the decoded text
+/// and, for each of its characters, the byte range of the original it came from.
+struct View<'a> {
+    text: std::borrow::Cow<'a, str>,
+    /// `None`: the identity view (the original itself).
+    spans: Option<Vec<(usize, Range<usize>)>>,
+}
+
+impl<'a> View<'a> {
+    fn identity(text: &'a str) -> View<'a> {
+        View {
+            text: std::borrow::Cow::Borrowed(text),
+            spans: None,
+        }
+    }
+
+    /// The original byte range of the view's bytes `start..end`.
+    fn origin(&self, start: usize, end: usize) -> Range<usize> {
+        let Some(spans) = &self.spans else {
+            return start..end;
+        };
+        let first = spans.partition_point(|(at, _)| *at <= start) - 1;
+        let last = spans.partition_point(|(at, _)| *at < end) - 1;
+        spans[first].1.start..spans[last].1.end
+    }
+
+    fn is_whole_word(&self, start: usize, end: usize) -> bool {
+        let word = |c: char| c.is_alphanumeric() || c == '_';
+        let before = self.text[..start].chars().next_back();
+        let after = self.text[end..].chars().next();
+        !before.is_some_and(word) && !after.is_some_and(word)
+    }
+
+    /// One more layer of escapes decoded (JSON, percent, HTML/XML entities), or `None`
+    /// when there is nothing left to decode.
+    fn decode(&self) -> Option<View<'static>> {
+        if !self.text.contains(['\\', '%', '&']) {
+            return None;
+        }
+        let chars: Vec<(usize, char)> = self.text.char_indices().collect();
+        let mut text = String::with_capacity(self.text.len());
+        let mut spans = Vec::with_capacity(chars.len());
+        let mut changed = false;
+        let mut i = 0;
+        while i < chars.len() {
+            let (decoded, used) = decode_one(&chars[i..]);
+            let start = chars[i].0;
+            let end = chars.get(i + used).map_or(self.text.len(), |(at, _)| *at);
+            changed |= used > 1;
+            let origin = self.origin(start, end);
+            for c in decoded.chars() {
+                spans.push((text.len(), origin.clone()));
+                text.push(c);
+            }
+            i += used;
+        }
+        changed.then_some(View {
+            text: std::borrow::Cow::Owned(text),
+            spans: Some(spans),
+        })
+    }
+}
+
+/// Decodes the escape at the start of `chars` (or takes one character as it is):
+/// the decoded text and how many characters it used.
+fn decode_one(chars: &[(usize, char)]) -> (String, usize) {
+    let c = chars[0].1;
+    let rest: String = chars.iter().skip(1).take(12).map(|(_, c)| *c).collect();
+    let decoded = match c {
+        '\\' => json_escape(&rest),
+        '%' => percent_escape(chars),
+        '&' => entity(&rest),
+        _ => None,
+    };
+    decoded.unwrap_or_else(|| (c.to_string(), 1))
+}
+
+/// `\"`, `\\`, `\/`, `\b`…, `\uXXXX` (and a surrogate pair `\uD83D\uDE00`).
+fn json_escape(rest: &str) -> Option<(String, usize)> {
+    let mut it = rest.chars();
+    let simple = match it.next()? {
+        '"' => '"',
+        '\\' => '\\',
+        '/' => '/',
+        'b' => '\u{8}',
+        'f' => '\u{c}',
+        'n' => '\n',
+        'r' => '\r',
+        't' => '\t',
+        'u' => {
+            let unit = u32::from_str_radix(rest.get(1..5)?, 16).ok()?;
+            if (0xD800..0xDC00).contains(&unit) {
+                let low = rest.get(5..11)?;
+                let low = low.strip_prefix("\\u")?;
+                let low = u32::from_str_radix(low, 16).ok()?;
+                if !(0xDC00..0xE000).contains(&low) {
+                    return None;
+                }
+                let c = char::from_u32(0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00))?;
+                return Some((c.to_string(), 12));
+            }
+            return Some((char::from_u32(unit)?.to_string(), 6));
+        }
+        _ => return None,
+    };
+    Some((simple.to_string(), 2))
+}
+
+/// A run of `%XX` bytes that forms UTF-8 (one character or more).
+fn percent_escape(chars: &[(usize, char)]) -> Option<(String, usize)> {
+    let mut bytes = Vec::new();
+    let mut used = 0;
+    while chars.get(used).is_some_and(|(_, c)| *c == '%') {
+        let hi = chars.get(used + 1)?.1.to_digit(16);
+        let lo = chars.get(used + 2).and_then(|(_, c)| c.to_digit(16));
+        let (Some(hi), Some(lo)) = (hi, lo) else {
+            break;
+        };
+        bytes.push((hi * 16 + lo) as u8);
+        used += 3;
+        if std::str::from_utf8(&bytes).is_ok() {
+            break;
+        }
+        if bytes.len() >= 4 {
+            return None;
+        }
+    }
+    let text = String::from_utf8(bytes).ok()?;
+    (!text.is_empty()).then_some((text, used))
+}
+
+fn percent_decode(text: &str) -> Result<String, ()> {
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let (decoded, used) = if chars[i].1 == '%' {
+            percent_escape(&chars[i..]).ok_or(())?
+        } else {
+            (chars[i].1.to_string(), 1)
+        };
+        out.push_str(&decoded);
+        i += used;
+    }
+    Ok(out)
+}
+
+/// `&amp;`, `&lt;`, `&gt;`, `&quot;`, `&apos;`, `&#NN;`, `&#xHH;`.
+fn entity(rest: &str) -> Option<(String, usize)> {
+    let end = rest.find(';')?;
+    let name = &rest[..end];
+    let c = match name {
+        "amp" => '&',
+        "lt" => '<',
+        "gt" => '>',
+        "quot" => '"',
+        "apos" => '\'',
+        _ => {
+            let number = name.strip_prefix('#')?;
+            let code = match number.strip_prefix(['x', 'X']) {
+                Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+                None => number.parse().ok()?,
+            };
+            char::from_u32(code)?
+        }
+    };
+    Some((c.to_string(), name.chars().count() + 2))
+}
+
+/// Replaces every hit (merged where they overlap) by the variable of its first secret.
+fn replace(text: &str, mut hits: Vec<(Range<usize>, usize)>, variables: &[String]) -> String {
+    hits.sort_by_key(|(r, _)| (r.start, std::cmp::Reverse(r.end)));
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    let mut i = 0;
+    while i < hits.len() {
+        let (range, secret) = hits[i].clone();
+        let mut end = range.end;
+        i += 1;
+        while i < hits.len() && hits[i].0.start < end {
+            end = end.max(hits[i].0.end);
+            i += 1;
+        }
+        out.push_str(&text[at..range.start]);
+        out.push_str(&variables[secret]);
+        at = end;
+    }
+    out.push_str(&text[at..]);
+    out
 }
 
 impl fmt::Debug for Masker {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Masker({} secrets)", self.secrets.read().len())
+        write!(f, "Masker({} secrets)", self.len())
     }
 }
 
@@ -89,13 +475,78 @@ impl fmt::Debug for Masker {
 mod tests {
     use super::*;
 
+    fn masker(secret: &str) -> Masker {
+        let m = Masker::new();
+        m.add(secret, "K");
+        m
+    }
+
     #[test]
     fn masks_longest_first_and_everywhere() {
         let m = Masker::new();
         m.add("abc", "SHORT");
-        m.add("abcdef", "LONG");
-        assert_eq!(m.mask("x abcdef y abc"), "x $LONG y $SHORT");
+        m.add("abcdefghij", "LONG");
+        assert_eq!(m.mask("x abcdefghij y abc"), "x $LONG y $SHORT");
         assert_eq!(format!("{}", Secret::new("k")), "****");
         assert_eq!(format!("{:?}", Secret::new("k")), "Secret(****)");
+    }
+
+    #[test]
+    fn short_secrets_are_masked_as_whole_words_only() {
+        let m = masker("abc");
+        assert_eq!(m.mask("abc abcdef xabc (abc)"), "$K abcdef xabc ($K)");
+    }
+
+    #[test]
+    fn masks_every_encoding() {
+        let secret = "sk_live/ab\"c\\dé+ f";
+        let m = masker(secret);
+        let json = serde_json::to_string(secret).unwrap();
+        let php = json.replace('/', "\\/");
+        let unicode: String = secret
+            .encode_utf16()
+            .map(|u| format!("\\u{u:04X}"))
+            .collect();
+        let percent: String = secret.bytes().map(|b| format!("%{b:02x}")).collect();
+        let b64 = base64::engine::general_purpose::STANDARD.encode(format!("user:{secret}"));
+        let html = secret
+            .replace('&', "&amp;")
+            .replace('"', "&quot;")
+            .replace('/', "&#x2f;");
+        let json_in_json = serde_json::to_string(&json).unwrap();
+        let json_in_html = php.replace('"', "&quot;").replace('/', "&#x2f;");
+        for form in [
+            secret.to_string(),
+            json,
+            php,
+            unicode,
+            percent,
+            html,
+            json_in_json,
+            json_in_html,
+        ] {
+            let masked = m.mask(&format!("<{form}>"));
+            assert_eq!(masked.matches("$K").count(), 1, "{form} → {masked}");
+        }
+        assert!(m.mask(&format!("Basic {b64}")).contains("$K"));
+        assert!(!m.mask(&format!("Basic {b64}")).contains(&b64[8..20]));
+    }
+
+    #[test]
+    fn user_secrets_are_trimmed_or_refused() {
+        assert_eq!(Secret::from_user("  sk_1 ").unwrap().expose(), "sk_1");
+        assert_eq!(Secret::from_user(" ").unwrap_err(), BadSecret::Empty);
+        assert_eq!(
+            Secret::from_user("a\nb").unwrap_err(),
+            BadSecret::ControlCharacter
+        );
+    }
+
+    #[test]
+    fn url_userinfo_is_a_secret() {
+        let m = Masker::new();
+        m.add_url_userinfo("https://alice:s3cr%40t-pass@example.com/");
+        let masked = m.mask("https://alice:s3cr%40t-pass@example.com/ s3cr@t-pass");
+        assert!(!masked.contains("s3cr"), "{masked}");
     }
 }

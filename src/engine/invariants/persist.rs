@@ -38,10 +38,12 @@ pub fn save(path: &Path, seed: u64, check: &str) -> std::io::Result<()> {
         }
     }
     let fresh = !path.exists();
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)?;
+    let mut f = crate::engine::output::Masked::new(
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)?,
+    );
     if fresh {
         writeln!(
             f,

@@ -11,6 +11,10 @@ use std::fmt;
 
 use crate::engine::model::{ThresholdResult, TransactionStats};
 
+/// The rule a load run is gated by when the user gave none: a run that passes with 14 %
+/// or 100 % errors is not a pass.
+pub const DEFAULT_RULE: &str = "error_rate<1%";
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Metric {
     /// A latency quantile in 0..=1.

@@ -8,8 +8,8 @@
 //! └── report.html
 //! ```
 
-use std::fs::{self, File};
-use std::io::{BufWriter, Write};
+use std::fs;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -38,7 +38,7 @@ impl Format {
         }
     }
 
-    fn write(self, run: &RunReport, out: &mut BufWriter<File>) -> Result<(), ReportError> {
+    fn write(self, run: &RunReport, out: &mut impl Write) -> Result<(), ReportError> {
         match self {
             Format::Json => write_json(run, out),
             Format::Junit => write_junit(run, out),
@@ -97,9 +97,9 @@ pub fn write_files(
         if written.contains(&path) {
             continue;
         }
-        let file =
-            File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
-        let mut out = BufWriter::new(file);
+        // Through the masking choke point: no secret reaches a report file.
+        let mut out = crate::engine::output::create_file(&path)
+            .with_context(|| format!("cannot create {}", path.display()))?;
         format
             .write(run, &mut out)
             .with_context(|| format!("cannot write {}", path.display()))?;

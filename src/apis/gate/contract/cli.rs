@@ -41,14 +41,14 @@ pub struct ContractArgs {
     pub quiet: bool,
 
     /// How long to wait for the suite's own orders to leave `pending`.
-    #[arg(long, default_value = "3s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    #[arg(long, default_value = "3s", value_parser = crate::engine::bounds::wait, value_name = "DURATION")]
     pub settle: Duration,
 }
 
 /// Runs the command, printing to stdout.
 pub async fn run(args: ContractArgs) -> Result<Exit, GateError> {
     let report = execute(&args, SandboxConfig::default()).await?;
-    let mut stdout = std::io::stdout().lock();
+    let mut stdout = crate::engine::output::stdout();
     render(&args, &report, &mut stdout)?;
     Ok(exit_of(&report))
 }
@@ -124,11 +124,11 @@ pub fn exit_of(report: &RunReport) -> Exit {
 
 fn write_file(
     path: &Path,
-    write: impl FnOnce(std::io::BufWriter<std::fs::File>) -> Result<(), GateError>,
+    write: impl FnOnce(crate::engine::output::MaskedFile) -> Result<(), GateError>,
 ) -> Result<(), GateError> {
-    let file = std::fs::File::create(path)
+    let file = crate::engine::output::create_file(path)
         .map_err(|e| GateError::Config(format!("cannot write {}: {e}", path.display())))?;
-    write(std::io::BufWriter::new(file))
+    write(file)
 }
 
 fn anyhow_error(e: impl Into<anyhow::Error>) -> GateError {

@@ -62,8 +62,8 @@ pub async fn run(
     results.push(checks::timed(&health::HEALTH_OK, health::health_ok(&ctx)).await);
     let discovery = Discovery::run(&ctx).await;
     if discovery.products.pages.is_empty() && ctx.observed().is_empty() {
-        return Err(GateError::Unreachable(
-            "the target answered no request".into(),
+        return Err(GateError::Target(
+            "the target answered /health, then no other request".into(),
         ));
     }
 

@@ -18,7 +18,7 @@ pub struct InvariantsArgs {
     pub target: TargetArgs,
 
     /// Generated operation sequences of the stateful probe.
-    #[arg(long, default_value_t = DEFAULT_CASES, value_name = "N")]
+    #[arg(long, default_value_t = DEFAULT_CASES, value_parser = crate::engine::bounds::cases, value_name = "N")]
     pub cases: u32,
 
     /// Run seed (hex, as printed); a failing case's seed with `--cases 1` replays it.
@@ -120,8 +120,7 @@ fn write_outputs(
     stats: &RunStats,
 ) -> Result<(), GateError> {
     let file = |path: &PathBuf| {
-        std::fs::File::create(path)
-            .map(std::io::BufWriter::new)
+        crate::engine::output::create_file(path)
             .map_err(|e| GateError::Config(format!("cannot write {}: {e}", path.display())))
     };
     let failed = |path: &PathBuf, e: crate::engine::report::ReportError| {
@@ -140,7 +139,7 @@ fn write_outputs(
     };
     let stdout = std::io::stdout();
     let options = ConsoleOptions::detect(verbosity, stdout.is_terminal());
-    let mut out = stdout.lock();
+    let mut out = crate::engine::output::stdout();
     report::write_console(report, &mut out, &options)
         .map_err(|e| GateError::Other(anyhow::anyhow!(e)))?;
     if !args.quiet {

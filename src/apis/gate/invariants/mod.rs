@@ -139,13 +139,14 @@ pub enum ProbeError {
 impl From<ProbeError> for GateError {
     fn from(e: ProbeError) -> GateError {
         match e {
+            // The target answered the preflight: whatever it does after is its doing.
             ProbeError::Admin(m) => {
-                GateError::Config(format!("invariants: the sandbox admin API refused: {m}"))
+                GateError::Target(format!("invariants: the sandbox admin API refused: {m}"))
             }
             ProbeError::Catalog(CatalogError::Transport(m)) | ProbeError::Target(m) => {
-                GateError::Unreachable(m)
+                GateError::Target(format!("invariants: {m}"))
             }
-            ProbeError::Catalog(c) => GateError::Config(format!("invariants: {c}")),
+            ProbeError::Catalog(c) => GateError::Target(format!("invariants: {c}")),
         }
     }
 }

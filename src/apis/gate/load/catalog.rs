@@ -62,7 +62,7 @@ pub async fn discover(client: &ApiClient) -> Result<Catalog, GateError> {
         ..Catalog::default()
     };
     if catalog.product_ids.is_empty() {
-        return Err(GateError::Config(
+        return Err(GateError::Target(
             "the target's catalog is empty: load needs at least one product".into(),
         ));
     }
@@ -96,9 +96,9 @@ async fn walk<T: serde::de::DeserializeOwned>(
             .get(path)
             .send()
             .await
-            .map_err(|e| GateError::Unreachable(e.to_string()))?;
+            .map_err(|e| GateError::Target(e.to_string()))?;
         if ex.status != 200 {
-            return Err(GateError::Config(format!(
+            return Err(GateError::Target(format!(
                 "catalog discovery: GET {} answered {} ({})",
                 ex.request.path,
                 ex.status,
@@ -106,7 +106,7 @@ async fn walk<T: serde::de::DeserializeOwned>(
             )));
         }
         let page: ListPage<T> = serde_json::from_slice(&ex.body).map_err(|e| {
-            GateError::Config(format!(
+            GateError::Target(format!(
                 "catalog discovery: GET {} is not a list page: {e}",
                 ex.request.path
             ))
@@ -117,7 +117,7 @@ async fn walk<T: serde::de::DeserializeOwned>(
             None => return Ok(items),
         }
     }
-    Err(GateError::Config(format!(
+    Err(GateError::Target(format!(
         "catalog discovery: {list} has more than 1000 pages"
     )))
 }

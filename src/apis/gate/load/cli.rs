@@ -27,24 +27,24 @@ pub struct LoadArgs {
     pub scenario: PathBuf,
 
     /// Concurrent users. Default: the scenario's, else 10; with --rate at least rate × 0.5 s.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_parser = crate::engine::bounds::users, value_name = "N")]
     pub users: Option<u64>,
 
     /// Time to start all users (closed model). Default: the scenario's, else 0.
-    #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION")]
+    #[arg(long, value_parser = crate::engine::bounds::wait, value_name = "DURATION")]
     pub ramp: Option<Duration>,
 
     /// How long to run once all users have started. Default: the scenario's, else 30s.
-    #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION")]
+    #[arg(long, value_parser = crate::engine::bounds::run_time, value_name = "DURATION")]
     pub run_time: Option<Duration>,
 
     /// Open model: start this many transactions per second on a fixed schedule and measure
     /// latency from each one's intended send time (no coordinated omission).
-    #[arg(long, value_name = "PER_SECOND")]
+    #[arg(long, value_parser = crate::engine::bounds::rate, value_name = "PER_SECOND")]
     pub rate: Option<f64>,
 
     /// Fraction of responses whose body is checked against the contract's object shapes.
-    #[arg(long, default_value_t = 0.01, value_name = "FRACTION")]
+    #[arg(long, default_value_t = 0.01, value_parser = crate::engine::bounds::fraction, value_name = "FRACTION")]
     pub validate_sample: f64,
 
     /// JSON Schemas to check sampled bodies against (default: the embedded ones).
@@ -126,7 +126,15 @@ pub fn plan(args: &LoadArgs, out_dir: Option<PathBuf>) -> Result<LoadPlan, GateE
         (Some(r), None) => base_users.max((r * 0.5).ceil() as u64),
         _ => base_users,
     };
-    let thresholds = parse_thresholds(&args.thresholds, Some(&scenario))?;
+    let mut thresholds = parse_thresholds(&args.thresholds, Some(&scenario))?;
+    if thresholds.is_empty() {
+        use crate::engine::load::thresholds::DEFAULT_RULE;
+        thresholds = parse_thresholds(&[DEFAULT_RULE.to_string()], None)?;
+        let _ = writeln!(
+            crate::engine::output::stderr(),
+            "no --threshold given: the run is gated by the default `{DEFAULT_RULE}`"
+        );
+    }
     let schemas = SchemaSet::load(&crate::apis::gate::schemas::BUNDLE, args.schemas.as_deref())
         .map_err(|e| GateError::Config(e.to_string()))?;
     Ok(LoadPlan {
@@ -255,12 +263,16 @@ pub async fn run_merge(args: MergeArgs) -> Result<Exit, GateError> {
         log.append(&i.histogram, i.start - base, i.duration, &i.tag)
             .map_err(io_err)?;
     }
-    std::fs::write(out.join(crate::apis::gate::load::INTERVAL_LOG), log.bytes()).map_err(io_err)?;
+    crate::engine::output::write_file(
+        &out.join(crate::apis::gate::load::INTERVAL_LOG),
+        log.bytes(),
+    )
+    .map_err(io_err)?;
     artifacts.push(crate::apis::gate::load::INTERVAL_LOG.to_string());
     for r in &records {
         let name = format!("{}.hgrm", r.name);
-        let file = std::fs::File::create(out.join(&name)).map_err(io_err)?;
-        histlog::write_hgrm(&r.all(), std::io::BufWriter::new(file)).map_err(io_err)?;
+        let file = crate::engine::output::create_file(&out.join(&name)).map_err(io_err)?;
+        histlog::write_hgrm(&r.all(), file).map_err(io_err)?;
         artifacts.push(name);
     }
     let shape = summary::RunShape {
@@ -323,7 +335,7 @@ fn finish(out: &Path, report: &RunReport) -> Result<Exit, GateError> {
         crate::engine::report::Verbosity::Normal,
         stdout.is_terminal(),
     );
-    let mut w = stdout.lock();
+    let mut w = crate::engine::output::stdout();
     crate::engine::report::write_console(report, &mut w, &options)
         .map_err(|e| GateError::Other(anyhow::anyhow!("{e}")))?;
     let _ = writeln!(w, "written to {}:", out.display());

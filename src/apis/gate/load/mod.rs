@@ -236,7 +236,7 @@ pub async fn run(
 /// `.hgrm` per transaction (all classes) and per transaction × class, and the interval log.
 fn write_artifacts(dir: &Path, recording: &recorder::Recording) -> std::io::Result<Vec<String>> {
     let mut written = Vec::new();
-    std::fs::write(dir.join(INTERVAL_LOG), &recording.interval_log)?;
+    crate::engine::output::write_file(&dir.join(INTERVAL_LOG), &recording.interval_log)?;
     written.push(INTERVAL_LOG.to_string());
     for t in &recording.transactions {
         let all = t.all();
@@ -244,10 +244,7 @@ fn write_artifacts(dir: &Path, recording: &recorder::Recording) -> std::io::Resu
             continue;
         }
         let name = format!("{}.hgrm", t.name);
-        histlog::write_hgrm(
-            &all,
-            std::io::BufWriter::new(std::fs::File::create(dir.join(&name))?),
-        )?;
+        histlog::write_hgrm(&all, crate::engine::output::create_file(&dir.join(&name))?)?;
         written.push(name);
         for class in recorder::StatusClass::ALL {
             let h = &t.by_class[class as usize];
@@ -255,10 +252,7 @@ fn write_artifacts(dir: &Path, recording: &recorder::Recording) -> std::io::Resu
                 continue;
             }
             let name = format!("{}.{}.hgrm", t.name, class.label());
-            histlog::write_hgrm(
-                h,
-                std::io::BufWriter::new(std::fs::File::create(dir.join(&name))?),
-            )?;
+            histlog::write_hgrm(h, crate::engine::output::create_file(&dir.join(&name))?)?;
             written.push(name);
         }
     }

@@ -17,9 +17,35 @@ pub type Scenario = shell::Scenario<Action>;
 /// One named, weighted Gate transaction.
 pub type TransactionSpec = shell::TransactionSpec<Action>;
 
-/// Reads and validates a Gate scenario file.
+/// Reads and validates a Gate scenario file, or a built-in scenario by name (`mixed`)
+/// when no such file exists.
 pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
+    if let Some(text) = path.to_str().filter(|_| !path.exists()).and_then(embedded) {
+        return parse(path, text);
+    }
     shell::load_file(path)
+}
+
+/// The scenarios built into gatecheck, by name: `--scenario mixed` (or `scenario =
+/// "mixed"` in gatecheck.toml) works from any folder.
+pub const EMBEDDED: &[(&str, &str)] = &[
+    (
+        "mixed",
+        include_str!("../../../../scenarios/gate/mixed.toml"),
+    ),
+    (
+        "orders",
+        include_str!("../../../../scenarios/gate/orders.toml"),
+    ),
+    (
+        "catalog",
+        include_str!("../../../../scenarios/gate/catalog.toml"),
+    ),
+];
+
+/// A built-in scenario's text by name.
+pub fn embedded(name: &str) -> Option<&'static str> {
+    EMBEDDED.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
 }
 
 /// Parses and validates Gate scenario text; `path` only names the source in errors.

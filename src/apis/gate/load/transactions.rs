@@ -333,10 +333,16 @@ async fn create_order(
     };
     let quantity = if product.is_voucher { quantity } else { 1 };
     let charge = product.charge(quantity);
+    // A real order reserves the worst case (the price is the catalog's claim) until its
+    // answer says what was charged; the other users' orders go as test orders meanwhile.
+    let mut reservation = None;
     let real_charge = match charge {
         Some(c) if !force_test && ctx.spend.real_orders_allowed() => {
-            match ctx.spend.try_spend(&product.currency, c.into()) {
-                Ok(()) => Some(c),
+            match ctx.spend.reserve(&product.currency, c.into()) {
+                Ok(r) => {
+                    reservation = Some(r);
+                    Some(c)
+                }
                 Err(cap) => {
                     ctx.orders_switched_to_test.fetch_add(1, Ordering::Relaxed);
                     if !ctx.cap_noted.swap(true, Ordering::Relaxed) {
@@ -364,28 +370,33 @@ async fn create_order(
         })
         .await;
     let outcome = user.checked(&r, body_check(ctx, validate.then_some(BodyKind::Order)));
+    if let Some(reservation) = reservation {
+        let json = serde_json::from_slice::<Value>(&r.body).ok();
+        crate::apis::gate::charge::settle(
+            reservation,
+            &crate::apis::gate::charge::CreateOutcome {
+                status: r.status,
+                body: json.as_ref(),
+                balance_moved: None,
+            },
+        );
+    }
     let created = match (r.status, serde_json::from_slice::<OrderRef>(&r.body)) {
         (Some(201), Ok(order)) => Some(order),
         _ => None,
     };
-    match created {
-        Some(order) => {
-            let endpoint = user.endpoint(format!("{}{}", ctx.order_prefix, order.id));
-            if let Some(state) = user.state_mut() {
-                state.last_order = Some(Arc::new(LastOrder {
-                    endpoint,
-                    id: order.id,
-                    key,
-                    body,
-                    currency: product.currency.clone(),
-                    real_charge,
-                }));
-            }
-        }
-        None => {
-            if let Some(c) = real_charge {
-                ctx.spend.refund(&product.currency, c.into());
-            }
+    // Not created: the settlement above released a refusal and kept an unknown.
+    if let Some(order) = created {
+        let endpoint = user.endpoint(format!("{}{}", ctx.order_prefix, order.id));
+        if let Some(state) = user.state_mut() {
+            state.last_order = Some(Arc::new(LastOrder {
+                endpoint,
+                id: order.id,
+                key,
+                body,
+                currency: product.currency.clone(),
+                real_charge,
+            }));
         }
     }
     outcome

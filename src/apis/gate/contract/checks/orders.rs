@@ -100,6 +100,7 @@ async fn create(
     body: Value,
     charge: Option<(Amount, String)>,
     with_key: bool,
+    spend: Option<crate::engine::spend::Reservation>,
 ) {
     let key = with_key.then(|| format!("gatecheck-{}", uuid::Uuid::new_v4()));
     let mut req = Req::post(ctx.agent_path("/orders")).json(&body);
@@ -109,6 +110,15 @@ async fn create(
     let before = available(ctx, &product.currency_code).await;
     let sent = ctx.send(req).await;
     let after = available(ctx, &product.currency_code).await;
+    if let Some(reservation) = spend {
+        use crate::apis::gate::charge::{settle, CreateOutcome};
+        let outcome = CreateOutcome {
+            status: sent.as_ref().ok().map(|o| o.status()),
+            body: sent.as_ref().ok().and_then(|o| o.json.as_ref()),
+            balance_moved: before.zip(after).and_then(|(b, a)| b.checked_sub(a)),
+        };
+        settle(reservation, &outcome);
+    }
     match sent {
         Ok(o) => {
             if o.status() != 201 {
@@ -154,7 +164,7 @@ pub async fn creation_phase(ctx: &Ctx<'_>, d: &Discovery, settle: Duration) -> C
             let charge = price
                 .times(2)
                 .map(|c| (c, format!("agent_price {price} × 2")));
-            create(ctx, &mut phase, &v, body, charge, true).await;
+            create(ctx, &mut phase, &v, body, charge, true, None).await;
             if ctx.has_admin() {
                 // §9.1: the sandbox fails orders whose external_ref starts `sandbox-fail`.
                 let body = json!({"product_id": v.id, "external_ref": format!("sandbox-fail-{tag}"), "test": true});
@@ -165,6 +175,7 @@ pub async fn creation_phase(ctx: &Ctx<'_>, d: &Discovery, settle: Duration) -> C
                     body,
                     Some((price, format!("agent_price {price} × 1"))),
                     false,
+                    None,
                 )
                 .await;
             }
@@ -178,7 +189,9 @@ pub async fn creation_phase(ctx: &Ctx<'_>, d: &Discovery, settle: Duration) -> C
                     "no balance in {} for a real order",
                     v.currency_code
                 ));
-            } else if ctx.spend.try_spend(&v.currency_code, price.into()).is_ok() {
+            } else if let Ok(reservation) = ctx.spend.reserve(&v.currency_code, price.into()) {
+                // The price is the catalog's claim: the reservation holds the worst case
+                // and is settled with what the server charged and the balance moved.
                 let body = json!({"product_id": v.id});
                 create(
                     ctx,
@@ -187,6 +200,7 @@ pub async fn creation_phase(ctx: &Ctx<'_>, d: &Discovery, settle: Duration) -> C
                     body,
                     Some((price, format!("agent_price {price} × 1"))),
                     false,
+                    Some(reservation),
                 )
                 .await;
             } else {
@@ -207,7 +221,7 @@ pub async fn creation_phase(ctx: &Ctx<'_>, d: &Discovery, settle: Duration) -> C
                 let charge = amount
                     .times_rate(rate)
                     .map(|c| (c, format!("round_half_up({amount} × {rate})")));
-                create(ctx, &mut phase, &t, body, charge, true).await;
+                create(ctx, &mut phase, &t, body, charge, true, None).await;
             }
         }
         None => phase

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::{Check, Run};
+use super::{Check, Run, Skip};
 use crate::apis::gate::contract::context::Observed;
 use crate::apis::gate::contract::operation::{Kind, Method};
 use crate::apis::gate::schemas::SchemaName;
@@ -43,6 +43,7 @@ fn violations_text(v: &[crate::engine::schema::SchemaViolation]) -> String {
 
 pub fn success_bodies(all: &[Arc<Observed>], schemas: &SchemaSet) -> Run {
     let mut findings = Vec::new();
+    let (mut judged, mut unparseable) = (0usize, 0usize);
     for o in all
         .iter()
         .filter(|o| o.is_success() && o.op.method != Method::Head)
@@ -51,8 +52,10 @@ pub fn success_bodies(all: &[Arc<Observed>], schemas: &SchemaSet) -> Run {
             continue;
         };
         let Some(json) = &o.json else {
+            unparseable += 1;
             continue; // transport.content_type_json reports bodies that are not JSON
         };
+        judged += 1;
         let name = schema_of(kind);
         let violations = if o.op.success_is_list() {
             schemas.validate_list(name, json)
@@ -70,6 +73,12 @@ pub fn success_bodies(all: &[Arc<Observed>], schemas: &SchemaSet) -> Run {
                 Some(o),
             ));
         }
+    }
+    if judged == 0 {
+        // Judged on nothing is not a pass.
+        return Err(Skip(format!(
+            "inconclusive: no success body could be judged ({unparseable} were not JSON)"
+        )));
     }
     Ok(findings)
 }

@@ -12,7 +12,6 @@ use crate::apis::gate::invariants::payload::{
     render_body, tweak, Lifecycle, OrderRequest, Validity,
 };
 use crate::apis::gate::invariants::strategy::KeyUse;
-use crate::apis::gate::money::Amount;
 
 impl Exec<'_> {
     fn fresh_key(&mut self) -> String {
@@ -62,17 +61,18 @@ impl Exec<'_> {
         };
         // Spend policy on the user's own agent: a real order that the cap refuses is sent
         // as a test order instead.
-        let mut spent: Option<(String, Amount)> = None;
+        // The reservation holds the worst case (the price is the catalog's claim) until
+        // the answer says what was charged; no answer keeps it spent.
+        let mut spent: Option<crate::engine::spend::Reservation> = None;
         if !self.isolated {
             if let Expect::Create { priced, .. } = &expect {
                 if !priced.is_test {
-                    if self
+                    if let Ok(reservation) = self
                         .env
                         .spend
-                        .try_spend(&priced.currency, priced.charge.into())
-                        .is_ok()
+                        .reserve(&priced.currency, priced.charge.into())
                     {
-                        spent = Some((priced.currency.clone(), priced.charge));
+                        spent = Some(reservation);
                     } else {
                         make_test(&mut request);
                         expect = self.ledger.expect_create(
@@ -97,12 +97,22 @@ impl Exec<'_> {
         let ex = match sent {
             Ok(ex) => ex,
             Err(e) => {
-                if let Some((c, a)) = &spent {
-                    self.env.spend.refund(c, (*a).into());
-                }
+                // No answer: the order may exist and be charged — `spent` stays counted.
+                drop(spent);
                 return Err(Self::no_response(primary, "POST /orders", e));
             }
         };
+        if let Some(reservation) = spent.take() {
+            let json = ex.json();
+            crate::apis::gate::charge::settle(
+                reservation,
+                &crate::apis::gate::charge::CreateOutcome {
+                    status: Some(ex.status),
+                    body: json.as_ref(),
+                    balance_moved: None,
+                },
+            );
+        }
         self.record(Role::Action, &ex);
         if !malformed {
             if let Some(k) = &key {
@@ -126,20 +136,8 @@ impl Exec<'_> {
             }
             Ok(Created::Nothing) => None,
             Ok(Created::New(order)) => Some(self.ledger.created(*order)),
-            Err(v) => {
-                if let Some((c, a)) = &spent {
-                    if ex.status != 201 {
-                        self.env.spend.refund(c, (*a).into());
-                    }
-                }
-                return Err(v.with_exchange(Some(ex.evidence())));
-            }
+            Err(v) => return Err(v.with_exchange(Some(ex.evidence()))),
         };
-        if created.is_none() {
-            if let Some((c, a)) = &spent {
-                self.env.spend.refund(c, (*a).into());
-            }
-        }
         let blame = Blame {
             check: primary,
             event: format!("step {}: {}", self.step, describe_expect(&expect)),
