@@ -3,11 +3,12 @@
 //! when no `--base-url` is given (through an [`EmbeddedLauncher`] the API hands in; the
 //! engine never imports a sandbox), and the reachability preflight (exit 3).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
 
-use crate::engine::client::{ApiClient, Identity, Secret, Target};
+use crate::engine::client::{ApiClient, ExchangeJournal, Identity, Secret, Target};
 use crate::engine::exit::GateError;
 use crate::engine::spend::{Minor, SpendGuard};
 
@@ -57,6 +58,11 @@ pub struct TargetArgs {
     /// Cap on real money the run may commit, per currency (e.g. 100.00).
     #[arg(long, default_value = "100.00", value_parser = parse_amount, value_name = "AMOUNT")]
     pub max_spend: Minor,
+
+    /// Where the resolved client keeps every exchange, the reachability preflight
+    /// included (the run's HAR); not a flag.
+    #[arg(skip)]
+    pub journal: Option<Arc<dyn ExchangeJournal>>,
 }
 
 fn parse_amount(s: &str) -> Result<Minor, String> {
@@ -135,8 +141,11 @@ impl TargetArgs {
                 (target, Some(sb))
             }
         };
-        let client = ApiClient::new(target, self.timeout)
+        let mut client = ApiClient::new(target, self.timeout)
             .map_err(|e| GateError::Config(format!("cannot build the HTTP client: {e:#}")))?;
+        if let Some(journal) = &self.journal {
+            client.record_into(journal.clone());
+        }
         preflight(&client, profile.health_path()).await?;
         let real_orders_allowed =
             !self.read_only && (client.target().is_loopback() || self.allow_spend);
@@ -198,6 +207,7 @@ impl Default for TargetArgs {
             allow_spend: false,
             read_only: false,
             max_spend: Minor(10_000),
+            journal: None,
         }
     }
 }
