@@ -106,6 +106,10 @@ pub struct CertifyArgs {
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 
+    /// Do not write exchanges.har (every exchange of the run, HAR 1.2, secrets masked).
+    #[arg(long)]
+    pub no_har: bool,
+
     /// Print only failures and the verdict; no progress.
     #[arg(long, short)]
     pub quiet: bool,
@@ -136,6 +140,8 @@ pub struct Plan {
     pub seed: Option<u64>,
     pub schemas: Option<PathBuf>,
     pub out: PathBuf,
+    /// Write `exchanges.har` into `out`.
+    pub har: bool,
     pub quiet: bool,
     pub format: OutputFormat,
 }
@@ -212,6 +218,7 @@ impl CertifyArgs {
             read_only,
             max_spend,
             max_rps: self.max_rps.or(env.max_rps),
+            journal: None,
         };
         let phases = match &self.phases {
             Some(names) => names
@@ -266,6 +273,7 @@ impl CertifyArgs {
                 .out
                 .clone()
                 .unwrap_or_else(crate::engine::report::default_out_dir),
+            har: !self.no_har,
             quiet: self.quiet,
             format: self.format,
         })

@@ -4,6 +4,7 @@
 
 use std::io::Write;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Instant;
 
 use super::config::Phase;
@@ -16,7 +17,7 @@ use crate::apis::gate::sandbox::SandboxConfig;
 use crate::engine::model::{
     CheckResult, Finding, PhaseReport, RunReport, Severity, TargetInfo, Verdict,
 };
-use crate::engine::report::{self, ConsoleOptions, Format, Verbosity};
+use crate::engine::report::{self, ConsoleOptions, Format, HarWriter, Verbosity};
 use crate::engine::schema::SchemaSet;
 use crate::engine::target::ResolvedTarget;
 use crate::{Exit, GateError};
@@ -29,8 +30,19 @@ pub async fn run(args: CertifyArgs) -> Result<Exit, GateError> {
 /// `gatecheck certify` with a chosen embedded-sandbox configuration (tests pass a mutant).
 pub async fn run_with(args: CertifyArgs, sandbox: SandboxConfig) -> Result<Exit, GateError> {
     let plan = args.plan(&|name| std::env::var(name).ok())?;
-    let outcome = certify(&plan, sandbox).await?;
-    emit(&plan, &outcome.report)?;
+    let har = if plan.har {
+        let writer = HarWriter::create(&plan.out, env!("CARGO_PKG_VERSION"))
+            .map_err(|e| GateError::Config(format!("cannot start the HAR: {e}")))?;
+        Some(writer)
+    } else {
+        None
+    };
+    let outcome = certify_recorded(&plan, sandbox, har.clone()).await?;
+    let har_file = har
+        .map(|writer| writer.finish())
+        .transpose()
+        .map_err(|e| GateError::Config(format!("cannot write the HAR: {e}")))?;
+    emit(&plan, &outcome.report, har_file.as_ref())?;
     // The target answered the preflight, so nothing after it is exit 3: a phase it broke
     // is a failed check (exit 1), and the phases after it still ran.
     Ok(if outcome.report.verdict() == Verdict::Pass {
@@ -45,9 +57,19 @@ pub struct Outcome {
     pub report: RunReport,
 }
 
-/// Runs the plan's phases against the target. Configuration problems (schemas, scenario,
-/// flags) are found before any request is sent.
+/// Runs the plan's phases against the target, writing no file. Configuration problems
+/// (schemas, scenario, flags) are found before any request is sent.
 pub async fn certify(plan: &Plan, sandbox: SandboxConfig) -> Result<Outcome, GateError> {
+    certify_recorded(plan, sandbox, None).await
+}
+
+/// [`certify`], every exchange also kept in `har` (one page per phase); each finding's
+/// evidence then cites its HAR entry.
+pub async fn certify_recorded(
+    plan: &Plan,
+    sandbox: SandboxConfig,
+    har: Option<Arc<HarWriter>>,
+) -> Result<Outcome, GateError> {
     let schemas = match &plan.schemas {
         Some(dir) => SchemaSet::load_dir(&crate::apis::gate::schemas::BUNDLE, dir),
         None => SchemaSet::embedded(&crate::apis::gate::schemas::BUNDLE),
@@ -61,13 +83,21 @@ pub async fn certify(plan: &Plan, sandbox: SandboxConfig) -> Result<Outcome, Gat
 
     let started_at = now_rfc3339();
     let progress = PhaseProgress::new(plan.quiet || plan.format == OutputFormat::Json);
-    let resolved = plan
-        .target
+    let mut target_args = plan.target.clone();
+    if let Some(har) = &har {
+        har.begin_page("preflight");
+        let journal: Arc<dyn crate::engine::client::ExchangeJournal> = har.clone();
+        target_args.journal = Some(journal);
+    }
+    let resolved = target_args
         .resolve(&crate::apis::gate::GATE, &sandbox)
         .await?;
     let mut phases = Vec::new();
     for (index, phase) in plan.phases.iter().enumerate() {
         progress.start(index, plan.phases.len(), *phase);
+        if let Some(har) = &har {
+            har.begin_page(phase.name());
+        }
         let clock = Instant::now();
         let result = run_phase(*phase, plan, &resolved, &schemas, load_plan.clone()).await;
         let mut report = match result {
@@ -215,9 +245,14 @@ fn load_plan(plan: &Plan) -> Result<LoadPlan, GateError> {
 }
 
 /// Writes the three report files and prints the result on stdout.
-fn emit(plan: &Plan, report: &RunReport) -> Result<(), GateError> {
-    let files = report::write_files(report, &plan.out, &Format::ALL)
+fn emit(
+    plan: &Plan,
+    report: &RunReport,
+    har: Option<&report::HarSummary>,
+) -> Result<(), GateError> {
+    let mut files = report::write_files(report, &plan.out, &Format::ALL)
         .map_err(|e| GateError::Config(format!("cannot write the reports: {e:#}")))?;
+    files.extend(har.map(|h| h.path.clone()));
     let stdout = std::io::stdout();
     let mut out = crate::engine::output::stdout();
     match plan.format {

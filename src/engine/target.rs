@@ -3,11 +3,14 @@
 //! when no `--base-url` is given (through an [`EmbeddedLauncher`] the API hands in; the
 //! engine never imports a sandbox), and the reachability preflight (exit 3).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
 
-use crate::engine::client::{ApiClient, Identity, Masker, PaceConfig, Secret, Target};
+use crate::engine::client::{
+    ApiClient, ExchangeJournal, Identity, Masker, PaceConfig, Secret, Target,
+};
 use crate::engine::exit::GateError;
 use crate::engine::spend::{Minor, SpendGuard};
 
@@ -62,6 +65,11 @@ pub struct TargetArgs {
     /// pace is learned from the target's 429s (per key) and their Retry-After.
     #[arg(long, value_parser = parse_rps, value_name = "N")]
     pub max_rps: Option<f64>,
+
+    /// Where the resolved client keeps every exchange, the reachability preflight
+    /// included (the run's HAR); not a flag.
+    #[arg(skip)]
+    pub journal: Option<Arc<dyn ExchangeJournal>>,
 }
 
 pub fn parse_rps(s: &str) -> Result<f64, String> {
@@ -153,8 +161,11 @@ impl TargetArgs {
             max_rps: self.max_rps,
             ..PaceConfig::default()
         };
-        let client = ApiClient::paced(target, self.timeout, pace)
+        let mut client = ApiClient::paced(target, self.timeout, pace)
             .map_err(|e| GateError::Config(format!("cannot build the HTTP client: {e:#}")))?;
+        if let Some(journal) = &self.journal {
+            client.record_into(journal.clone());
+        }
         preflight(&client, profile.health_path()).await?;
         let real_orders_allowed =
             !self.read_only && (client.target().is_loopback() || self.allow_spend);
@@ -235,6 +246,7 @@ impl Default for TargetArgs {
             read_only: false,
             max_spend: Minor(10_000),
             max_rps: None,
+            journal: None,
         }
     }
 }

@@ -90,6 +90,7 @@ pub fn method_not_allowed_finding() -> Finding {
                 r#"curl -sS -i -X DELETE "{}" -H "Authorization: $GATECHECK_API_KEY""#,
                 agent_url("/orders")
             ),
+            har_entry: Some(3),
         }),
         reproduction: vec![],
         seed: None,
@@ -115,6 +116,7 @@ pub fn content_type_finding() -> Finding {
                 r#"curl -sS -i "{}" -H "Authorization: $GATECHECK_API_KEY""#,
                 agent_url("/no-such-route?x=<1>&y=2")
             ),
+            har_entry: Some(7),
         }),
         reproduction: vec![],
         seed: None,
@@ -140,6 +142,7 @@ fn request_id_finding() -> Finding {
                 r#"curl -sS -i "{}" -H "Authorization: $GATECHECK_API_KEY" -H "X-Request-Id: gc-req-0001""#,
                 agent_url("/products?limit=5")
             ),
+            har_entry: None,
         }),
         reproduction: vec![],
         seed: None,
@@ -229,6 +232,7 @@ pub fn replay_finding() -> Finding {
                 r#"curl -sS -i "{}" -H "Authorization: $GATECHECK_API_KEY""#,
                 agent_url("/balance?currency_code=USD")
             ),
+            har_entry: Some(12),
         }),
         reproduction: vec![
             "# idempotency.replay_moves_no_money (§5.2): replay with `gatecheck invariants --seed 7f3a9c1e5b2d4f60 --cases 1`".into(),

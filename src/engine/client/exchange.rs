@@ -10,8 +10,8 @@ use serde_json::Value;
 use super::secret::Masker;
 use crate::engine::model::ExchangeEvidence;
 
-/// How many body bytes evidence keeps.
-const EXCERPT_BYTES: usize = 1024;
+/// How many body bytes evidence keeps (finding excerpts and the HAR alike).
+pub const EXCERPT_BYTES: usize = 1024;
 
 /// A request as it was sent (the secrets are still in it: mask before showing).
 #[derive(Debug, Clone)]
@@ -32,6 +32,8 @@ pub struct Exchange {
     pub headers: HeaderMap,
     pub body: Bytes,
     pub elapsed: Duration,
+    /// The index of this exchange's entry in the run's HAR, when the run keeps one.
+    pub har_entry: Option<usize>,
     masker: Masker,
 }
 
@@ -52,6 +54,7 @@ impl Exchange {
             headers,
             body,
             elapsed,
+            har_entry: None,
             masker,
         }
     }
@@ -87,12 +90,7 @@ impl Exchange {
 
     /// The body as text, masked and cut to the excerpt size.
     pub fn body_excerpt(&self) -> String {
-        let cut = &self.body[..self.body.len().min(EXCERPT_BYTES)];
-        let mut text = String::from_utf8_lossy(cut).into_owned();
-        if self.body.len() > EXCERPT_BYTES {
-            text.push('…');
-        }
-        self.masker.mask(&text)
+        self.masker.mask(&excerpt(&self.body))
     }
 
     /// `METHOD path`.
@@ -112,8 +110,20 @@ impl Exchange {
             status: Some(self.status),
             body_excerpt: self.body_excerpt(),
             curl: self.curl(),
+            har_entry: self.har_entry,
         }
     }
+}
+
+/// The first [`EXCERPT_BYTES`] of a body as text (lossily decoded), `…` when cut.
+/// Not masked: the caller masks.
+pub fn excerpt(body: &[u8]) -> String {
+    let cut = &body[..body.len().min(EXCERPT_BYTES)];
+    let mut text = String::from_utf8_lossy(cut).into_owned();
+    if body.len() > EXCERPT_BYTES {
+        text.push('…');
+    }
+    text
 }
 
 /// Renders a request as `curl`, secrets replaced by `$GATECHECK_*` shell variables.

@@ -5,15 +5,18 @@
 
 mod exchange;
 mod pace;
+mod journal;
 mod secret;
 
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use reqwest::Method;
 use serde::Serialize;
 
-pub use exchange::{curl_command, Exchange, SentRequest};
+pub use exchange::{curl_command, excerpt, Exchange, SentRequest, EXCERPT_BYTES};
+pub use journal::{Answer, ExchangeJournal, Recorded};
 pub use pace::{retry_after_seconds, PaceConfig, Pacer, PacingSummary};
 pub use secret::{Masker, Secret};
 
@@ -85,6 +88,8 @@ pub struct ApiClient {
     masker: Masker,
     timeout: Duration,
     pacer: std::sync::Arc<Pacer>,
+    /// Where every exchange is also kept (the run's HAR), when the run keeps them.
+    journal: Option<Arc<dyn ExchangeJournal>>,
 }
 
 impl ApiClient {
@@ -114,12 +119,19 @@ impl ApiClient {
             masker,
             timeout,
             pacer: std::sync::Arc::new(Pacer::new(pace)),
+            journal: None,
         })
     }
 
     /// The pacing shared by this client and every identity made from it.
     pub fn pacer(&self) -> &Pacer {
         &self.pacer
+    }
+
+    /// Keeps every later exchange of this client (and of the clients made from it) in
+    /// `journal`; each exchange then carries its entry index.
+    pub fn record_into(&mut self, journal: Arc<dyn ExchangeJournal>) {
+        self.journal = Some(journal);
     }
 
     pub fn target(&self) -> &Target {
@@ -144,6 +156,7 @@ impl ApiClient {
             masker: self.masker.clone(),
             timeout: self.timeout,
             pacer: self.pacer.clone(),
+            journal: self.journal.clone(),
         }
     }
 
@@ -281,26 +294,54 @@ impl RequestBuilder<'_> {
             body: self.body.clone(),
         };
         let started = Instant::now();
+        let started_wall = SystemTime::now();
         let masked_url = client.masker.mask(&url);
-        let response = req
-            .send()
-            .await
-            .map_err(|e| classify(e, &masked_url, client.timeout))?;
+        let record = |answer: Answer<'_>| {
+            client.journal.as_ref().and_then(|journal| {
+                journal.record(&Recorded {
+                    base_url: &target.base_url,
+                    request: &sent,
+                    started: started_wall,
+                    answer,
+                    masker: &client.masker,
+                })
+            })
+        };
+        // No response: the journal still keeps the request, with why.
+        let fail = |e: reqwest::Error| {
+            let error = classify(e, &masked_url, client.timeout);
+            record(Answer::Failed {
+                error: error.to_string(),
+                elapsed: started.elapsed(),
+            });
+            error
+        };
+        let response = req.send().await.map_err(&fail)?;
+        let wait = started.elapsed();
         let status = response.status().as_u16();
+        let version = response.version();
         let resp_headers = response.headers().clone();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| classify(e, &masked_url, client.timeout))?;
-        Ok(Exchange::new(
+        let body = response.bytes().await.map_err(&fail)?;
+        let elapsed = started.elapsed();
+        let har_entry = record(Answer::Response {
+            status,
+            version,
+            headers: &resp_headers,
+            body: &body,
+            wait,
+            receive: elapsed.saturating_sub(wait),
+        });
+        let mut exchange = Exchange::new(
             target.base_url.clone(),
             sent,
             status,
             resp_headers,
             body,
-            started.elapsed(),
+            elapsed,
             client.masker.clone(),
-        ))
+        );
+        exchange.har_entry = har_entry;
+        Ok(exchange)
     }
 }
 

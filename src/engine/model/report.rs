@@ -26,6 +26,10 @@ pub struct ExchangeEvidence {
     pub body_excerpt: String,
     /// A copy-pasteable reproduction with the key masked (`$GATECHECK_API_KEY`).
     pub curl: String,
+    /// Index of this exchange in the run's `exchanges.har` (`log.entries[i]`), when the
+    /// run kept one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub har_entry: Option<usize>,
 }
 
 /// One broken rule, with the evidence a reviewer needs to believe it.

@@ -8,6 +8,7 @@
 //!   request:  DELETE /agent/6f1c…/orders → 405
 //!   body:     {"error":{"code":"method_not_allowed","message":"…","param":null}}
 //!   curl:     curl -sS -i -X DELETE "http://127.0.0.1:8080/agent/6f1c…/orders" -H "Authorization: $GATECHECK_API_KEY"
+//!   har:      exchanges.har, log.entries[12]
 //!   reproduction (seed 7f3a9c1e5b2d4f60):
 //!     1. curl -sS -i -X POST …
 //!        # step 1: create_order → 201
@@ -48,6 +49,11 @@ pub fn request_line(exchange: &ExchangeEvidence) -> String {
     format!("{} {} → {}", exchange.method, exchange.path, status)
 }
 
+/// Where a finding's exchange sits in the run's HAR: `exchanges.har, log.entries[12]`.
+pub fn har_reference(index: usize) -> String {
+    format!("{}, log.entries[{index}]", super::har::HAR_FILE)
+}
+
 /// The lines after the heading, indented by two spaces, without colour.
 pub fn body_lines(finding: &Finding) -> Vec<String> {
     let mut lines = Vec::new();
@@ -59,6 +65,9 @@ pub fn body_lines(finding: &Finding) -> Vec<String> {
             push_field(&mut lines, "body", &exchange.body_excerpt);
         }
         push_field(&mut lines, "curl", &exchange.curl);
+        if let Some(index) = exchange.har_entry {
+            push_field(&mut lines, "har", &har_reference(index));
+        }
     }
     if !finding.reproduction.is_empty() || finding.seed.is_some() {
         lines.push(match &finding.seed {
@@ -113,6 +122,7 @@ mod tests {
                 status: None,
                 body_excerpt: "line one\nline two".into(),
                 curl: "curl -X DELETE x".into(),
+                har_entry: Some(3),
             }),
             reproduction: vec!["1. step a".into(), "   # note".into()],
             seed: Some("42".into()),
@@ -130,6 +140,7 @@ mod tests {
              \x20 body:     line one\n\
              \x20           line two\n\
              \x20 curl:     curl -X DELETE x\n\
+             \x20 har:      exchanges.har, log.entries[3]\n\
              \x20 reproduction (seed 42):\n\
              \x20   1. step a\n\
              \x20      # note"

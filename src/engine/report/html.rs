@@ -115,6 +115,9 @@ struct FindingView<'a> {
     request: Option<String>,
     body: Option<&'a str>,
     curl: Option<&'a str>,
+    /// The exchange's entry in `exchanges.har`.
+    har_entry: Option<usize>,
+    har_file: &'static str,
     /// The producer's numbered script, lines joined, shown verbatim.
     reproduction: String,
     seed: Option<&'a str>,
@@ -345,6 +348,8 @@ impl<'a> FindingView<'a> {
                 .map(|e| e.body_excerpt.as_str())
                 .filter(|b| !b.is_empty()),
             curl: exchange.map(|e| e.curl.as_str()),
+            har_entry: exchange.and_then(|e| e.har_entry),
+            har_file: super::har::HAR_FILE,
             reproduction: finding.reproduction.join("\n"),
             seed: finding.seed.as_deref(),
         }

@@ -17,6 +17,7 @@
 pub mod console;
 pub mod evidence;
 pub mod files;
+pub mod har;
 pub mod html;
 pub mod json;
 pub mod junit;
@@ -26,6 +27,7 @@ pub mod summary;
 
 pub use console::{write_console, ConsoleOptions, Verbosity};
 pub use files::{default_out_dir, write_files, Format};
+pub use har::{HarSummary, HarWriter, HAR_FILE};
 pub use html::write_html;
 pub use json::write_json;
 pub use junit::write_junit;
