@@ -7,10 +7,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::apis::gate::sandbox::config::{Faults, LatencyFault, SandboxConfig, Stall};
-use crate::apis::gate::sandbox::faults::{
-    parse_duration, parse_fraction, parse_latency, parse_stall,
-};
 use crate::apis::gate::sandbox::mutants::Mutant;
+use crate::engine::sandbox::faults::{parse_duration, parse_fraction, parse_latency, parse_stall};
 use crate::{Exit, GateError};
 
 #[derive(Debug, Clone, clap::Args)]
