@@ -22,7 +22,7 @@
 mod admin;
 mod app;
 mod catalog;
-pub mod cli;
+
 mod config;
 mod gate;
 mod lifecycle;
