@@ -1,6 +1,7 @@
 //! The Plexy Gate API (`GATE_API.md`): its money and wire types, schemas, contract checks,
 //! invariants, load transactions and embedded sandbox.
 
+pub mod admin;
 pub mod charge;
 pub mod client;
 pub mod contract;

@@ -4,8 +4,9 @@
 //! **Invariant:** the client never decides whether a response is right; it only records.
 
 mod exchange;
-mod pace;
 mod journal;
+mod pace;
+pub mod pages;
 mod secret;
 
 use std::sync::Arc;

@@ -16,6 +16,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::operation::Operation;
+use crate::apis::gate::admin::AdminCall;
 use crate::engine::client::{ApiClient, Auth, Exchange};
 use crate::engine::schema::SchemaSet;
 use crate::engine::spend::SpendGuard;
@@ -87,6 +88,14 @@ impl Req {
     }
     pub fn post(path: impl Into<String>) -> Req {
         Req::new(Method::POST, path)
+    }
+    /// A sandbox admin call (§9.2), sent as the admin.
+    pub fn admin(call: &AdminCall) -> Req {
+        let req = Req::new(call.method(), call.path()).auth(Auth::Admin);
+        match call.body() {
+            Some(body) => req.json(&body),
+            None => req,
+        }
     }
     pub fn auth(mut self, auth: Auth) -> Req {
         self.auth = auth;

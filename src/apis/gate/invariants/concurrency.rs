@@ -8,7 +8,7 @@
 //!
 //! Each round runs on a fresh isolated agent (admin API), so every number is exact.
 
-use crate::apis::gate::client::{GateClientExt as _, GateTarget as _};
+use crate::apis::gate::client::GateClientExt as _;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
@@ -16,12 +16,13 @@ use std::time::Instant;
 use futures::future::join_all;
 use serde_json::{json, Value};
 
+use crate::apis::gate::admin::AdminClient;
 use crate::apis::gate::invariants::balances::balance_rows;
 use crate::apis::gate::invariants::catalog::Orderable;
 use crate::apis::gate::invariants::checks::{CheckId, Ledgerbook, Violation};
-use crate::apis::gate::invariants::exec::url_component;
 use crate::apis::gate::invariants::{Env, InvariantOptions, ProbeError};
 use crate::apis::gate::money::Amount;
+use crate::engine::client::pages;
 use crate::engine::client::{ApiClient, Exchange};
 
 /// Runs every concurrency probe, recording results (or why one was skipped) in `book`.
@@ -240,7 +241,7 @@ impl Probe<'_> {
     ) -> Result<(Exchange, Vec<Value>), ProbeError> {
         let path = client.agent_path(&format!(
             "/orders?limit=100&external_ref={}",
-            url_component(external_ref)
+            pages::encode(external_ref)
         ));
         let ex = client.get(path).send().await.map_err(transport(check))?;
         let items = ex
@@ -572,12 +573,8 @@ impl Probe<'_> {
                 .with_exchange(Some(first.evidence())),
             ));
         }
-        let agent = client.target().agent_id().to_string();
-        let dep = client
-            .post(format!("/_sandbox/agents/{agent}/deposits"))
-            .auth(crate::engine::client::Auth::Admin)
-            .json(&json!({"currency_code": self.voucher.currency, "amount": price.to_string()}))
-            .send()
+        let dep = AdminClient::new(&client)
+            .deposit(&self.voucher.currency, price)
             .await
             .map_err(transport(check))?;
         script.one(&dep, "deposit the charge");

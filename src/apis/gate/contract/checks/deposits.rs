@@ -2,18 +2,18 @@
 //! deposit; the balance lists one entry per currency with a completed deposit, sorted, in
 //! one page; and on a sandbox agent the ledger identity of §7 holds.
 
+use crate::apis::gate::admin::AdminCall;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Instant;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::{excerpt, Check, Run, Skip};
 use crate::apis::gate::contract::context::{Ctx, Observed, Req};
 use crate::apis::gate::contract::discovery::{walk, Discovery, MAX_LIMIT, MAX_PAGES};
 use crate::apis::gate::contract::operation::{objects_in, Kind};
 use crate::apis::gate::money::Amount;
-use crate::engine::client::Auth;
 use crate::engine::model::CheckResult;
 
 pub const DEPOSIT_FIELDS: Check = Check::must(
@@ -37,12 +37,15 @@ pub async fn seed(ctx: &Ctx<'_>) {
     if !ctx.has_admin() {
         return;
     }
-    let path = format!("/_sandbox/agents/{}/deposits", ctx.agent_id());
     for status in ["pending", "rejected"] {
-        let body = json!({"currency_code": "USD", "amount": "1.00", "status": status, "reference": format!("gatecheck-{status}")});
-        let _ = ctx
-            .send(Req::post(&path).auth(Auth::Admin).json(&body))
-            .await;
+        let call = AdminCall::Deposit {
+            agent_id: ctx.agent_id().to_string(),
+            currency: "USD".into(),
+            amount: Amount::from_minor(100),
+            status: Some(status),
+            reference: Some(format!("gatecheck-{status}")),
+        };
+        let _ = ctx.send(Req::admin(&call)).await;
     }
 }
 
