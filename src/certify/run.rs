@@ -218,6 +218,7 @@ fn load_plan(plan: &Plan) -> Result<LoadPlan, GateError> {
         out: Some(plan.out.clone()),
         no_progress: plan.quiet,
         schemas: plan.schemas.clone(),
+        goose_metrics: false,
         no_goose_metrics: false,
         target: plan.target.clone(),
     };

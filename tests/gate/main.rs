@@ -11,6 +11,7 @@ mod invariants_modes;
 mod invariants_mutants;
 mod invariants_no_flake;
 mod invariants_reproductions;
+mod load_capacity;
 mod load_checks;
 mod load_co;
 mod load_merge;

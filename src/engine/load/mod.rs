@@ -2,6 +2,8 @@
 //! exact merge, thresholds and the run summary. Knows no API.
 
 pub mod attack;
+pub mod capacity;
+pub mod conn;
 pub mod goose;
 pub mod histlog;
 pub mod pacing;

@@ -20,6 +20,7 @@ pub mod files;
 pub mod html;
 pub mod json;
 pub mod junit;
+pub mod knee;
 pub mod plots;
 pub mod style;
 pub mod summary;

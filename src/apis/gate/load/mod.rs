@@ -13,6 +13,7 @@
 //! `cli` (flags, console table, `merge`).
 
 pub mod agent;
+pub mod capacity;
 pub mod catalog;
 pub mod cli;
 pub mod scenario;
@@ -74,6 +75,10 @@ pub struct LoadRun {
     /// The client the load ran as: a dedicated agent on the embedded sandbox, else the
     /// target's own.
     pub client: crate::engine::client::ApiClient,
+    /// Sends more than 10 ms late by the generator's own fault (open model).
+    pub generator_late: u64,
+    /// The interval log (per second, per transaction × class), as written to `load.hlog`.
+    pub interval_log: Vec<u8>,
 }
 
 /// Interval log file name inside the artifacts folder.
@@ -129,6 +134,7 @@ pub async fn run(
             origin,
             plan.validate_sample,
             plan.goose_metrics,
+            plan.request_timeout,
         )
         .map_err(GateError::Other)?,
     );
@@ -154,6 +160,12 @@ pub async fn run(
             .filter(|_| plan.goose_metrics)
             .map(|d| d.join(GOOSE_REPORT)),
         goose_metrics: plan.goose_metrics,
+        // goose's own report covers one attack: with its metrics, one lane.
+        lanes: if plan.goose_metrics {
+            1
+        } else {
+            attack::default_lanes()
+        },
     };
 
     let bar = progress_bar(progress, &engine_cfg, collector.live.clone());
@@ -230,6 +242,8 @@ pub async fn run(
         notes,
         orders_switched_to_test: switched,
         client: client.clone(),
+        generator_late: recording.generator_late,
+        interval_log: recording.interval_log,
     })
 }
 

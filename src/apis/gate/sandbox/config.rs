@@ -58,6 +58,23 @@ pub struct Faults {
     /// Fraction (0–1) of requests answered `503 unavailable`.
     pub errors: Option<f64>,
     pub stall: Option<Stall>,
+    /// A known capacity: at most `concurrency` requests served at once, each for at least
+    /// `service`; the rest queue. Capacity = concurrency / service requests per second.
+    pub capacity: Option<CapacityFault>,
+}
+
+/// `--capacity N:DURATION`: see [`Faults::capacity`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CapacityFault {
+    pub concurrency: usize,
+    pub service: Duration,
+}
+
+impl CapacityFault {
+    /// Requests per second the sandbox can then serve.
+    pub fn rate(&self) -> f64 {
+        self.concurrency as f64 / self.service.as_secs_f64()
+    }
 }
 
 /// Delay `delay` on a `fraction` (0–1) of requests.

@@ -2,6 +2,7 @@
 //! requests, a fraction of `503 unavailable`, and periodic stalls of all requests.
 //! Applied to the Gate API and `/health`, never to the admin API.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rand::Rng;
@@ -13,11 +14,16 @@ use crate::engine::sandbox::errors::ApiError;
 pub struct FaultInjector {
     faults: Faults,
     started: Instant,
+    /// `--capacity`: the service slots.
+    slots: Option<Arc<tokio::sync::Semaphore>>,
 }
 
 impl FaultInjector {
     pub fn new(faults: Faults) -> FaultInjector {
         FaultInjector {
+            slots: faults
+                .capacity
+                .map(|c| Arc::new(tokio::sync::Semaphore::new(c.concurrency.max(1)))),
             faults,
             started: Instant::now(),
         }
@@ -29,6 +35,12 @@ impl FaultInjector {
 
     /// Waits out a stall and any injected latency; then maybe answers `503`.
     pub async fn apply(&self) -> Result<(), ApiError> {
+        if let (Some(slots), Some(cap)) = (&self.slots, self.faults.capacity) {
+            // Queue for a service slot and hold it for the service time.
+            if let Ok(_slot) = slots.acquire().await {
+                tokio::time::sleep(cap.service).await;
+            }
+        }
         if let Some(stall) = self.faults.stall {
             if let Some(wait) = stall_remaining(self.started.elapsed(), stall.period, stall.every) {
                 tokio::time::sleep(wait).await;
@@ -84,6 +96,27 @@ pub fn parse_stall(s: &str) -> Result<crate::apis::gate::sandbox::config::Stall,
         return Err("the stall period must be shorter than its interval".into());
     }
     Ok(stall)
+}
+
+/// Parses `N:DURATION` (`4:20ms`) for `--capacity`.
+pub fn parse_capacity(
+    s: &str,
+) -> Result<crate::apis::gate::sandbox::config::CapacityFault, String> {
+    let (n, d) = s
+        .split_once(':')
+        .ok_or("expected CONCURRENCY:SERVICE_TIME, e.g. 4:20ms")?;
+    let concurrency = match n.trim().parse::<usize>() {
+        Ok(n) if n >= 1 => n,
+        _ => return Err(format!("`{n}` is not a concurrency of at least 1")),
+    };
+    let service = parse_duration(d)?;
+    if service.is_zero() {
+        return Err("the service time must be above zero".into());
+    }
+    Ok(crate::apis::gate::sandbox::config::CapacityFault {
+        concurrency,
+        service,
+    })
 }
 
 /// A fraction in [0, 1].
