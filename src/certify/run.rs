@@ -220,6 +220,8 @@ fn load_plan(plan: &Plan) -> Result<LoadPlan, GateError> {
         schemas: plan.schemas.clone(),
         goose_metrics: false,
         no_goose_metrics: false,
+        workers: 1,
+        worker_index: 0,
         target: plan.target.clone(),
     };
     load::cli::plan(&args, Some(plan.out.clone()))

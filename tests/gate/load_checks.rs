@@ -25,6 +25,8 @@ fn args(only: &[&str]) -> LoadArgs {
         out: None,
         goose_metrics: false,
         no_goose_metrics: false,
+        workers: 1,
+        worker_index: 0,
         no_progress: true,
         target: load_support::embedded_sandbox(),
     }

@@ -25,6 +25,8 @@ fn args(out: PathBuf, scenario: &str) -> LoadArgs {
         out: Some(out),
         goose_metrics: false,
         no_goose_metrics: false,
+        workers: 1,
+        worker_index: 0,
         no_progress: true,
         target: load_support::embedded_sandbox(),
     }

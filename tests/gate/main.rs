@@ -17,6 +17,7 @@ mod load_co;
 mod load_merge;
 mod load_run;
 mod load_support;
+mod load_workers;
 mod readme;
 mod sandbox_admin;
 mod sandbox_auth;

@@ -9,6 +9,7 @@ pub mod histlog;
 pub mod pacing;
 pub mod recorder;
 pub mod scenario;
+pub mod shard;
 pub mod summary;
 pub mod thresholds;
 

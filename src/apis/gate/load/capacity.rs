@@ -133,6 +133,8 @@ impl CapacityArgs {
             out: None,
             goose_metrics: false,
             no_goose_metrics: false,
+            workers: 1,
+            worker_index: 0,
             no_progress: true,
             target: self.target.clone(),
         }

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use crate::apis::gate::load::{LoadPlan, Progress};
 use crate::apis::gate::sandbox::SandboxConfig;
 use crate::engine::load::histlog::{self, IntervalLogBuffer};
+use crate::engine::load::shard::{self, Shard};
 use crate::engine::load::summary;
 use crate::engine::load::thresholds::Threshold;
 use crate::engine::model::{
@@ -79,6 +80,20 @@ pub struct LoadArgs {
     #[arg(long)]
     pub no_progress: bool,
 
+    /// Many machines: the run is split over N workers; this one takes its exact share of
+    /// --rate, --users and --max-spend and writes to <--out>/worker-<INDEX>/.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub workers: u32,
+
+    /// This worker's index, 0..N-1 (a Kubernetes Indexed Job sets JOB_COMPLETION_INDEX).
+    #[arg(
+        long,
+        env = "JOB_COMPLETION_INDEX",
+        default_value_t = 0,
+        value_name = "I"
+    )]
+    pub worker_index: u32,
+
     #[command(flatten)]
     pub target: TargetArgs,
 }
@@ -115,18 +130,23 @@ pub fn plan(args: &LoadArgs, out_dir: Option<PathBuf>) -> Result<LoadPlan, GateE
             .transactions
             .retain(|t| args.only.contains(&t.name));
     }
+    let shard = Shard::new(args.worker_index, args.workers).map_err(GateError::Config)?;
     let rate = args.rate.or(scenario.load.rate);
     if let Some(r) = rate {
         if !(r.is_finite() && r > 0.0) {
             return Err(GateError::Config(format!("--rate {r}: must be > 0")));
         }
     }
+    let rate = rate.map(|r| shard.rate(r));
     if !(0.0..=1.0).contains(&args.validate_sample) {
         return Err(GateError::Config(
             "--validate-sample must be within 0..=1".into(),
         ));
     }
-    let base_users = args.users.or(scenario.load.users).unwrap_or(10).max(1);
+    // The whole run's users, split exactly; at least one per worker.
+    let base_users = shard
+        .split(args.users.or(scenario.load.users).unwrap_or(10))
+        .max(1);
     let users = match (rate, args.users) {
         (Some(r), None) => base_users.max((r * 0.5).ceil() as u64),
         _ => base_users,
@@ -150,6 +170,7 @@ pub fn plan(args: &LoadArgs, out_dir: Option<PathBuf>) -> Result<LoadPlan, GateE
         request_timeout: args.target.timeout,
         artifacts_dir: out_dir,
         scenario,
+        shard,
     })
 }
 
@@ -177,11 +198,17 @@ fn parse_thresholds(
 }
 
 /// `gatecheck load`.
-pub async fn run(args: LoadArgs) -> Result<Exit, GateError> {
-    let out = args
+pub async fn run(mut args: LoadArgs) -> Result<Exit, GateError> {
+    let shard = Shard::new(args.worker_index, args.workers).map_err(GateError::Config)?;
+    let mut out = args
         .out
         .clone()
         .unwrap_or_else(crate::engine::report::default_out_dir);
+    if shard.count > 1 {
+        // One shared results folder; each worker its own folder in it.
+        out.push(format!("worker-{}", shard.index));
+        args.target.max_spend = shard.spend(args.target.max_spend);
+    }
     let plan = plan(&args, Some(out.clone()))?;
     let schema_version = plan.schemas.version().to_string();
     let started_at = now_rfc3339();
@@ -232,9 +259,11 @@ pub async fn run_merge(args: MergeArgs) -> Result<Exit, GateError> {
     let started_at = now_rfc3339();
     let clock = Instant::now();
     let mut intervals = Vec::new();
+    let mut shards = Vec::new();
     for path in &args.logs {
         let bytes = std::fs::read(path)
             .map_err(|e| GateError::Config(format!("{}: cannot read: {e}", path.display())))?;
+        shards.push(Shard::from_log(&bytes).unwrap_or(Shard::WHOLE));
         let read = histlog::read_log(&bytes)
             .map_err(|e| GateError::Config(format!("{}: {e}", path.display())))?;
         intervals.extend(read);
@@ -243,6 +272,10 @@ pub async fn run_merge(args: MergeArgs) -> Result<Exit, GateError> {
         return Err(GateError::Config(
             "the logs hold no interval histograms".into(),
         ));
+    }
+    // A run of N workers is whole only with every shard once: refuse to certify less.
+    if shards.iter().any(|s| s.count > 1) {
+        shard::missing(&shards).map_err(|e| GateError::Config(format!("{e}; merge refused")))?;
     }
     intervals.sort_by_key(|i| i.start);
     let (records, timeline, duration) = summary::from_intervals(&intervals);
@@ -274,11 +307,18 @@ pub async fn run_merge(args: MergeArgs) -> Result<Exit, GateError> {
         target_rate_per_s: None,
     };
     let load = summary::build(&shape, &records, timeline, duration, &thresholds, artifacts);
-    let notes: Vec<String> = args
+    let mut notes: Vec<String> = args
         .logs
         .iter()
-        .map(|l| format!("merged {}", l.display()))
+        .zip(&shards)
+        .map(|(l, s)| match s.count {
+            1 => format!("merged {}", l.display()),
+            _ => format!("merged {} (worker {s})", l.display()),
+        })
         .collect();
+    if let Some(n) = shards.iter().map(|s| s.count).find(|&n| n > 1) {
+        notes.insert(0, format!("all {n} shards of a {n}-worker run merged"));
+    }
     let target = TargetInfo {
         base_url: String::new(),
         identity: Default::default(),

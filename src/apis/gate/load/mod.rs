@@ -54,6 +54,8 @@ pub struct LoadPlan {
     pub request_timeout: Duration,
     /// Where `.hgrm` files, the interval log and goose's report go; `None`: nowhere.
     pub artifacts_dir: Option<PathBuf>,
+    /// This worker's share of a many-machine run (`rate` and `users` are already its).
+    pub shard: crate::engine::load::shard::Shard,
 }
 
 /// Whether a live progress bar is drawn on stderr.
@@ -112,13 +114,14 @@ pub async fn run(
     let wall_start = SystemTime::now();
     let origin = tokio::time::Instant::now();
     let comment = format!(
-        "gatecheck {} load, scenario {}, {}",
+        "gatecheck {} load, scenario {}, {} {}",
         env!("CARGO_PKG_VERSION"),
         plan.scenario.name,
         match plan.rate {
             Some(r) => format!("open model {r}/s (latency from intended send time)"),
             None => "closed model".to_string(),
-        }
+        },
+        plan.shard.log_comment()
     );
     let (collector, samples) = recorder::start(names, wall_start, &comment)
         .map_err(|e| GateError::Other(anyhow::anyhow!("cannot start the recorder: {e}")))?;
