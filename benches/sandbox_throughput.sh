@@ -20,13 +20,7 @@ BIN=${GATECHECK_BIN:-target/release/gatecheck}
 WORK=$(mktemp -d)
 trap 'kill "$SANDBOX_PID" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
-"$BIN" sandbox --json --addr 127.0.0.1:0 --db "$WORK/bench.db" >"$WORK/out" 2>"$WORK/err" &
-SANDBOX_PID=$!
-for _ in $(seq 100); do [ -s "$WORK/out" ] && break; sleep 0.1; done
-INFO=$(head -n1 "$WORK/out")
-field() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
-BASE=$(field "$INFO" base_url)
-ADMIN=$(field "$INFO" admin_token)
+. benches/sandbox_start.sh
 
 AGENT_JSON=$(curl -sf -X POST "$BASE/_sandbox/agents" -H "X-Sandbox-Admin: $ADMIN" \
   -H 'Content-Type: application/json' \

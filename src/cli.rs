@@ -30,6 +30,8 @@ pub enum Command {
     Invariants(crate::apis::gate::invariants::cli::InvariantsArgs),
     /// Drive load from a scenario; latency in HDR histograms; thresholds gate the run.
     Load(Box<crate::apis::gate::load::cli::LoadArgs>),
+    /// Find the highest open-model rate at which every threshold holds (ramp, then bisection).
+    Capacity(Box<crate::apis::gate::load::capacity::CapacityArgs>),
     /// Merge HdrHistogram interval logs of several load runs into one exact report.
     Merge(crate::apis::gate::load::cli::MergeArgs),
     /// Run the embedded, stateful sandbox: the Gate API and the Wallet API on one port.

@@ -238,7 +238,10 @@ fn load_plan(plan: &Plan) -> Result<LoadPlan, GateError> {
         out: Some(plan.out.clone()),
         no_progress: plan.quiet,
         schemas: plan.schemas.clone(),
+        goose_metrics: false,
         no_goose_metrics: false,
+        workers: 1,
+        worker_index: 0,
         target: plan.target.clone(),
     };
     load::cli::plan(&args, Some(plan.out.clone()))

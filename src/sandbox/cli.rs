@@ -6,7 +6,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::engine::sandbox::faults::{parse_duration, parse_fraction, parse_latency, parse_stall};
+use crate::engine::sandbox::faults::{
+    parse_capacity, parse_duration, parse_fraction, parse_latency, parse_stall, CapacityFault,
+};
 use crate::sandbox::{Faults, LatencyFault, Mutant, SandboxConfig, Stall, WalletMutant};
 use crate::{Exit, GateError};
 
@@ -61,6 +63,11 @@ pub struct SandboxArgs {
     #[arg(long, value_name = "PERIOD/EVERY", value_parser = parse_stall)]
     pub stall: Option<Stall>,
 
+    /// A known capacity for capacity tests: serve at most N requests at once, each for at
+    /// least DURATION (capacity N / DURATION per second), e.g. 4:20ms = 200/s.
+    #[arg(long, value_name = "N:DURATION", value_parser = parse_capacity)]
+    pub capacity: Option<CapacityFault>,
+
     /// Test-only: start with one deliberate contract violation.
     #[arg(long, hide = true, value_name = "NAME")]
     pub mutant: Option<Mutant>,
@@ -92,6 +99,7 @@ impl SandboxArgs {
                 latency: self.inject_latency,
                 errors: self.inject_errors,
                 stall: self.stall,
+                capacity: self.capacity,
             },
             mutant: self.mutant,
         }

@@ -403,6 +403,7 @@ fn load_phase() -> PhaseReport {
             ],
             timeline: timeline(),
             artifacts: vec!["load-checkout.hgrm".into(), "load-checkout.hlog".into()],
+            capacity: None,
         }),
         duration_ms: 21_200,
     }

@@ -23,7 +23,10 @@ fn args(only: &[&str]) -> LoadArgs {
         thresholds: vec!["error_rate<0.1%".into()],
         only: only.iter().map(|s| s.to_string()).collect(),
         out: None,
+        goose_metrics: false,
         no_goose_metrics: false,
+        workers: 1,
+        worker_index: 0,
         no_progress: true,
         target: load_support::embedded_sandbox(),
     }

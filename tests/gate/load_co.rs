@@ -41,6 +41,7 @@ fn plan(rate: Option<f64>, users: u64) -> LoadPlan {
         thresholds: Vec::new(),
         request_timeout: Duration::from_secs(5),
         artifacts_dir: None,
+        shard: gatecheck::engine::load::shard::Shard::WHOLE,
     }
 }
 

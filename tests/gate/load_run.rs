@@ -23,7 +23,10 @@ fn args(out: PathBuf, scenario: &str) -> LoadArgs {
         thresholds: Vec::new(),
         only: Vec::new(),
         out: Some(out),
+        goose_metrics: false,
         no_goose_metrics: false,
+        workers: 1,
+        worker_index: 0,
         no_progress: true,
         target: load_support::embedded_sandbox(),
     }
@@ -34,6 +37,8 @@ async fn the_catalog_scenario_writes_every_output_and_passes_its_thresholds() {
     let dir = tempfile::tempdir().expect("tmp");
     let out = dir.path().join("run");
     let mut a = args(out.clone(), "scenarios/gate/catalog.toml");
+    // Also covers the goose path: every request through goose, its report written.
+    a.goose_metrics = true;
     a.thresholds = vec![
         "error_rate<1%".into(),
         "get_product:p99<2s".into(),
@@ -81,8 +86,7 @@ async fn a_failed_threshold_exits_1_and_shows_the_measured_value() {
     let out = dir.path().join("run");
     let mut a = args(out.clone(), "scenarios/gate/catalog.toml");
     a.only = vec!["get_product".into()];
-    // Also covers the direct path: goose runs the users, requests skip goose's metrics.
-    a.no_goose_metrics = true;
+    // The default path: goose runs the users, each sends on its own connection.
     a.thresholds = vec!["get_product:p50<1us".into()];
     let exit = run(a).await.expect("run");
     assert_eq!(exit, Exit::Violations);
@@ -145,6 +149,7 @@ async fn the_mixed_scenario_orders_polls_and_replays_without_errors() {
     let mut a = args(out.clone(), "scenarios/gate/mixed.toml");
     a.users = Some(6);
     a.run_time = Some(Duration::from_secs(3));
+    a.goose_metrics = true;
     let exit = run(a).await.expect("run");
     assert_eq!(exit, Exit::Pass);
     for f in [

@@ -49,40 +49,74 @@ pub struct EngineConfig {
     pub goose_report: Option<PathBuf>,
     /// Off: goose keeps no per-request metrics (and writes no report).
     pub goose_metrics: bool,
+    /// Threads the users are split over (see [`execute`]).
+    pub lanes: usize,
 }
 
-/// Runs the load; returns goose's metrics.
+/// Runs the load; returns goose's metrics (of the first lane).
 ///
-/// goose, its users and their connections run on one dedicated single-threaded runtime:
-/// a user, its request and its connection task then never wake each other across threads
-/// (on a small machine shared with the target, those cross-thread wake-ups — a futex call
-/// and a context switch per request — cost more than the HTTP work itself).
+/// The users are split over `cfg.lanes` threads, each with its own single-threaded
+/// runtime running its own goose attack: a user, its request and its connection task then
+/// never wake each other across threads (on a small machine shared with the target, those
+/// cross-thread wake-ups — a futex call and a context switch per request — cost more than
+/// the HTTP work itself), and the generator still gets as many threads as the machine has
+/// cores, as wrk does. The users' schedule slots are global (`LoadContext` hands out user
+/// indices), so the lanes together keep one open-model schedule.
 pub async fn execute<T: Transaction>(
     cfg: &EngineConfig,
     ctx: Arc<LoadContext>,
     compiled: &[Compiled<T>],
 ) -> Result<GooseMetrics, GateError> {
-    let cfg = cfg.clone();
-    let compiled = compiled.to_vec();
-    let (done_tx, done_rx) = tokio::sync::oneshot::channel();
-    std::thread::Builder::new()
-        .name("gatecheck-load".into())
-        .spawn(move || {
-            let result = match tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            {
-                Ok(rt) => rt.block_on(run_goose(&cfg, ctx, &compiled)),
-                Err(e) => Err(GateError::Other(anyhow::anyhow!(
-                    "cannot start the load runtime: {e}"
-                ))),
-            };
-            let _ = done_tx.send(result);
-        })
-        .map_err(|e| GateError::Other(anyhow::anyhow!("cannot start the load thread: {e}")))?;
-    done_rx
-        .await
-        .map_err(|_| GateError::Other(anyhow::anyhow!("the load thread panicked")))?
+    let lanes = lane_users(cfg.users, cfg.lanes);
+    let mut done = Vec::with_capacity(lanes.len());
+    for (lane, users) in lanes.into_iter().enumerate() {
+        let mut cfg = cfg.clone();
+        cfg.users = users;
+        if lane > 0 {
+            cfg.goose_report = None;
+        }
+        let ctx = ctx.clone();
+        let compiled = compiled.to_vec();
+        let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+        std::thread::Builder::new()
+            .name(format!("gatecheck-load-{lane}"))
+            .spawn(move || {
+                let result = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt.block_on(run_goose(&cfg, ctx, &compiled)),
+                    Err(e) => Err(GateError::Other(anyhow::anyhow!(
+                        "cannot start the load runtime: {e}"
+                    ))),
+                };
+                let _ = done_tx.send(result);
+            })
+            .map_err(|e| GateError::Other(anyhow::anyhow!("cannot start the load thread: {e}")))?;
+        done.push(done_rx);
+    }
+    let mut first = None;
+    for rx in done {
+        let metrics = rx
+            .await
+            .map_err(|_| GateError::Other(anyhow::anyhow!("a load thread panicked")))??;
+        first.get_or_insert(metrics);
+    }
+    first.ok_or_else(|| GateError::Other(anyhow::anyhow!("no load lane ran")))
+}
+
+/// Users per lane: as even as possible, no lane without a user.
+pub fn lane_users(users: u64, lanes: usize) -> Vec<u64> {
+    let users = users.max(1);
+    let lanes = (lanes.max(1) as u64).min(users);
+    (0..lanes)
+        .map(|i| users / lanes + u64::from(i < users % lanes))
+        .collect()
+}
+
+/// Lanes by default: one per core the process may use.
+pub fn default_lanes() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 async fn run_goose<T: Transaction>(
@@ -113,7 +147,9 @@ async fn run_goose<T: Transaction>(
     if ramp_secs >= 1 && cfg.users >= 2 {
         config.increase_time = Some(format!("{ramp_secs}s"));
     } else {
-        config.increase_rate = Some(cfg.users.max(1).to_string());
+        // All at once: goose starts `increase_rate` users per second, so one second's
+        // worth would be a one-second ramp counted in the run.
+        config.increase_rate = Some((cfg.users.max(1) * 1000).to_string());
     }
     config.run_time = Some(format!("{}s", cfg.run_time.as_secs().max(1)));
     config.timeout = Some(format!("{}", cfg.request_timeout.as_secs_f64().max(0.001)));
@@ -138,4 +174,17 @@ async fn run_goose<T: Transaction>(
         .execute()
         .await
         .map_err(goose_err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lane_users;
+
+    #[test]
+    fn users_split_evenly_over_lanes() {
+        assert_eq!(lane_users(50, 2), vec![25, 25]);
+        assert_eq!(lane_users(5, 2), vec![3, 2]);
+        assert_eq!(lane_users(1, 4), vec![1]);
+        assert_eq!(lane_users(0, 2), vec![1]);
+    }
 }

@@ -18,6 +18,7 @@ use reqwest::header::{HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE};
 use tokio::time::Instant;
 
 use crate::engine::client::ApiClient;
+use crate::engine::load::conn::{self, Direct, UserConn};
 use crate::engine::load::pacing::{Schedule, SendTime, UserPacer};
 use crate::engine::load::recorder::{ErrorReason, Sample, SampleSender, StatusClass};
 
@@ -55,6 +56,9 @@ pub struct LoadContext {
     /// Requests go through goose (its metrics and report); else straight to the pool.
     pub goose_metrics: bool,
     pub base_url: reqwest::Url,
+    /// The fast path (one connection per user, `conn`): an `http://` target without
+    /// goose's metrics.
+    direct: Option<Direct>,
     next_user: AtomicU64,
 }
 
@@ -66,6 +70,7 @@ impl LoadContext {
         origin: Instant,
         validate_sample: f64,
         goose_metrics: bool,
+        request_timeout: std::time::Duration,
     ) -> anyhow::Result<LoadContext> {
         let base_url = reqwest::Url::parse(&client.target().base_url)?;
         let api_key = HeaderValue::from_str(client.target().api_key.expose())
@@ -75,7 +80,13 @@ impl LoadContext {
         } else {
             (1.0 / validate_sample.min(1.0)).round().max(1.0) as u64
         };
+        let direct = if goose_metrics {
+            None
+        } else {
+            Direct::for_base(&base_url, api_key.clone(), request_timeout)
+        };
         Ok(LoadContext {
+            direct,
             samples,
             schedule,
             origin,
@@ -96,12 +107,15 @@ pub struct Endpoint {
     /// `None` when the path does not join onto the base URL (every send then fails as a
     /// transport error, as an unparsable request would).
     pub url: Option<reqwest::Url>,
+    /// The request target in origin form, for the fast path.
+    uri: Option<http::Uri>,
 }
 
 impl Endpoint {
     pub fn new(base: Option<&reqwest::Url>, path: String) -> Endpoint {
         let url = base.and_then(|b| b.join(&path).ok());
-        Endpoint { path, url }
+        let uri = url.as_ref().and_then(conn::origin_form);
+        Endpoint { path, url, uri }
     }
 }
 
@@ -160,6 +174,7 @@ impl Response {
 struct UserState<U> {
     pacer: UserPacer,
     responses: u64,
+    conn: UserConn,
     api: U,
 }
 
@@ -204,6 +219,11 @@ impl<U: Default + Clone + Send + Sync + 'static> LoadUser<'_, U> {
 
     /// Sends one request; never fails: transport trouble is in the response.
     pub async fn send(&mut self, req: Request<'_>) -> Response {
+        if let (Some(direct), Some(uri)) = (&self.ctx.direct, &req.endpoint.uri) {
+            if let Some(state) = self.goose.get_session_data_mut::<UserState<U>>() {
+                return send_direct(&mut state.conn, direct, uri, req).await;
+            }
+        }
         send(self.ctx, self.goose, self.name, req).await
     }
 
@@ -252,6 +272,7 @@ pub fn on_start<U: Default + Clone + Send + Sync + 'static>(
             user.set_session_data(UserState {
                 pacer: UserPacer::new(ctx.schedule, index, Instant::now()),
                 responses: index,
+                conn: UserConn::default(),
                 api: U::default(),
             });
             Ok(())
@@ -303,6 +324,7 @@ async fn run<T: Transaction>(
             SendTime {
                 intended: now,
                 actual: now,
+                waited: false,
             }
         }
     };
@@ -326,6 +348,7 @@ async fn run<T: Transaction>(
             .as_micros() as u64,
         latency_us: done.saturating_duration_since(send.intended).as_micros() as u64,
         lag_us: send.lag().as_micros() as u64,
+        generator_lag_us: send.generator_lag().as_micros() as u64,
     });
 }
 
@@ -342,6 +365,35 @@ fn should_validate<U: Clone + Send + Sync + 'static>(
             s.responses % ctx.validate_every == 0
         }
         None => false,
+    }
+}
+
+/// Sends one request on the user's own connection.
+async fn send_direct(
+    conn: &mut UserConn,
+    direct: &Direct,
+    uri: &http::Uri,
+    req: Request<'_>,
+) -> Response {
+    match conn.send(direct, uri, req.post).await {
+        Err(reason) => Response::failed(reason),
+        Ok(answer) => {
+            let status = answer.status;
+            match answer.body {
+                Ok(body) => Response {
+                    status: Some(status),
+                    replayed: answer.replayed,
+                    body,
+                    error: (status != req.expect).then_some(ErrorReason::UnexpectedStatus(status)),
+                },
+                Err(reason) => Response {
+                    status: Some(status),
+                    replayed: answer.replayed,
+                    body: Bytes::new(),
+                    error: Some(reason),
+                },
+            }
+        }
     }
 }
 

@@ -2,11 +2,14 @@
 //! exact merge, thresholds and the run summary. Knows no API.
 
 pub mod attack;
+pub mod capacity;
+pub mod conn;
 pub mod goose;
 pub mod histlog;
 pub mod pacing;
 pub mod recorder;
 pub mod scenario;
+pub mod shard;
 pub mod summary;
 pub mod thresholds;
 

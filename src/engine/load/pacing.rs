@@ -90,12 +90,24 @@ pub struct SendTime {
     /// Latency is measured from here.
     pub intended: Instant,
     pub actual: Instant,
+    /// The user was idle, waiting for its slot: any lag is then the generator's own (its
+    /// runtime woke the user late), not a slow answer to the user's previous request.
+    pub waited: bool,
 }
 
 impl SendTime {
     /// How late the send was (zero in the closed model).
     pub fn lag(&self) -> Duration {
         self.actual.saturating_duration_since(self.intended)
+    }
+
+    /// The part of the lag the generator caused (zero when the user was still busy).
+    pub fn generator_lag(&self) -> Duration {
+        if self.waited {
+            self.lag()
+        } else {
+            Duration::ZERO
+        }
     }
 }
 
@@ -116,16 +128,19 @@ impl UserPacer {
                 SendTime {
                     intended: now,
                     actual: now,
+                    waited: false,
                 }
             }
             Some(intended) => {
                 self.next_slot += 1;
-                if intended > Instant::now() {
+                let waited = intended > Instant::now();
+                if waited {
                     tokio::time::sleep_until(intended).await;
                 }
                 SendTime {
                     intended,
                     actual: Instant::now(),
+                    waited,
                 }
             }
         }

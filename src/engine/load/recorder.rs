@@ -108,6 +108,8 @@ pub struct Sample {
     pub latency_us: u64,
     /// How late the send was behind its schedule (0 in the closed model).
     pub lag_us: u64,
+    /// The part of `lag_us` the generator caused: the user was idle, waiting for its slot.
+    pub generator_lag_us: u64,
 }
 
 enum Message {
@@ -192,6 +194,8 @@ pub struct Recording {
     pub duration: Duration,
     pub late_sends: u64,
     pub max_lag_us: u64,
+    /// Sends more than 10 ms late by the generator's own fault (see `Sample`).
+    pub generator_late: u64,
     pub notes: Vec<String>,
 }
 
@@ -254,6 +258,7 @@ struct State {
     live: Arc<LiveCounters>,
     late_sends: u64,
     max_lag_us: u64,
+    generator_late: u64,
     notes: Vec<String>,
     /// Earliest intended start and latest completion: the run's active span.
     span_us: Option<(u64, u64)>,
@@ -270,6 +275,7 @@ impl State {
             live,
             late_sends: 0,
             max_lag_us: 0,
+            generator_late: 0,
             notes: Vec::new(),
             span_us: None,
         }
@@ -314,6 +320,7 @@ impl State {
             }),
             late_sends: self.late_sends,
             max_lag_us: self.max_lag_us,
+            generator_late: self.generator_late,
             notes: self.notes,
         }
     }
@@ -334,6 +341,9 @@ impl State {
             self.late_sends += 1;
         }
         self.max_lag_us = self.max_lag_us.max(s.lag_us);
+        if s.generator_lag_us > LATE {
+            self.generator_late += 1;
+        }
         let done = s.intended_us + s.latency_us;
         self.span_us = Some(match self.span_us {
             None => (s.intended_us, done),
@@ -423,6 +433,7 @@ mod tests {
                 intended_us: i * 1_000,
                 latency_us: 500 + i,
                 lag_us: 0,
+                generator_lag_us: 0,
             });
         }
         let rec = collector.finish(Duration::from_secs(5)).expect("finish");

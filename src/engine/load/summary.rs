@@ -122,6 +122,7 @@ pub fn build(
         thresholds: results,
         timeline,
         artifacts,
+        capacity: None,
     }
 }
 

@@ -191,6 +191,9 @@ pub struct LoadSummary {
     /// Files written beside the report (`.hgrm`, interval log, goose report), relative names.
     #[serde(default)]
     pub artifacts: Vec<String>,
+    /// `gatecheck capacity`: every step of the search and its answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<crate::engine::load::capacity::Capacity>,
 }
 
 /// One phase of a run (health, contract, invariants, load).

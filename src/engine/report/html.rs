@@ -373,6 +373,14 @@ impl<'a> LoadView<'a> {
             (plots::throughput_svg(&load.timeline)?, ""),
             (plots::latency_svg(&load.timeline)?, ""),
             (plots::distribution_svg(&load.transactions)?, "wide"),
+            (
+                load.capacity
+                    .as_ref()
+                    .map(super::knee::knee_svg)
+                    .transpose()?
+                    .flatten(),
+                "wide",
+            ),
         ] {
             if let Some(svg) = svg {
                 plots.push(PlotView { class, svg });

@@ -21,6 +21,7 @@ pub mod har;
 pub mod html;
 pub mod json;
 pub mod junit;
+pub mod knee;
 pub mod plots;
 pub mod style;
 pub mod summary;

@@ -2,6 +2,7 @@
 //! requests, a fraction of `503 unavailable`, and periodic stalls of all requests.
 //! Each API applies it to its own routes (and the Gate to `/health`), never to the admin API.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rand::Rng;
@@ -16,6 +17,23 @@ pub struct Faults {
     /// Fraction (0–1) of requests answered `503 unavailable`.
     pub errors: Option<f64>,
     pub stall: Option<Stall>,
+    /// A known capacity: at most `concurrency` requests served at once, each for at least
+    /// `service`; the rest queue. Capacity = concurrency / service requests per second.
+    pub capacity: Option<CapacityFault>,
+}
+
+/// `--capacity N:DURATION`: see [`Faults::capacity`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CapacityFault {
+    pub concurrency: usize,
+    pub service: Duration,
+}
+
+impl CapacityFault {
+    /// Requests per second the sandbox can then serve.
+    pub fn rate(&self) -> f64 {
+        self.concurrency as f64 / self.service.as_secs_f64()
+    }
 }
 
 /// Delay `delay` on a `fraction` (0–1) of requests.
@@ -36,11 +54,16 @@ pub struct Stall {
 pub struct FaultInjector {
     faults: Faults,
     started: Instant,
+    /// `--capacity`: the service slots.
+    slots: Option<Arc<tokio::sync::Semaphore>>,
 }
 
 impl FaultInjector {
     pub fn new(faults: Faults) -> FaultInjector {
         FaultInjector {
+            slots: faults
+                .capacity
+                .map(|c| Arc::new(tokio::sync::Semaphore::new(c.concurrency.max(1)))),
             faults,
             started: Instant::now(),
         }
@@ -52,6 +75,12 @@ impl FaultInjector {
 
     /// Waits out a stall and any injected latency; then maybe answers `503`.
     pub async fn apply(&self) -> Result<(), ApiError> {
+        if let (Some(slots), Some(cap)) = (&self.slots, self.faults.capacity) {
+            // Queue for a service slot and hold it for the service time.
+            if let Ok(_slot) = slots.acquire().await {
+                tokio::time::sleep(cap.service).await;
+            }
+        }
         if let Some(stall) = self.faults.stall {
             if let Some(wait) = stall_remaining(self.started.elapsed(), stall.period, stall.every) {
                 tokio::time::sleep(wait).await;
@@ -107,6 +136,27 @@ pub fn parse_stall(s: &str) -> Result<Stall, String> {
         return Err("the stall period must be shorter than its interval".into());
     }
     Ok(stall)
+}
+
+/// Parses `N:DURATION` (`4:20ms`) for `--capacity`.
+pub fn parse_capacity(
+    s: &str,
+) -> Result<CapacityFault, String> {
+    let (n, d) = s
+        .split_once(':')
+        .ok_or("expected CONCURRENCY:SERVICE_TIME, e.g. 4:20ms")?;
+    let concurrency = match n.trim().parse::<usize>() {
+        Ok(n) if n >= 1 => n,
+        _ => return Err(format!("`{n}` is not a concurrency of at least 1")),
+    };
+    let service = parse_duration(d)?;
+    if service.is_zero() {
+        return Err("the service time must be above zero".into());
+    }
+    Ok(CapacityFault {
+        concurrency,
+        service,
+    })
 }
 
 /// A fraction in [0, 1].

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use crate::apis::gate::load::{LoadPlan, Progress};
 use crate::apis::gate::sandbox::SandboxConfig;
 use crate::engine::load::histlog::{self, IntervalLogBuffer};
+use crate::engine::load::shard::{self, Shard};
 use crate::engine::load::summary;
 use crate::engine::load::thresholds::Threshold;
 use crate::engine::model::{
@@ -64,15 +65,34 @@ pub struct LoadArgs {
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 
-    /// Skip goose's own per-request metrics and HTML report: goose still runs the users,
-    /// requests go straight to the connection pool (less CPU per request at high rates).
-    /// gatecheck's HdrHistogram results are the same.
+    /// Send every request through goose, with its per-request metrics and its own HTML
+    /// report (goose-report.html). Default: goose runs the users and each user sends on its
+    /// own keep-alive connection (`http://` targets), several times cheaper per request;
+    /// gatecheck's HdrHistograms record every latency either way.
     #[arg(long)]
+    pub goose_metrics: bool,
+
+    /// The default now; kept so older command lines still parse.
+    #[arg(long, hide = true, conflicts_with = "goose_metrics")]
     pub no_goose_metrics: bool,
 
     /// No live progress bar.
     #[arg(long)]
     pub no_progress: bool,
+
+    /// Many machines: the run is split over N workers; this one takes its exact share of
+    /// --rate, --users and --max-spend and writes to <--out>/worker-<INDEX>/.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub workers: u32,
+
+    /// This worker's index, 0..N-1 (a Kubernetes Indexed Job sets JOB_COMPLETION_INDEX).
+    #[arg(
+        long,
+        env = "JOB_COMPLETION_INDEX",
+        default_value_t = 0,
+        value_name = "I"
+    )]
+    pub worker_index: u32,
 
     #[command(flatten)]
     pub target: TargetArgs,
@@ -110,18 +130,23 @@ pub fn plan(args: &LoadArgs, out_dir: Option<PathBuf>) -> Result<LoadPlan, GateE
             .transactions
             .retain(|t| args.only.contains(&t.name));
     }
+    let shard = Shard::new(args.worker_index, args.workers).map_err(GateError::Config)?;
     let rate = args.rate.or(scenario.load.rate);
     if let Some(r) = rate {
         if !(r.is_finite() && r > 0.0) {
             return Err(GateError::Config(format!("--rate {r}: must be > 0")));
         }
     }
+    let rate = rate.map(|r| shard.rate(r));
     if !(0.0..=1.0).contains(&args.validate_sample) {
         return Err(GateError::Config(
             "--validate-sample must be within 0..=1".into(),
         ));
     }
-    let base_users = args.users.or(scenario.load.users).unwrap_or(10).max(1);
+    // The whole run's users, split exactly; at least one per worker.
+    let base_users = shard
+        .split(args.users.or(scenario.load.users).unwrap_or(10))
+        .max(1);
     let users = match (rate, args.users) {
         (Some(r), None) => base_users.max((r * 0.5).ceil() as u64),
         _ => base_users,
@@ -139,7 +164,7 @@ pub fn plan(args: &LoadArgs, out_dir: Option<PathBuf>) -> Result<LoadPlan, GateE
         .map_err(|e| GateError::Config(e.to_string()))?;
     Ok(LoadPlan {
         schemas: Arc::new(schemas),
-        goose_metrics: !args.no_goose_metrics,
+        goose_metrics: args.goose_metrics,
         users,
         ramp: args.ramp.or(scenario.load.ramp).unwrap_or(Duration::ZERO),
         run_time: args
@@ -153,6 +178,7 @@ pub fn plan(args: &LoadArgs, out_dir: Option<PathBuf>) -> Result<LoadPlan, GateE
         request_timeout: args.target.timeout,
         artifacts_dir: out_dir,
         scenario,
+        shard,
     })
 }
 
@@ -180,11 +206,17 @@ fn parse_thresholds(
 }
 
 /// `gatecheck load`.
-pub async fn run(args: LoadArgs) -> Result<Exit, GateError> {
-    let out = args
+pub async fn run(mut args: LoadArgs) -> Result<Exit, GateError> {
+    let shard = Shard::new(args.worker_index, args.workers).map_err(GateError::Config)?;
+    let mut out = args
         .out
         .clone()
         .unwrap_or_else(crate::engine::report::default_out_dir);
+    if shard.count > 1 {
+        // One shared results folder; each worker its own folder in it.
+        out.push(format!("worker-{}", shard.index));
+        args.target.max_spend = shard.spend(args.target.max_spend);
+    }
     let plan = plan(&args, Some(out.clone()))?;
     let schema_version = plan.schemas.version().to_string();
     let started_at = now_rfc3339();
@@ -235,9 +267,11 @@ pub async fn run_merge(args: MergeArgs) -> Result<Exit, GateError> {
     let started_at = now_rfc3339();
     let clock = Instant::now();
     let mut intervals = Vec::new();
+    let mut shards = Vec::new();
     for path in &args.logs {
         let bytes = std::fs::read(path)
             .map_err(|e| GateError::Config(format!("{}: cannot read: {e}", path.display())))?;
+        shards.push(Shard::from_log(&bytes).unwrap_or(Shard::WHOLE));
         let read = histlog::read_log(&bytes)
             .map_err(|e| GateError::Config(format!("{}: {e}", path.display())))?;
         intervals.extend(read);
@@ -246,6 +280,10 @@ pub async fn run_merge(args: MergeArgs) -> Result<Exit, GateError> {
         return Err(GateError::Config(
             "the logs hold no interval histograms".into(),
         ));
+    }
+    // A run of N workers is whole only with every shard once: refuse to certify less.
+    if shards.iter().any(|s| s.count > 1) {
+        shard::missing(&shards).map_err(|e| GateError::Config(format!("{e}; merge refused")))?;
     }
     intervals.sort_by_key(|i| i.start);
     let (records, timeline, duration) = summary::from_intervals(&intervals);
@@ -281,11 +319,18 @@ pub async fn run_merge(args: MergeArgs) -> Result<Exit, GateError> {
         target_rate_per_s: None,
     };
     let load = summary::build(&shape, &records, timeline, duration, &thresholds, artifacts);
-    let notes: Vec<String> = args
+    let mut notes: Vec<String> = args
         .logs
         .iter()
-        .map(|l| format!("merged {}", l.display()))
+        .zip(&shards)
+        .map(|(l, s)| match s.count {
+            1 => format!("merged {}", l.display()),
+            _ => format!("merged {} (worker {s})", l.display()),
+        })
         .collect();
+    if let Some(n) = shards.iter().map(|s| s.count).find(|&n| n > 1) {
+        notes.insert(0, format!("all {n} shards of a {n}-worker run merged"));
+    }
     let target = TargetInfo {
         base_url: String::new(),
         identity: Default::default(),
@@ -326,7 +371,7 @@ fn run_report(
 }
 
 /// Report files (JSON, JUnit, HTML via `crate::engine::report`), the console report, exit code.
-fn finish(out: &Path, report: &RunReport) -> Result<Exit, GateError> {
+pub(crate) fn finish(out: &Path, report: &RunReport) -> Result<Exit, GateError> {
     let files =
         crate::engine::report::write_files(report, out, &crate::engine::report::Format::ALL)
             .map_err(GateError::Other)?;
@@ -360,7 +405,7 @@ fn finish(out: &Path, report: &RunReport) -> Result<Exit, GateError> {
 
 /// The run's remarks as one SHOULD-level check, so every report format shows them and
 /// none changes the verdict.
-fn remarks(notes: &[String]) -> CheckResult {
+pub(crate) fn remarks(notes: &[String]) -> CheckResult {
     let findings = notes
         .iter()
         .map(|n| Finding {
@@ -385,7 +430,7 @@ fn remarks(notes: &[String]) -> CheckResult {
     )
 }
 
-fn now_rfc3339() -> String {
+pub(crate) fn now_rfc3339() -> String {
     time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()

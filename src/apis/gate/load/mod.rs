@@ -13,6 +13,7 @@
 //! `cli` (flags, console table, `merge`).
 
 pub mod agent;
+pub mod capacity;
 pub mod catalog;
 pub mod cli;
 pub mod scenario;
@@ -53,6 +54,8 @@ pub struct LoadPlan {
     pub request_timeout: Duration,
     /// Where `.hgrm` files, the interval log and goose's report go; `None`: nowhere.
     pub artifacts_dir: Option<PathBuf>,
+    /// This worker's share of a many-machine run (`rate` and `users` are already its).
+    pub shard: crate::engine::load::shard::Shard,
 }
 
 /// Whether a live progress bar is drawn on stderr.
@@ -74,6 +77,10 @@ pub struct LoadRun {
     /// The client the load ran as: a dedicated agent on the embedded sandbox, else the
     /// target's own.
     pub client: crate::engine::client::ApiClient,
+    /// Sends more than 10 ms late by the generator's own fault (open model).
+    pub generator_late: u64,
+    /// The interval log (per second, per transaction × class), as written to `load.hlog`.
+    pub interval_log: Vec<u8>,
 }
 
 /// Interval log file name inside the artifacts folder.
@@ -107,13 +114,14 @@ pub async fn run(
     let wall_start = SystemTime::now();
     let origin = tokio::time::Instant::now();
     let comment = format!(
-        "gatecheck {} load, scenario {}, {}",
+        "gatecheck {} load, scenario {}, {} {}",
         env!("CARGO_PKG_VERSION"),
         plan.scenario.name,
         match plan.rate {
             Some(r) => format!("open model {r}/s (latency from intended send time)"),
             None => "closed model".to_string(),
-        }
+        },
+        plan.shard.log_comment()
     );
     let (collector, samples) = recorder::start(names, wall_start, &comment)
         .map_err(|e| GateError::Other(anyhow::anyhow!("cannot start the recorder: {e}")))?;
@@ -129,6 +137,7 @@ pub async fn run(
             origin,
             plan.validate_sample,
             plan.goose_metrics,
+            plan.request_timeout,
         )
         .map_err(GateError::Other)?,
     );
@@ -154,6 +163,12 @@ pub async fn run(
             .filter(|_| plan.goose_metrics)
             .map(|d| d.join(GOOSE_REPORT)),
         goose_metrics: plan.goose_metrics,
+        // goose's own report covers one attack: with its metrics, one lane.
+        lanes: if plan.goose_metrics {
+            1
+        } else {
+            attack::default_lanes()
+        },
     };
 
     let bar = progress_bar(progress, &engine_cfg, collector.live.clone());
@@ -230,6 +245,8 @@ pub async fn run(
         notes,
         orders_switched_to_test: switched,
         client: client.clone(),
+        generator_late: recording.generator_late,
+        interval_log: recording.interval_log,
     })
 }
 

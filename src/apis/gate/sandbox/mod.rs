@@ -37,7 +37,7 @@ use anyhow::Context;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub use config::{Faults, LatencyFault, SandboxConfig, Stall};
+pub use config::{CapacityFault, Faults, LatencyFault, SandboxConfig, Stall};
 #[doc(hidden)]
 pub use mutants::Mutant;
 
