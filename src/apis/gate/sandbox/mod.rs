@@ -21,7 +21,7 @@
 
 mod admin;
 mod app;
-mod catalog;
+pub mod catalog;
 pub mod cli;
 mod config;
 mod faults;
