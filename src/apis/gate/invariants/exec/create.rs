@@ -132,7 +132,8 @@ impl Exec<'_> {
                         self.env.spend.refund(c, (*a).into());
                     }
                 }
-                return Err(v.with_exchange(Some(ex.evidence())));
+                let v = v.with_exchange(Some(ex.evidence()));
+                return Err(self.confirm(v, &request, &ex).await);
             }
         };
         if created.is_none() {

@@ -25,6 +25,7 @@ use crate::apis::gate::wire::{Order, OrderStatus};
 use crate::engine::client::{ApiClient, Auth, Exchange, TransportError};
 
 mod balances;
+mod control;
 mod create;
 mod judge;
 mod lifecycle;
