@@ -26,6 +26,11 @@ impl Query {
     pub fn parse(raw: Option<&str>) -> Result<Query, ApiError> {
         let mut params = HashMap::new();
         for (k, v) in url::form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
+            // A parameter with no name names nothing the API reads: ignored, like any
+            // unknown one (and `error.param` is never empty).
+            if k.is_empty() {
+                continue;
+            }
             if params.insert(k.to_string(), v.to_string()).is_some() {
                 let name = k.to_string();
                 return Err(ApiError::invalid(
