@@ -38,6 +38,7 @@ pub fn failing_run() -> RunReport {
             invariants_phase(),
             load_phase(),
         ],
+        pacing: None,
     }
 }
 

@@ -7,6 +7,7 @@ mod common;
 mod contract_mutants;
 mod contract_sandbox;
 mod contract_snapshots;
+mod dialects;
 mod hostile;
 mod invariants_cli;
 mod invariants_modes;

@@ -227,6 +227,16 @@ async fn malformed_path_ids_are_400() {
     sb.get(&a, "/products/999999")
         .await
         .expect_error(404, "not_found");
+    // Well shaped (§10: a positive integer without leading zeros) but beyond 64 bits: a
+    // valid id naming no product, as the OpenAPI document (no maximum) says.
+    sb.get(&a, "/products/3548445147737547594684754")
+        .await
+        .expect_error(404, "not_found");
+    let r = sb
+        .get(&a, "/products?category_id=3548445147737547594684754&=1&=2")
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.json()["items"], serde_json::json!([]));
     for id in ["not-a-uuid", "5c1f4f9d8b5a4e8b8c0e1d1c2f3a4b5c"] {
         sb.get(&a, &format!("/orders/{id}"))
             .await

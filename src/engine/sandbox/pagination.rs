@@ -26,7 +26,8 @@ impl Query {
     pub fn parse(raw: Option<&str>) -> Result<Query, ApiError> {
         let mut params = HashMap::new();
         for (k, v) in url::form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
-            // A parameter without a name names nothing (and no error can name it).
+            // A parameter with no name names nothing the API reads: ignored, like any
+            // unknown one (and `error.param` is never empty).
             if k.is_empty() {
                 continue;
             }

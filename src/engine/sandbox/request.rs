@@ -114,17 +114,12 @@ pub fn percent_decode(s: &str) -> String {
         .unwrap_or_default()
 }
 
-/// A positive integer without sign or leading zeros.
-pub fn parse_positive_id(s: &str) -> Option<u64> {
-    let ok = !s.is_empty()
-        && s.len() <= 19
-        && s.bytes().all(|b| b.is_ascii_digit())
-        && !s.starts_with('0');
-    if ok {
-        s.parse().ok()
-    } else {
-        None
-    }
+/// A positive integer without leading zeros, of any length (`0`, `007`, `-1`, `1.0` →
+/// `None`, a malformed id). `Some(None)` when well shaped but beyond `u64`: a valid id
+/// that names nothing (404 on a path, an empty list as a filter).
+pub fn parse_positive_id(s: &str) -> Option<Option<u64>> {
+    let shaped = !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && !s.starts_with('0');
+    shaped.then(|| s.parse().ok())
 }
 
 #[cfg(test)]
@@ -133,8 +128,9 @@ mod tests {
 
     #[test]
     fn path_ids() {
-        assert_eq!(parse_positive_id("7"), Some(7));
-        for bad in ["0", "007", "-1", "", "1.0", "abc", "99999999999999999999"] {
+        assert_eq!(parse_positive_id("7"), Some(Some(7)));
+        assert_eq!(parse_positive_id("3548445147737547594684754"), Some(None));
+        for bad in ["0", "007", "-1", "", "1.0", "abc", "+1"] {
             assert_eq!(parse_positive_id(bad), None, "{bad}");
         }
         assert!(parse_uuid("5C1F4F9D-8B5A-4E8B-8C0E-1D1C2F3A4B5C").is_some());

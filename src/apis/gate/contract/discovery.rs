@@ -12,6 +12,7 @@ use super::context::{Ctx, NoResponse, Observed, Req};
 use crate::apis::gate::money::{Amount, Rate};
 use crate::apis::gate::wire::{AgentBalance, CustomerAccountField, Product};
 use crate::engine::client::pages::{BadPage, Pages};
+use crate::engine::dialect::PatternValues;
 
 /// How a walk over a list's pages ended.
 #[derive(Debug, Clone)]
@@ -240,38 +241,28 @@ const CANDIDATES: &[&str] = &[
     "123456789012",
 ];
 
-/// Values that rarely satisfy a pattern, tried to break one.
-const BREAKERS: &[&str] = &["!", "a b", "#$%^&*", "-", "é", "", "___"];
+/// Values that rarely satisfy a pattern, tried to break one (printable ASCII: invalid
+/// under every regex dialect when invalid under one, see `engine::dialect`).
+const BREAKERS: &[&str] = &["!", "a b", "#$%^&*", "-", "", "___"];
 
-/// Compiles `pattern` anchored at both ends (a pattern must match the whole value, §10).
-fn matcher(pattern: &str) -> Option<jsonschema::Validator> {
-    let schema = json!({"type": "string", "pattern": format!("^(?:{pattern})$")});
-    jsonschema::validator_for(&schema).ok()
+/// The field's pattern, ready for dialect-safe values; `None` when it does not parse.
+fn values_of(pattern: &str) -> Option<PatternValues> {
+    PatternValues::new(pattern).ok()
 }
 
-/// A value matching the field's pattern (any non-empty string without one).
+/// A value matching the field's pattern in every regex dialect (any non-empty string
+/// without one); `None` when there is none (the caller skips, citing
+/// [`crate::engine::dialect::NO_SAFE_VALUE`]).
 pub fn value_for(field: &CustomerAccountField) -> Option<String> {
     let Some(pattern) = &field.pattern else {
         return Some("gatecheck".to_string());
     };
-    let m = matcher(pattern)?;
-    CANDIDATES
-        .iter()
-        .find(|c| m.is_valid(&json!(c)))
-        .map(|c| c.to_string())
+    values_of(pattern)?.valid_value(CANDIDATES.iter().copied())
 }
 
-/// A value not matching the field's pattern.
+/// A value not matching the field's pattern in any regex dialect.
 pub fn value_against(field: &CustomerAccountField) -> Option<String> {
-    let pattern = field.pattern.as_ref()?;
-    let m = matcher(pattern)?;
-    let long = "x".repeat(300);
-    BREAKERS
-        .iter()
-        .copied()
-        .chain(std::iter::once(long.as_str()))
-        .find(|c| !m.is_valid(&json!(c)))
-        .map(str::to_string)
+    values_of(field.pattern.as_ref()?)?.invalid_value(BREAKERS.iter().copied())
 }
 
 /// A `customer_account` satisfying every required field.
@@ -329,9 +320,9 @@ mod tests {
         };
         let good = value_for(&field).unwrap();
         let bad = value_against(&field).unwrap();
-        let m = matcher("[A-Za-z0-9_]{3,32}").unwrap();
-        assert!(m.is_valid(&json!(good)));
-        assert!(!m.is_valid(&json!(bad)));
+        let m = PatternValues::new("[A-Za-z0-9_]{3,32}").unwrap();
+        assert!(m.valid_everywhere(&good));
+        assert!(m.invalid_everywhere(&bad));
     }
 
     #[test]

@@ -6,7 +6,7 @@
 use crate::apis::gate::client::GateClientExt as _;
 use std::collections::BTreeMap;
 
-use regex::Regex;
+use crate::engine::dialect::PatternValues;
 use serde_json::Value;
 
 use crate::apis::gate::money::{Amount, Rate};
@@ -33,30 +33,45 @@ pub struct FieldRule {
     pub name: String,
     pub required: bool,
     pub pattern: Option<String>,
-    /// `^(?:pattern)$`, compiled; `None` when the field has no pattern.
-    pub matcher: Option<Regex>,
-    /// The pattern with its outer anchors removed, for proptest's regex generator.
-    pub generator_pattern: Option<String>,
+    /// The pattern (whole-value match, §10) and its dialect-safe values; `None` when the
+    /// field has no pattern.
+    pub values: Option<PatternValues>,
 }
 
 impl FieldRule {
     fn from_wire(f: &CustomerAccountField) -> Option<FieldRule> {
-        let matcher = match &f.pattern {
-            Some(p) => Some(Regex::new(&format!("^(?:{p})$")).ok()?),
+        let values = match &f.pattern {
+            Some(p) => Some(PatternValues::new(p).ok()?),
             None => None,
         };
+        // A required field no value is valid for in every regex dialect: the product
+        // cannot be ordered without risking a false alarm; it is left out.
+        if f.required && values.as_ref().is_some_and(|v| v.example().is_none()) {
+            tracing::info!(field = %f.name, "{}", crate::engine::dialect::NO_SAFE_VALUE);
+            return None;
+        }
         Some(FieldRule {
             name: f.name.clone(),
             required: f.required,
             pattern: f.pattern.clone(),
-            matcher,
-            generator_pattern: f.pattern.as_deref().map(strip_anchors),
+            values,
         })
     }
 
-    /// Whether `value` is acceptable for this field (whole-value match, §10).
+    /// Whether `value` is valid for this field in every regex dialect (§10 whole-value
+    /// match, printable ASCII: see `engine::dialect`).
     pub fn accepts(&self, value: &str) -> bool {
-        self.matcher.as_ref().is_none_or(|m| m.is_match(value))
+        match &self.values {
+            Some(v) => v.valid_everywhere(value),
+            None => crate::engine::dialect::printable_ascii(value),
+        }
+    }
+
+    /// Whether `value` is invalid for this field in every regex dialect.
+    pub fn refuses(&self, value: &str) -> bool {
+        self.values
+            .as_ref()
+            .is_some_and(|v| v.invalid_everywhere(value))
     }
 }
 
@@ -226,15 +241,6 @@ fn orderable(p: &Product) -> Option<Orderable> {
     })
 }
 
-/// Removes one leading `^` and one trailing unescaped `$`.
-fn strip_anchors(pattern: &str) -> String {
-    let p = pattern.strip_prefix('^').unwrap_or(pattern);
-    match p.strip_suffix('$') {
-        Some(rest) if !rest.ends_with('\\') => rest.to_string(),
-        _ => p.to_string(),
-    }
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -271,10 +277,11 @@ pub(crate) mod tests {
         assert!(!topup.fields[0].accepts("no spaces allowed"));
         assert!(!topup.fields[0].accepts("ab"));
         assert!(topup.fields[1].accepts("anything"));
-        assert_eq!(
-            topup.fields[0].generator_pattern.as_deref(),
-            Some("[A-Za-z0-9_]{3,32}")
+        assert!(
+            !topup.fields[0].accepts("abc\u{1c}"),
+            "control characters never count as valid"
         );
+        assert!(topup.fields[0].refuses("a b"));
         assert_eq!(c.currencies(), vec!["USD".to_string()]);
     }
 }

@@ -248,12 +248,12 @@ pub fn render_amount(a: Amount, form: AmountForm) -> String {
 }
 
 fn fallback_value(field: &crate::apis::gate::invariants::catalog::FieldRule) -> String {
-    for candidate in ["player_123", "user@example.com", "12345678", "abc", "A1"] {
-        if field.accepts(candidate) {
-            return candidate.to_string();
-        }
-    }
-    "player_123".to_string()
+    let candidates = ["player_123", "user@example.com", "12345678", "abc", "A1"];
+    field
+        .values
+        .as_ref()
+        .and_then(|v| v.valid_value(candidates))
+        .unwrap_or_else(|| candidates[0].to_string())
 }
 
 /// Breaks `body` the way `defect` says; `None` when it cannot apply to this product.
@@ -419,11 +419,12 @@ fn apply_defect(
             ))
         }
         Defect::FieldPatternMismatch(i) => {
-            let field = nth_field(product, *i, |f| f.matcher.is_some())?;
-            let long = "x".repeat(300);
-            let bad = ["", "!", "bad value with spaces !", "\u{0}", long.as_str()]
-                .into_iter()
-                .find(|v| !field.accepts(v))?;
+            let field = nth_field(product, *i, |f| f.values.is_some())?;
+            // Invalid in every regex dialect (printable ASCII, see `engine::dialect`).
+            let bad = field
+                .values
+                .as_ref()?
+                .invalid_value(["bad value with spaces !"])?;
             account_of(body)?.insert(field.name.clone(), json!(bad));
             Some((
                 INVALID,

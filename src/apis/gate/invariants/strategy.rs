@@ -295,16 +295,18 @@ pub fn rate_e4(rate: &crate::apis::gate::money::Rate) -> i64 {
     i64::try_from(d.mantissa()).unwrap_or(0)
 }
 
-/// Values matching a field's pattern (proptest's regex generator; anchors stripped), or a
-/// plain identifier when the field has no pattern.
+/// Values matching a field's pattern in every regex dialect (`engine::dialect`: drawn
+/// from the pattern intersected with printable ASCII), or a plain identifier when the
+/// field has no pattern.
 fn field_value_strategy(field: &FieldRule) -> SBoxedStrategy<String> {
-    let fallback = ["player_123", "user@example.com", "12345678", "abc"]
-        .into_iter()
-        .find(|v| field.accepts(v))
-        .unwrap_or("player_123")
-        .to_string();
-    let generated = match &field.generator_pattern {
-        Some(p) => proptest::string::string_regex(p).ok().map(|s| s.sboxed()),
+    let candidates = ["player_123", "user@example.com", "12345678", "abc"];
+    let fallback = match &field.values {
+        Some(v) => v.valid_value(candidates),
+        None => Some(candidates[0].to_string()),
+    }
+    .unwrap_or_else(|| candidates[0].to_string());
+    let generated = match &field.values {
+        Some(v) => v.valid_strategy(),
         None => Some("[a-z0-9_]{3,12}".sboxed()),
     };
     let field = field.clone();

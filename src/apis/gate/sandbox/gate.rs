@@ -154,7 +154,7 @@ pub fn products(app: &App, agent: &str, raw_query: Option<&str>) -> Handled {
         let p = &p.product;
         // MUTANT HOOK (ignores-type-filter)
         (kind.is_none_or(|k| p.product_type == k) || app.mutant_is(Mutant::IgnoresTypeFilter))
-            && category.is_none_or(|c| p.category_id == c)
+            && category.is_none_or(|c| c == Some(p.category_id))
             && region.is_none_or(|r| p.region_code == r)
             && available.is_none_or(|a| p.is_available == a)
     });
@@ -183,10 +183,9 @@ pub fn products(app: &App, agent: &str, raw_query: Option<&str>) -> Handled {
 pub fn product(app: &App, raw_id: &str) -> Handled {
     let id = parse_positive_id(raw_id)
         .ok_or_else(|| ApiError::invalid("productId", "productId must be a positive integer"))?;
-    let p = app
-        .catalog
-        .product(id)
-        .ok_or_else(|| ApiError::not_found(format!("No product {id}")))?;
+    let p = id
+        .and_then(|id| app.catalog.product(id))
+        .ok_or_else(|| ApiError::not_found(format!("No product {raw_id}")))?;
     Ok(Reply::raw(StatusCode::OK, p.json.clone()))
 }
 

@@ -21,8 +21,7 @@
 
 mod admin;
 mod app;
-mod catalog;
-
+pub mod catalog;
 mod config;
 mod gate;
 mod lifecycle;

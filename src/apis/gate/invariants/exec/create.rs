@@ -136,7 +136,10 @@ impl Exec<'_> {
             }
             Ok(Created::Nothing) => None,
             Ok(Created::New(order)) => Some(self.ledger.created(*order)),
-            Err(v) => return Err(v.with_exchange(Some(ex.evidence()))),
+            Err(v) => {
+                let v = v.with_exchange(Some(ex.evidence()));
+                return Err(self.confirm(v, &request, &ex).await);
+            }
         };
         let blame = Blame {
             check: primary,

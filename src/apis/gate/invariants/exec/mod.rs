@@ -25,6 +25,7 @@ use crate::engine::client::pages::Pages;
 use crate::engine::client::{ApiClient, Exchange, TransportError};
 
 mod balances;
+mod control;
 mod create;
 mod judge;
 mod lifecycle;

@@ -14,7 +14,7 @@ use crate::apis::gate::money::Amount;
 use crate::apis::gate::wire::OrderStatus;
 use crate::engine::client::{Exchange, Masker, SentRequest};
 
-fn exchange(status: u16, headers: &[(&str, &str)], body: &Value) -> Exchange {
+pub(super) fn exchange(status: u16, headers: &[(&str, &str)], body: &Value) -> Exchange {
     let mut map = reqwest::header::HeaderMap::new();
     for (k, v) in headers {
         map.insert(

@@ -1,0 +1,197 @@
+//! Generated values mean the same under every regex dialect: every "valid" value the
+//! engine draws from a pattern matches under Rust `regex`, ECMAScript (`regress`, with and
+//! without the `u` flag) and PCRE2 (with and without UTF/UCP), and every "invalid" one under
+//! none of them — over the sandbox catalog's patterns and a set of tricky ones.
+
+use gatecheck::apis::gate::sandbox::catalog::Catalog;
+use gatecheck::engine::dialect::{printable_ascii, PatternValues};
+use proptest::prelude::*;
+use proptest::strategy::ValueTree;
+use proptest::test_runner::{Config, TestRunner};
+
+/// A pattern in Rust syntax, and the same in ECMAScript (source, flags).
+struct Pattern {
+    rust: String,
+    ecma: String,
+    ecma_flags: &'static str,
+}
+
+fn same(p: &str) -> Pattern {
+    Pattern {
+        rust: p.to_string(),
+        ecma: p.to_string(),
+        ecma_flags: "",
+    }
+}
+
+fn tricky() -> Vec<Pattern> {
+    let mut v: Vec<Pattern> = [
+        r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$",
+        r"^\S+$",
+        r"^\s*[a-z]+\s*$",
+        r"^\w{3,16}$",
+        r"^[^\w]+$",
+        r"^\d{4,8}$",
+        r"^\D+$",
+        r"^.{1,10}$",
+        r"^[^a]+$",
+        r"^\bfoo\b.*$",
+        r"^[A-Z][a-z]+(?: [A-Z][a-z]+)*$",
+        r"^(eu|asia|na)$",
+        r"^\+[1-9][0-9]{7,14}$",
+        r"^[\x20-\x7E]+$",
+        r"^[^\x00-\x1F]+$",
+    ]
+    .into_iter()
+    .map(same)
+    .collect();
+    // Case folding: inline in Rust and PCRE, a flag in ECMAScript.
+    v.push(Pattern {
+        rust: "(?i)^[a-k]{2,6}$".into(),
+        ecma: "^[a-k]{2,6}$".into(),
+        ecma_flags: "i",
+    });
+    // Unicode classes need the `u` flag in ECMAScript.
+    for p in [r"^\p{L}+$", r"^[\p{Lu}\p{Nd}]{2,8}$", r"^\P{L}+$"] {
+        v.push(Pattern {
+            rust: p.into(),
+            ecma: p.into(),
+            ecma_flags: "u",
+        });
+    }
+    v
+}
+
+fn catalog_patterns() -> Vec<Pattern> {
+    let catalog = Catalog::seeded().expect("the catalog");
+    let mut ps: Vec<String> = catalog
+        .products()
+        .flat_map(|p| p.product.customer_account_fields.iter())
+        .filter_map(|f| f.pattern.clone())
+        .collect();
+    ps.sort();
+    ps.dedup();
+    assert!(!ps.is_empty(), "the catalog has patterned fields");
+    ps.iter().map(|p| same(p)).collect()
+}
+
+/// The pattern compiled for whole-value matching in every dialect under test.
+struct Engines {
+    name: String,
+    rust: regex::Regex,
+    ecma: Vec<regress::Regex>,
+    pcre: Vec<pcre2::bytes::Regex>,
+}
+
+impl Engines {
+    fn new(p: &Pattern) -> Engines {
+        let whole = |s: &str| format!("^(?:{s})$");
+        let mut ecma = vec![regress::Regex::with_flags(&whole(&p.ecma), p.ecma_flags)
+            .unwrap_or_else(|e| panic!("{}: ECMAScript: {e}", p.ecma))];
+        if !p.ecma_flags.contains('u') {
+            let flags = format!("{}u", p.ecma_flags);
+            ecma.push(regress::Regex::with_flags(&whole(&p.ecma), flags.as_str()).unwrap());
+        }
+        let pcre = [false, true]
+            .into_iter()
+            .map(|unicode| {
+                pcre2::bytes::RegexBuilder::new()
+                    .utf(unicode || p.ecma_flags.contains('u'))
+                    .ucp(unicode)
+                    .build(&whole(&p.rust))
+                    .unwrap_or_else(|e| panic!("{}: PCRE2: {e}", p.rust))
+            })
+            .collect();
+        Engines {
+            name: p.rust.clone(),
+            rust: regex::Regex::new(&whole(&p.rust)).unwrap(),
+            ecma,
+            pcre,
+        }
+    }
+
+    /// How many dialects match the whole value, of how many.
+    fn matches(&self, v: &str) -> (usize, usize) {
+        let mut yes = usize::from(self.rust.is_match(v));
+        yes += self.ecma.iter().filter(|r| r.find(v).is_some()).count();
+        yes += self
+            .pcre
+            .iter()
+            .filter(|r| r.is_match(v.as_bytes()).unwrap())
+            .count();
+        (yes, 1 + self.ecma.len() + self.pcre.len())
+    }
+}
+
+fn check(p: &Pattern) {
+    let engines = Engines::new(p);
+    let values = PatternValues::new(&p.rust).expect("parses");
+    let mut runner = TestRunner::new(Config {
+        cases: 200,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    if let Some(valid) = values.valid_strategy() {
+        runner
+            .run(&valid, |v| {
+                prop_assert!(printable_ascii(&v));
+                let (yes, all) = engines.matches(&v);
+                prop_assert_eq!(
+                    yes,
+                    all,
+                    "{}: valid {:?} matched by {}/{}",
+                    engines.name,
+                    v,
+                    yes,
+                    all
+                );
+                Ok(())
+            })
+            .unwrap();
+    }
+    let invalid = "[ -~]{0,12}".prop_filter("invalid", {
+        let values = values.clone();
+        move |v| values.invalid_everywhere(v)
+    });
+    runner
+        .run(&invalid, |v| {
+            let (yes, _) = engines.matches(&v);
+            prop_assert_eq!(
+                yes,
+                0,
+                "{}: invalid {:?} matched by {}",
+                engines.name,
+                v,
+                yes
+            );
+            Ok(())
+        })
+        .unwrap();
+    if let Some(bad) = values.invalid_value([]) {
+        assert_eq!(engines.matches(&bad).0, 0, "{}: {bad:?}", engines.name);
+    }
+}
+
+#[test]
+fn generated_values_agree_across_regex_dialects() {
+    for p in catalog_patterns().iter().chain(tricky().iter()) {
+        check(p);
+    }
+}
+
+/// The false alarm of issue 10: a "valid" email with U+001C, which a dialect whose `\s`
+/// covers the information separators rightly refuses.
+#[test]
+fn the_email_pattern_never_yields_a_control_character() {
+    let values = PatternValues::new(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$").unwrap();
+    assert!(values.matches("a\u{1c}@b.io") && !values.valid_everywhere("a\u{1c}@b.io"));
+    let valid = values.valid_strategy().expect("ASCII emails exist");
+    let mut runner = TestRunner::deterministic();
+    for _ in 0..2_000 {
+        let v = valid.new_tree(&mut runner).unwrap().current();
+        assert!(
+            v.chars().all(|c| (' '..='~').contains(&c)),
+            "{v:?} holds a character outside printable ASCII"
+        );
+    }
+}
