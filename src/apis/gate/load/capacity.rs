@@ -370,7 +370,7 @@ pub async fn run_with(
     };
     resolved.shutdown().await;
     let found = result?;
-    let mut stdout = std::io::stdout().lock();
+    let mut stdout = crate::engine::output::stdout();
     for (i, s) in found.capacity.steps.iter().enumerate() {
         let _ = writeln!(stdout, "{}", step_line(i, s));
     }
@@ -389,6 +389,7 @@ pub async fn run_with(
             load: Some(found.summary.clone()),
             duration_ms: clock.elapsed().as_millis() as u64,
         }],
+        pacing: None,
     };
     finish(&out, &report)
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::apis::gate::sandbox::mutants::Mutant;
-pub use crate::engine::sandbox::faults::{Faults, LatencyFault, Stall};
+pub use crate::engine::sandbox::faults::{CapacityFault, Faults, LatencyFault, Stall};
 
 /// Everything [`crate::apis::gate::sandbox::start`] needs. `Default` = `127.0.0.1:0`, in-memory store,
 /// completion after 100 ms, `sandbox-slow` orders after 5 s, random identity, no limits,
