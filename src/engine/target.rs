@@ -54,6 +54,11 @@ pub struct TargetArgs {
     #[arg(long)]
     pub read_only: bool,
 
+    /// Largest response body read from the target (bytes); a larger one is a finding on
+    /// its endpoint, read no further.
+    #[arg(long, default_value_t = crate::engine::client::DEFAULT_MAX_BODY, value_parser = crate::engine::bounds::body_bytes, value_name = "BYTES")]
+    pub max_response_bytes: usize,
+
     /// Cap on real money the run may commit, per currency (e.g. 100.00).
     #[arg(long, default_value = "100.00", value_parser = parse_amount, value_name = "AMOUNT")]
     pub max_spend: Minor,
@@ -136,7 +141,8 @@ impl TargetArgs {
             }
         };
         let client = ApiClient::new(target, self.timeout)
-            .map_err(|e| GateError::Config(format!("cannot build the HTTP client: {e:#}")))?;
+            .map_err(|e| GateError::Config(format!("cannot build the HTTP client: {e:#}")))?
+            .with_max_body(self.max_response_bytes);
         preflight(&client, profile.health_path()).await?;
         let real_orders_allowed =
             !self.read_only && (client.target().is_loopback() || self.allow_spend);
@@ -213,6 +219,7 @@ impl Default for TargetArgs {
             api_key: None,
             admin_token: None,
             timeout: Duration::from_secs(10),
+            max_response_bytes: crate::engine::client::DEFAULT_MAX_BODY,
             allow_spend: false,
             read_only: false,
             max_spend: Minor(10_000),

@@ -20,6 +20,8 @@ mod load_support;
 mod readme;
 mod safety_exits;
 mod safety_masking;
+mod safety_sandbox;
+mod safety_spend;
 mod sandbox_admin;
 mod sandbox_auth;
 mod sandbox_catalog;

@@ -60,7 +60,13 @@ pub enum TransportError {
     Timeout { url: String, timeout: Duration },
     #[error("request to {url} failed: {reason}")]
     Other { url: String, reason: String },
+    /// The body passed the size cap: reading stopped there (never buffered whole).
+    #[error("the response of {url} is larger than the {limit}-byte cap (--max-response-bytes)")]
+    TooLarge { url: String, limit: usize },
 }
+
+/// The default response-size cap: 4 MiB, well above any Plexy API page.
+pub const DEFAULT_MAX_BODY: usize = 4 << 20;
 
 /// Which credentials a request carries.
 #[derive(Debug, Clone)]
@@ -82,9 +88,16 @@ pub struct ApiClient {
     target: Target,
     masker: Masker,
     timeout: Duration,
+    max_body: usize,
 }
 
 impl ApiClient {
+    /// The same client with another response-size cap.
+    pub fn with_max_body(mut self, bytes: usize) -> ApiClient {
+        self.max_body = bytes;
+        self
+    }
+
     pub fn new(target: Target, timeout: Duration) -> anyhow::Result<ApiClient> {
         let http = reqwest::Client::builder()
             .timeout(timeout)
@@ -105,6 +118,7 @@ impl ApiClient {
             },
             masker,
             timeout,
+            max_body: DEFAULT_MAX_BODY,
         })
     }
 
@@ -129,6 +143,7 @@ impl ApiClient {
             },
             masker: self.masker.clone(),
             timeout: self.timeout,
+            max_body: self.max_body,
         }
     }
 
@@ -226,10 +241,7 @@ impl RequestBuilder<'_> {
             .map_err(|e| classify(e, &masked_url, client.timeout))?;
         let status = response.status().as_u16();
         let resp_headers = response.headers().clone();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| classify(e, &masked_url, client.timeout))?;
+        let body = read_capped(response, client.max_body, &masked_url, client.timeout).await?;
         Ok(Exchange::new(
             target.base_url.clone(),
             sent,
@@ -240,6 +252,35 @@ impl RequestBuilder<'_> {
             client.masker.clone(),
         ))
     }
+}
+
+/// Reads a body as a stream, stopping at `limit` bytes (a declared length over it is
+/// refused before reading).
+async fn read_capped(
+    mut response: reqwest::Response,
+    limit: usize,
+    url: &str,
+    timeout: Duration,
+) -> Result<Bytes, TransportError> {
+    let too_large = || TransportError::TooLarge {
+        url: url.to_string(),
+        limit,
+    };
+    if response.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    let mut body = bytes::BytesMut::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| classify(e, url, timeout))?
+    {
+        if body.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
 }
 
 fn classify(e: reqwest::Error, url: &str, timeout: Duration) -> TransportError {

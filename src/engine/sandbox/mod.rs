@@ -9,3 +9,4 @@ pub mod idempotency;
 pub mod pagination;
 pub mod reply;
 pub mod request;
+pub mod serve;

@@ -155,12 +155,7 @@ pub async fn start(config: SandboxConfig) -> anyhow::Result<SandboxHandle> {
         let shutdown = async move {
             let _ = server_stop.wait_for(|s| *s).await;
         };
-        if let Err(e) = axum::serve(listener, router)
-            .with_graceful_shutdown(shutdown)
-            .await
-        {
-            tracing::error!(error = %e, "sandbox server stopped");
-        }
+        crate::engine::sandbox::serve::serve(listener, router, Default::default(), shutdown).await;
     });
     Ok(SandboxHandle {
         base_url,

@@ -42,7 +42,9 @@ impl Exec<'_> {
 
     /// Waits for an order created to end on its own, then checks the money it moved.
     pub(super) async fn settle(&mut self, idx: usize) -> Step {
-        let deadline = Instant::now() + self.env.settle_timeout;
+        let deadline = *self
+            .settle_deadline
+            .get_or_insert_with(|| Instant::now() + self.env.settle_timeout);
         let path = self
             .client
             .agent_path(&format!("/orders/{}", self.ledger.orders[idx].id));

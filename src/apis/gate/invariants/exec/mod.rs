@@ -103,6 +103,10 @@ struct Exec<'a> {
     fresh_keys: u32,
     exercised: BTreeMap<CheckId, u64>,
     requests: u64,
+    /// One deadline for every wait on a state change in this case, set by the first:
+    /// a target whose orders never leave `pending` costs one settle timeout per case,
+    /// not one per order.
+    settle_deadline: Option<std::time::Instant>,
 }
 
 /// Which check a wrong balance after an event is blamed on.
@@ -127,6 +131,7 @@ impl<'a> Exec<'a> {
             fresh_keys: 0,
             exercised: BTreeMap::new(),
             requests: 0,
+            settle_deadline: None,
         };
         if env.mode.admin {
             let deposits: Vec<(String, Amount)> = env
