@@ -39,9 +39,15 @@ impl Default for ServeLimits {
 }
 
 /// What a connection over the cap is told before it is closed.
-const REFUSAL: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\n\
-Content-Type: application/json\r\nRetry-After: 1\r\nConnection: close\r\nContent-Length: 106\r\n\r\n\
-{\"error\":{\"code\":\"service_unavailable\",\"message\":\"too many open connections; retry later\",\"param\":null}}";
+fn refusal() -> Vec<u8> {
+    let body = r#"{"error":{"code":"service_unavailable","message":"too many open connections; retry later","param":null}}"#;
+    format!(
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n\
+         Connection: close\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
 
 /// Serves `router` on `listener` until `shutdown` resolves.
 pub async fn serve(
@@ -97,7 +103,7 @@ async fn serve_connection(stream: TcpStream, router: Router, limits: ServeLimits
 
 async fn refuse(mut stream: TcpStream) {
     let _ = tokio::time::timeout(Duration::from_secs(1), async {
-        let _ = stream.write_all(REFUSAL).await;
+        let _ = stream.write_all(&refusal()).await;
         let _ = stream.shutdown().await;
     })
     .await;
@@ -129,7 +135,8 @@ async fn body_deadline(req: Request, next: Next, limits: ServeLimits) -> Respons
 mod tests {
     #[test]
     fn the_refusal_declares_its_length() {
-        let text = std::str::from_utf8(super::REFUSAL).unwrap();
+        let refusal = super::refusal();
+        let text = std::str::from_utf8(&refusal).unwrap();
         let (head, body) = text.split_once("\r\n\r\n").unwrap();
         assert!(
             head.contains(&format!("Content-Length: {}", body.len())),
