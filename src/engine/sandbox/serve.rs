@@ -1,5 +1,6 @@
 //! The serving loop of an embedded sandbox, hardened so that slow or idle clients cannot
-//! starve it: a request's headers must arrive within [`ServeLimits::header_timeout`], its
+//! starve it: a connection's first request head must arrive within
+//! [`ServeLimits::header_timeout`], its
 //! body within [`ServeLimits::body_timeout`] (else the body ends in an error), and at most
 //! [`ServeLimits::max_connections`] connections are served at once — one more is answered
 //! `503` with `Retry-After` and closed, at once, instead of waiting in the kernel queue
@@ -14,7 +15,7 @@ use axum::extract::Request;
 use axum::middleware::Next;
 use axum::response::Response;
 use axum::Router;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
@@ -89,15 +90,96 @@ pub async fn serve(
     }
 }
 
-async fn serve_connection(stream: TcpStream, router: Router, limits: ServeLimits) {
+async fn serve_connection(mut stream: TcpStream, router: Router, limits: ServeLimits) {
     let _ = stream.set_nodelay(true);
+    // The first request's head must arrive within the header timeout. (hyper's own
+    // header timeout also runs on idle keep-alive connections, and a client reusing one
+    // just as it fires gets "connection closed before message completed": a false alarm.
+    // A keep-alive connection is bounded by the connection cap instead.)
+    let head = match tokio::time::timeout(limits.header_timeout, read_head(&mut stream)).await {
+        Ok(Ok(head)) => head,
+        _ => return,
+    };
     let service = TowerToHyperService::new(router);
     let connection = hyper::server::conn::http1::Builder::new()
-        .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_timeout)
-        .serve_connection(TokioIo::new(stream), service);
+        .serve_connection(TokioIo::new(Prefixed::new(head, stream)), service);
     if let Err(e) = connection.await {
         tracing::debug!(error = %e, "sandbox connection ended");
+    }
+}
+
+/// Reads until the end of a request head (`\r\n\r\n`, at most 64 KiB); every byte read.
+async fn read_head(stream: &mut TcpStream) -> std::io::Result<Vec<u8>> {
+    use tokio::io::AsyncReadExt;
+    let mut buf = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 4096];
+    loop {
+        let n = stream.read(&mut chunk).await?;
+        if n == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if buf.windows(4).any(|w| w == b"\r\n\r\n") || buf.len() > 64 << 10 {
+            return Ok(buf);
+        }
+    }
+}
+
+/// A stream whose first bytes were already read: they are replayed first.
+struct Prefixed {
+    prefix: Vec<u8>,
+    at: usize,
+    inner: TcpStream,
+}
+
+impl Prefixed {
+    fn new(prefix: Vec<u8>, inner: TcpStream) -> Prefixed {
+        Prefixed {
+            prefix,
+            at: 0,
+            inner,
+        }
+    }
+}
+
+impl tokio::io::AsyncRead for Prefixed {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        if self.at < self.prefix.len() {
+            let n = buf.remaining().min(self.prefix.len() - self.at);
+            let at = self.at;
+            buf.put_slice(&self.prefix[at..at + n]);
+            self.at += n;
+            return std::task::Poll::Ready(Ok(()));
+        }
+        std::pin::Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for Prefixed {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
     }
 }
 
