@@ -50,6 +50,10 @@ pub struct CertifyArgs {
     #[arg(long, value_parser = crate::engine::bounds::timeout, value_name = "DURATION")]
     pub timeout: Option<Duration>,
 
+    /// Largest response body read from the target (bytes); a larger one is a finding.
+    #[arg(long, default_value_t = crate::engine::client::DEFAULT_MAX_BODY, value_parser = crate::engine::bounds::body_bytes, value_name = "BYTES")]
+    pub max_response_bytes: usize,
+
     /// Allow real (non-test) orders against a host outside loopback.
     #[arg(long, conflicts_with = "read_only")]
     pub allow_spend: bool,
@@ -214,6 +218,7 @@ impl CertifyArgs {
             api_key,
             admin_token,
             timeout,
+            max_response_bytes: self.max_response_bytes,
             allow_spend: self.allow_spend || env.allow_spend.unwrap_or(false),
             read_only,
             max_spend,

@@ -13,6 +13,9 @@ pub const RUN_TIME: (Duration, Duration) = (Duration::from_secs(1), Duration::fr
 pub const WAIT: (Duration, Duration) = (Duration::ZERO, Duration::from_secs(3_600));
 /// Concurrent load users.
 pub const USERS: (u64, u64) = (1, 10_000);
+/// Users derived from `--rate` when `--users` is not given stop here (memory: each user
+/// is a task with its own HTTP client).
+pub const AUTO_USERS: u64 = 1_000;
 /// Open-model arrival rate, per second.
 pub const RATE: (f64, f64) = (0.01, 1_000_000.0);
 /// Invariant cases.
@@ -91,6 +94,18 @@ pub fn cases(s: &str) -> Result<u32, String> {
 pub fn check_cases(n: u32) -> Result<u32, String> {
     if !(CASES.0..=CASES.1).contains(&n) {
         return Err(format!("must be between {} and {}", CASES.0, CASES.1));
+    }
+    Ok(n)
+}
+
+/// A response-size cap: 1 KiB to 1 GiB.
+pub fn body_bytes(s: &str) -> Result<usize, String> {
+    let n: usize = s
+        .trim()
+        .parse()
+        .map_err(|_| "must be a whole number of bytes".to_string())?;
+    if !(1 << 10..=1 << 30).contains(&n) {
+        return Err("must be between 1024 and 1073741824 bytes".to_string());
     }
     Ok(n)
 }

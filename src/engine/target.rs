@@ -57,6 +57,11 @@ pub struct TargetArgs {
     #[arg(long)]
     pub read_only: bool,
 
+    /// Largest response body read from the target (bytes); a larger one is a finding on
+    /// its endpoint, read no further.
+    #[arg(long, default_value_t = crate::engine::client::DEFAULT_MAX_BODY, value_parser = crate::engine::bounds::body_bytes, value_name = "BYTES")]
+    pub max_response_bytes: usize,
+
     /// Cap on real money the run may commit, per currency (e.g. 100.00).
     #[arg(long, default_value = "100.00", value_parser = parse_amount, value_name = "AMOUNT")]
     pub max_spend: Minor,
@@ -162,7 +167,8 @@ impl TargetArgs {
             ..PaceConfig::default()
         };
         let mut client = ApiClient::paced(target, self.timeout, pace)
-            .map_err(|e| GateError::Config(format!("cannot build the HTTP client: {e:#}")))?;
+            .map_err(|e| GateError::Config(format!("cannot build the HTTP client: {e:#}")))?
+            .with_max_body(self.max_response_bytes);
         if let Some(journal) = &self.journal {
             client.record_into(journal.clone());
         }
@@ -242,6 +248,7 @@ impl Default for TargetArgs {
             api_key: None,
             admin_token: None,
             timeout: Duration::from_secs(10),
+            max_response_bytes: crate::engine::client::DEFAULT_MAX_BODY,
             allow_spend: false,
             read_only: false,
             max_spend: Minor(10_000),

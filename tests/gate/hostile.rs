@@ -139,3 +139,77 @@ fn serve(stream: TcpStream, handler: &dyn Fn(&Request) -> Reply) {
         }
     }
 }
+
+/// Sends `req` to `127.0.0.1:port` as it came (one request, `Connection: close`) and
+/// returns the upstream's answer — the base of a lying or slow proxy.
+pub fn forward(port: u16, req: &Request) -> Reply {
+    let mut up = TcpStream::connect(("127.0.0.1", port)).expect("upstream answers");
+    let mut head = format!("{} {} HTTP/1.1\r\n", req.method, req.path);
+    for (n, v) in &req.headers {
+        if n.eq_ignore_ascii_case("connection") || n.eq_ignore_ascii_case("content-length") {
+            continue;
+        }
+        head.push_str(&format!("{n}: {v}\r\n"));
+    }
+    head.push_str(&format!(
+        "Content-Length: {}\r\nConnection: close\r\n\r\n",
+        req.body.len()
+    ));
+    up.write_all(head.as_bytes()).unwrap();
+    up.write_all(&req.body).unwrap();
+    let mut raw = Vec::new();
+    let _ = up.read_to_end(&mut raw);
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("an HTTP head");
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut body = raw[split + 4..].to_vec();
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(502);
+    let mut headers = Vec::new();
+    let mut chunked = false;
+    for line in lines {
+        if let Some((n, v)) = line.split_once(':') {
+            let (n, v) = (n.trim(), v.trim());
+            if n.eq_ignore_ascii_case("transfer-encoding") {
+                chunked = v.eq_ignore_ascii_case("chunked");
+                continue;
+            }
+            if n.eq_ignore_ascii_case("content-length") || n.eq_ignore_ascii_case("connection") {
+                continue;
+            }
+            headers.push((n.to_string(), v.to_string()));
+        }
+    }
+    if chunked {
+        body = dechunk(&body);
+    }
+    Reply {
+        status,
+        headers,
+        body,
+        delay: Duration::ZERO,
+    }
+}
+
+fn dechunk(mut raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let Some(eol) = raw.windows(2).position(|w| w == b"\r\n") else {
+            return out;
+        };
+        let size =
+            usize::from_str_radix(String::from_utf8_lossy(&raw[..eol]).trim(), 16).unwrap_or(0);
+        if size == 0 {
+            return out;
+        }
+        raw = &raw[eol + 2..];
+        out.extend_from_slice(&raw[..size.min(raw.len())]);
+        raw = &raw[(size + 2).min(raw.len())..];
+    }
+}

@@ -25,6 +25,8 @@ mod rate_limited;
 mod readme;
 mod safety_exits;
 mod safety_masking;
+mod safety_sandbox;
+mod safety_spend;
 mod sandbox_admin;
 mod sandbox_auth;
 mod sandbox_catalog;

@@ -66,7 +66,13 @@ pub enum TransportError {
     Timeout { url: String, timeout: Duration },
     #[error("request to {url} failed: {reason}")]
     Other { url: String, reason: String },
+    /// The body passed the size cap: reading stopped there (never buffered whole).
+    #[error("the response of {url} is larger than the {limit}-byte cap (--max-response-bytes)")]
+    TooLarge { url: String, limit: usize },
 }
+
+/// The default response-size cap: 4 MiB, well above any Plexy API page.
+pub const DEFAULT_MAX_BODY: usize = 4 << 20;
 
 /// Which credentials a request carries.
 #[derive(Debug, Clone)]
@@ -91,9 +97,16 @@ pub struct ApiClient {
     pacer: std::sync::Arc<Pacer>,
     /// Where every exchange is also kept (the run's HAR), when the run keeps them.
     journal: Option<Arc<dyn ExchangeJournal>>,
+    max_body: usize,
 }
 
 impl ApiClient {
+    /// The same client with another response-size cap.
+    pub fn with_max_body(mut self, bytes: usize) -> ApiClient {
+        self.max_body = bytes;
+        self
+    }
+
     pub fn new(target: Target, timeout: Duration) -> anyhow::Result<ApiClient> {
         Self::paced(target, timeout, PaceConfig::default())
     }
@@ -121,6 +134,7 @@ impl ApiClient {
             timeout,
             pacer: std::sync::Arc::new(Pacer::new(pace)),
             journal: None,
+            max_body: DEFAULT_MAX_BODY,
         })
     }
 
@@ -158,6 +172,7 @@ impl ApiClient {
             timeout: self.timeout,
             pacer: self.pacer.clone(),
             journal: self.journal.clone(),
+            max_body: self.max_body,
         }
     }
 
@@ -322,7 +337,16 @@ impl RequestBuilder<'_> {
         let status = response.status().as_u16();
         let version = response.version();
         let resp_headers = response.headers().clone();
-        let body = response.bytes().await.map_err(&fail)?;
+        let body = match read_capped(response, client.max_body, &masked_url, client.timeout).await {
+            Ok(body) => body,
+            Err(error) => {
+                record(Answer::Failed {
+                    error: error.to_string(),
+                    elapsed: started.elapsed(),
+                });
+                return Err(error);
+            }
+        };
         let elapsed = started.elapsed();
         let har_entry = record(Answer::Response {
             status,
@@ -344,6 +368,35 @@ impl RequestBuilder<'_> {
         exchange.har_entry = har_entry;
         Ok(exchange)
     }
+}
+
+/// Reads a body as a stream, stopping at `limit` bytes (a declared length over it is
+/// refused before reading).
+async fn read_capped(
+    mut response: reqwest::Response,
+    limit: usize,
+    url: &str,
+    timeout: Duration,
+) -> Result<Bytes, TransportError> {
+    let too_large = || TransportError::TooLarge {
+        url: url.to_string(),
+        limit,
+    };
+    if response.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    let mut body = bytes::BytesMut::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| classify(e, url, timeout))?
+    {
+        if body.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
 }
 
 fn classify(e: reqwest::Error, url: &str, timeout: Duration) -> TransportError {

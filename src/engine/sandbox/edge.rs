@@ -133,12 +133,7 @@ pub async fn listen(
         let shutdown = async move {
             let _ = stop.wait_for(|s| *s).await;
         };
-        if let Err(e) = axum::serve(listener, router)
-            .with_graceful_shutdown(shutdown)
-            .await
-        {
-            tracing::error!(error = %e, "sandbox server stopped");
-        }
+        crate::engine::sandbox::serve::serve(listener, router, Default::default(), shutdown).await;
     });
     Ok(Listening { base_url, server })
 }

@@ -13,4 +13,5 @@ pub mod pagination;
 pub mod reply;
 pub mod request;
 pub mod schedule;
+pub mod serve;
 pub mod store;

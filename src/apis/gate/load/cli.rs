@@ -148,7 +148,11 @@ pub fn plan(args: &LoadArgs, out_dir: Option<PathBuf>) -> Result<LoadPlan, GateE
         .split(args.users.or(scenario.load.users).unwrap_or(10))
         .max(1);
     let users = match (rate, args.users) {
-        (Some(r), None) => base_users.max((r * 0.5).ceil() as u64),
+        // Bounded: each user is a goose task with its own client; a huge rate gets more
+        // sends per user (and a "fell behind" note), never millions of users.
+        (Some(r), None) => {
+            base_users.max(((r * 0.5).ceil() as u64).min(crate::engine::bounds::AUTO_USERS))
+        }
         _ => base_users,
     };
     let mut thresholds = parse_thresholds(&args.thresholds, Some(&scenario))?;

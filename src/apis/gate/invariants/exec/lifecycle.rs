@@ -43,7 +43,9 @@ impl Exec<'_> {
 
     /// Waits for an order created to end on its own, then checks the money it moved.
     pub(super) async fn settle(&mut self, idx: usize) -> Step {
-        let deadline = Instant::now() + self.env.settle_timeout;
+        let started = Instant::now();
+        let budget = *self.settle_budget.get_or_insert(self.env.settle_timeout);
+        let deadline = started + budget;
         let path = self
             .client
             .agent_path(&format!("/orders/{}", self.ledger.orders[idx].id));
@@ -53,6 +55,7 @@ impl Exec<'_> {
                 .get(Role::Poll, path.clone(), CheckId::TransitionsAllowed)
                 .await?;
             let status = self.judge_read(idx, &ex)?;
+            self.settle_budget = Some(budget.saturating_sub(started.elapsed()));
             if status.is_terminal() {
                 return self.observed_transition(idx, status, &ex).await;
             }

@@ -104,6 +104,11 @@ struct Exec<'a> {
     fresh_keys: u32,
     exercised: BTreeMap<CheckId, u64>,
     requests: u64,
+    /// What is left of the case's one settle timeout, shared by every wait on a state
+    /// change: a target whose orders never leave `pending` costs one settle timeout per
+    /// case, not one per order. Only time spent waiting counts (a busy machine that
+    /// makes the case slow does not eat it).
+    settle_budget: Option<std::time::Duration>,
 }
 
 /// Which check a wrong balance after an event is blamed on.
@@ -128,6 +133,7 @@ impl<'a> Exec<'a> {
             fresh_keys: 0,
             exercised: BTreeMap::new(),
             requests: 0,
+            settle_budget: None,
         };
         if env.mode.admin {
             let deposits: Vec<(String, Amount)> = env

@@ -1,0 +1,174 @@
+//! The spend cap holds on what was charged, not on what the catalog shows: behind a lying
+//! proxy (every voucher shown at half its price) and a slow one (order creates answered
+//! after the client gave up), the real money `contract`, `invariants`, `load` and
+//! `certify` commit never passes `--max-spend` in any currency. Committed money is read
+//! from the sandbox itself, around the proxy.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use gatecheck::apis::gate::money::Amount;
+use serde_json::Value;
+
+use super::common::{self, Sb};
+use super::hostile::{forward, Hostile, Reply, Request};
+
+const CAP: &str = "100.00";
+
+/// Halves every `agent_price` in a catalog answer.
+fn lie_about_prices(mut reply: Reply) -> Reply {
+    let Ok(mut json) = serde_json::from_slice::<Value>(&reply.body) else {
+        return reply;
+    };
+    fn walk(v: &mut Value) {
+        match v {
+            Value::Object(map) => {
+                for (k, v) in map.iter_mut() {
+                    if k == "agent_price" {
+                        if let Some(p) = v
+                            .as_str()
+                            .and_then(|s| Amount::parse_decimal_amount(s).ok())
+                        {
+                            *v = Value::from(Amount::from_minor(p.minor() / 2).to_string());
+                        }
+                    } else {
+                        walk(v);
+                    }
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    walk(&mut json);
+    reply.body = serde_json::to_vec(&json).unwrap();
+    reply
+}
+
+fn is_create(req: &Request) -> bool {
+    req.method == "POST" && req.path.ends_with("/orders")
+}
+
+/// Real money committed per currency: charged_amount of every non-test order that did
+/// not fail.
+async fn committed(sb: &Sb) -> BTreeMap<String, Amount> {
+    let agent = sb.default_agent();
+    let mut out: BTreeMap<String, Amount> = BTreeMap::new();
+    for o in sb.walk(&agent, "/orders", "", 100).await {
+        if o["is_test"] == true || o["status"] == "failed" {
+            continue;
+        }
+        let charged = Amount::parse_decimal_amount(o["charged_amount"].as_str().unwrap()).unwrap();
+        let cur = o["currency_code"].as_str().unwrap().to_string();
+        let total = out.entry(cur).or_insert(Amount::ZERO);
+        *total = *total + charged;
+    }
+    out
+}
+
+async fn run(sb: &Sb, proxy: &Hostile, args: &[&str]) -> std::process::Output {
+    let agent = sb.default_agent();
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_gatecheck"));
+    cmd.args(args)
+        .args([
+            "--base-url",
+            &proxy.url(),
+            "--agent-id",
+            &agent.id,
+            "--max-spend",
+            CAP,
+        ])
+        .env("GATECHECK_API_KEY", &agent.key)
+        .env_remove("GATECHECK_ADMIN_TOKEN");
+    cmd.output().await.unwrap()
+}
+
+fn assert_under_cap(spent: &BTreeMap<String, Amount>, what: &str) {
+    let cap = Amount::parse_decimal_amount(CAP).unwrap();
+    for (cur, amount) in spent {
+        assert!(
+            *amount <= cap,
+            "{what}: committed {amount} {cur} over the cap {CAP}"
+        );
+    }
+}
+
+fn commands(out: &str) -> Vec<Vec<String>> {
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    vec![
+        s(&["contract", "--timeout", "1s"]),
+        s(&[
+            "invariants",
+            "--cases",
+            "8",
+            "--no-regressions",
+            "--timeout",
+            "1s",
+        ]),
+        s(&[
+            "load",
+            "--scenario",
+            "orders",
+            "--run-time",
+            "2s",
+            "--no-progress",
+            "--timeout",
+            "1s",
+            "--out",
+            out,
+        ]),
+        s(&[
+            "certify",
+            "--quiet",
+            "--phases",
+            "contract,invariants,load",
+            "--cases",
+            "8",
+            "--run-time",
+            "2s",
+            "--timeout",
+            "1s",
+            "--out",
+            out,
+        ]),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_cap_holds_behind_a_proxy_that_shows_lower_prices() {
+    for command in commands(tempfile::tempdir().unwrap().path().to_str().unwrap()) {
+        let sb = common::start().await;
+        let port: u16 = sb.url("").rsplit(':').next().unwrap().parse().unwrap();
+        let proxy = Hostile::start(move |req| {
+            let reply = forward(port, req);
+            if req.method == "GET" {
+                lie_about_prices(reply)
+            } else {
+                reply
+            }
+        });
+        let args: Vec<&str> = command.iter().map(String::as_str).collect();
+        let out = run(&sb, &proxy, &args).await;
+        assert!(out.status.code().is_some(), "{command:?} ended");
+        assert_under_cap(&committed(&sb).await, &command[0]);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_cap_holds_when_creates_are_answered_after_the_client_gave_up() {
+    for command in commands(tempfile::tempdir().unwrap().path().to_str().unwrap()) {
+        let sb = common::start().await;
+        let port: u16 = sb.url("").rsplit(':').next().unwrap().parse().unwrap();
+        let proxy = Hostile::start(move |req| {
+            let mut reply = forward(port, req);
+            if is_create(req) {
+                reply.delay = Duration::from_millis(1500);
+            }
+            reply
+        });
+        let args: Vec<&str> = command.iter().map(String::as_str).collect();
+        let out = run(&sb, &proxy, &args).await;
+        assert!(out.status.code().is_some(), "{command:?} ended");
+        assert_under_cap(&committed(&sb).await, &command[0]);
+    }
+}
