@@ -320,7 +320,7 @@ impl Probe<'_> {
             let (bal, available, reserved) =
                 Self::balance(&client, &self.voucher.currency, check).await?;
             let want_reserved = price;
-            let want_available = price.times(2).unwrap_or(price) - price;
+            let want_available = price.times(2).unwrap_or(price).saturating_sub(price);
             if available != want_available || reserved != want_reserved {
                 script.one(&bal, "read the balance");
                 return Ok(script.fail(
@@ -391,7 +391,7 @@ impl Probe<'_> {
             } else {
                 price
             };
-            let want_available = funded - want_reserved;
+            let want_available = funded.saturating_sub(want_reserved);
             if available != want_available || reserved != want_reserved {
                 script.one(&bal, "read the balance");
                 return Ok(script.fail(
@@ -506,13 +506,13 @@ impl Probe<'_> {
                         .and_then(Value::as_str)
                         .and_then(|s| Amount::parse_decimal_amount(s).ok())
                 })
-                .sum()
+                .fold(Amount::ZERO, Amount::saturating_add)
         };
-        let want_available = funded - price.times(fits).unwrap_or(price);
+        let want_available = funded.saturating_sub(price.times(fits).unwrap_or(price));
         if available.is_negative()
             || available != want_available
             || reserved != pending
-            || reserved != funded - want_available
+            || reserved != funded.saturating_sub(want_available)
         {
             script.one(&bal, "read the balance");
             return Ok(script.fail(
@@ -521,7 +521,7 @@ impl Probe<'_> {
                     "after parallel orders the balance does not match the orders that succeeded",
                     format!(
                         "available {want_available}, reserved {} (= the pending charges {pending})",
-                        funded - want_available
+                        funded.saturating_sub(want_available)
                     ),
                     format!("available {available}, reserved {reserved}"),
                 )
@@ -585,7 +585,7 @@ impl Probe<'_> {
         }
         let (bal, available, reserved) =
             Self::balance(&client, &self.voucher.currency, check).await?;
-        let want_available = short + price - price;
+        let want_available = short;
         if available != want_available || reserved != price {
             script.one(&bal, "read the balance");
             return Ok(script.fail(
