@@ -9,23 +9,12 @@ use std::collections::BTreeMap;
 use crate::engine::dialect::PatternValues;
 use serde_json::Value;
 
-use crate::apis::gate::money::{Amount, Rate};
+use crate::apis::gate::money::Amount;
 use crate::apis::gate::wire::{CustomerAccountField, Product};
 use crate::engine::client::pages::Pages;
 use crate::engine::client::ApiClient;
 
-/// How a product prices an order (§5.1 "The charge").
-#[derive(Debug, Clone, PartialEq)]
-pub enum PriceRule {
-    /// `agent_price × quantity`.
-    Voucher { agent_price: Amount },
-    /// `round_half_up(amount × agent_rate, 2)` with `min ≤ amount ≤ max`.
-    TopUp {
-        rate: Rate,
-        min: Amount,
-        max: Amount,
-    },
-}
+pub use crate::apis::gate::pricing::PriceRule;
 
 /// One customer-account field with its pattern compiled for whole-value matching.
 #[derive(Debug, Clone)]

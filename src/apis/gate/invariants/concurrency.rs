@@ -325,7 +325,7 @@ impl Probe<'_> {
             // Pending, the charge is reserved; completed (a paced run reads late), it is
             // consumed: either way available lost exactly one charge.
             let want_reserved = price;
-            let want_available = price.times(2).unwrap_or(price) - price;
+            let want_available = price.times(2).unwrap_or(price).saturating_sub(price);
             if available != want_available || (reserved != want_reserved && !reserved.is_zero()) {
                 script.one(&bal, "read the balance");
                 return Ok(script.fail(
@@ -396,7 +396,7 @@ impl Probe<'_> {
             } else {
                 price
             };
-            let want_available = funded - want_reserved;
+            let want_available = funded.saturating_sub(want_reserved);
             // A completed order (a paced run reads late) has consumed its reservation.
             if available != want_available || (reserved != want_reserved && !reserved.is_zero()) {
                 script.one(&bal, "read the balance");
@@ -514,15 +514,15 @@ impl Probe<'_> {
                         .and_then(Value::as_str)
                         .and_then(|s| Amount::parse_decimal_amount(s).ok())
                 })
-                .sum()
+                .fold(Amount::ZERO, Amount::saturating_add)
         };
-        let want_available = funded - price.times(fits).unwrap_or(price);
+        let want_available = funded.saturating_sub(price.times(fits).unwrap_or(price));
         // Completed orders (a paced run reads late) consume their reservation: what is
         // reserved is the pending charges, at most all of them.
         if available.is_negative()
             || available != want_available
-            || reserved > funded - want_available
-            || (reserved != pending && reserved != funded - want_available)
+            || reserved > funded.saturating_sub(want_available)
+            || (reserved != pending && reserved != funded.saturating_sub(want_available))
         {
             script.one(&bal, "read the balance");
             return Ok(script.fail(
@@ -531,7 +531,7 @@ impl Probe<'_> {
                     "after parallel orders the balance does not match the orders that succeeded",
                     format!(
                         "available {want_available}, reserved {} (= the pending charges {pending})",
-                        funded - want_available
+                        funded.saturating_sub(want_available)
                     ),
                     format!("available {available}, reserved {reserved}"),
                 )
@@ -595,7 +595,7 @@ impl Probe<'_> {
         }
         let (bal, available, reserved) =
             Self::balance(&client, &self.voucher.currency, check).await?;
-        let want_available = short + price - price;
+        let want_available = short;
         if available != want_available || reserved != price {
             script.one(&bal, "read the balance");
             return Ok(script.fail(

@@ -3,7 +3,8 @@
 //! one page; and on a sandbox agent the ledger identity of §7 holds.
 
 use crate::apis::gate::admin::AdminCall;
-use std::collections::{BTreeMap, BTreeSet};
+use crate::apis::gate::ledger::{totals, Books};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -179,15 +180,6 @@ pub async fn balance_list(ctx: &Ctx<'_>, d: &Discovery) -> Run {
     Ok(findings)
 }
 
-fn sum_by_currency<'a>(items: impl Iterator<Item = (&'a str, Amount)>) -> BTreeMap<String, Amount> {
-    let mut out: BTreeMap<String, Amount> = BTreeMap::new();
-    for (c, a) in items {
-        let e = out.entry(c.to_string()).or_insert(Amount::ZERO);
-        *e = e.checked_add(a).unwrap_or(*e);
-    }
-    out
-}
-
 fn amt(v: &Value, k: &str) -> Option<Amount> {
     Amount::parse_decimal_amount(v.get(k)?.as_str()?).ok()
 }
@@ -230,7 +222,7 @@ async fn ledger_once(ctx: &Ctx<'_>) -> Result<Option<(String, String, Arc<Observ
             .unwrap_or("")
             .to_string()
     };
-    let deposited = sum_by_currency(
+    let deposited = totals(
         deposits
             .items
             .iter()
@@ -239,7 +231,7 @@ async fn ledger_once(ctx: &Ctx<'_>) -> Result<Option<(String, String, Arc<Observ
     );
     let real = |o: &&Value| o.get("is_test").and_then(Value::as_bool) == Some(false);
     let charged = |want: &'static str| {
-        sum_by_currency(
+        totals(
             orders
                 .items
                 .iter()
@@ -257,12 +249,13 @@ async fn ledger_once(ctx: &Ctx<'_>) -> Result<Option<(String, String, Arc<Observ
         let (Some(avail), Some(res)) = (amt(b, "available"), amt(b, "reserved")) else {
             continue;
         };
-        let dep = deposited.get(&c).copied().unwrap_or(Amount::ZERO);
-        let done = completed.get(&c).copied().unwrap_or(Amount::ZERO);
-        let pend = pending.get(&c).copied().unwrap_or(Amount::ZERO);
-        let total = avail.checked_add(res);
-        let want_total = dep.checked_sub(done);
-        if total != want_total || res != pend {
+        // A total that overflows cannot be judged (hostile amounts): no finding.
+        let Some(books) = Books::of(&c, &deposited, &completed, &pending) else {
+            continue;
+        };
+        let (dep, done, pend) = (books.deposited, books.completed, books.pending);
+        let want_total = books.total();
+        if books.holds(avail, res) == Some(false) {
             let ev = match evidence.clone() {
                 Some(e) => e,
                 None => continue,

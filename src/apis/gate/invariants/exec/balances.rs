@@ -8,6 +8,7 @@ use crate::apis::gate::client::GateClientExt as _;
 use crate::apis::gate::invariants::balances::{balance_rows, BalanceRow};
 use crate::apis::gate::invariants::checks::{CheckId, Violation};
 use crate::apis::gate::invariants::ledger::Ledger;
+use crate::apis::gate::ledger::{totals, Books};
 use crate::apis::gate::money::Amount;
 use crate::apis::gate::wire::{AgentDeposit, DepositStatus, Order, OrderStatus};
 use crate::engine::client::pages::Pages;
@@ -135,33 +136,39 @@ impl Exec<'_> {
                     currencies.push(d.currency_code.clone());
                 }
             }
-            for c in currencies {
-                let deposited: Amount = deposits
+            let completed_deposits = totals(
+                deposits
                     .iter()
-                    .filter(|d| d.currency_code == c && d.status == DepositStatus::Completed)
-                    .map(|d| d.amount)
-                    .sum();
-                let real = |s: OrderStatus| -> Amount {
+                    .filter(|d| d.status == DepositStatus::Completed)
+                    .map(|d| (d.currency_code.as_str(), d.amount)),
+            );
+            let real = |s: OrderStatus| {
+                totals(
                     orders_after
                         .iter()
-                        .filter(|o| o.currency_code == c && !o.is_test && o.status == s)
-                        .map(|o| o.charged_amount)
-                        .sum()
+                        .filter(|o| !o.is_test && o.status == s)
+                        .map(|o| (o.currency_code.as_str(), o.charged_amount)),
+                )
+            };
+            let (completed, pending) = (real(OrderStatus::Completed), real(OrderStatus::Pending));
+            for c in currencies {
+                // A total that overflows cannot be judged (hostile amounts): no verdict.
+                let Some(books) = Books::of(&c, &completed_deposits, &completed, &pending) else {
+                    continue;
                 };
-                let (completed, pending) =
-                    (real(OrderStatus::Completed), real(OrderStatus::Pending));
+                let (deposited, completed, pending) =
+                    (books.deposited, books.completed, books.pending);
                 let (available, reserved) = rows
                     .iter()
                     .find(|r| r.currency == c)
                     .map_or((Amount::ZERO, Amount::ZERO), |r| (r.available, r.reserved));
-                let total_ok = available.checked_add(reserved) == deposited.checked_sub(completed);
-                if !total_ok || reserved != pending {
+                if books.holds(available, reserved) == Some(false) {
                     return Err(Violation::new(
                         CheckId::LedgerIdentity,
                         format!("{c}: the agent's balance does not follow from its own deposits and orders"),
                         format!(
                             "available + reserved = {deposited} − {completed} = {}; reserved = {pending}",
-                            deposited.checked_sub(completed).unwrap_or(Amount::ZERO)
+                            books.total().unwrap_or(Amount::ZERO)
                         ),
                         format!("available {available} + reserved {reserved}"),
                     )
