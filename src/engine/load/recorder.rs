@@ -196,6 +196,8 @@ pub struct Recording {
     pub max_lag_us: u64,
     /// Sends more than 10 ms late by the generator's own fault (see `Sample`).
     pub generator_late: u64,
+    /// The largest such lag.
+    pub generator_lag_max_us: u64,
     pub notes: Vec<String>,
 }
 
@@ -259,6 +261,7 @@ struct State {
     late_sends: u64,
     max_lag_us: u64,
     generator_late: u64,
+    generator_lag_max_us: u64,
     notes: Vec<String>,
     /// Earliest intended start and latest completion: the run's active span.
     span_us: Option<(u64, u64)>,
@@ -276,6 +279,7 @@ impl State {
             late_sends: 0,
             max_lag_us: 0,
             generator_late: 0,
+            generator_lag_max_us: 0,
             notes: Vec::new(),
             span_us: None,
         }
@@ -321,6 +325,7 @@ impl State {
             late_sends: self.late_sends,
             max_lag_us: self.max_lag_us,
             generator_late: self.generator_late,
+            generator_lag_max_us: self.generator_lag_max_us,
             notes: self.notes,
         }
     }
@@ -344,6 +349,7 @@ impl State {
         if s.generator_lag_us > LATE {
             self.generator_late += 1;
         }
+        self.generator_lag_max_us = self.generator_lag_max_us.max(s.generator_lag_us);
         let done = s.intended_us + s.latency_us;
         self.span_us = Some(match self.span_us {
             None => (s.intended_us, done),

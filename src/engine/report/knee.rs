@@ -189,7 +189,9 @@ mod tests {
                 error_rate: 0.0,
                 failed_thresholds: vec![],
                 generator_late: 0,
+                generator_lag_max_us: 0,
                 transactions: 100,
+                sent: 140,
             },
             verdict,
         };

@@ -210,7 +210,14 @@ impl StepRunner for GateSteps<'_> {
                 .map(|t| format!("{} (measured {})", t.rule, t.measured))
                 .collect(),
             generator_late: run.generator_late,
+            generator_lag_max_us: run.generator_lag_max_us,
             transactions: all.map_or(0, |t| t.count),
+            sent: run
+                .summary
+                .transactions
+                .iter()
+                .find(|t| t.name == "all")
+                .map_or(0, |t| t.count),
         };
         self.summaries.push(s);
         Ok(measure)

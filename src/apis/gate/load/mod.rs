@@ -79,6 +79,8 @@ pub struct LoadRun {
     pub client: crate::engine::client::ApiClient,
     /// Sends more than 10 ms late by the generator's own fault (open model).
     pub generator_late: u64,
+    /// The largest lag the generator caused.
+    pub generator_lag_max_us: u64,
     /// The interval log (per second, per transaction × class), as written to `load.hlog`.
     pub interval_log: Vec<u8>,
 }
@@ -246,6 +248,7 @@ pub async fn run(
         orders_switched_to_test: switched,
         client: client.clone(),
         generator_late: recording.generator_late,
+        generator_lag_max_us: recording.generator_lag_max_us,
         interval_log: recording.interval_log,
     })
 }
