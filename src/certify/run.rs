@@ -17,6 +17,7 @@ use crate::apis::gate::sandbox::SandboxConfig;
 use crate::engine::model::{
     CheckResult, Finding, PhaseReport, RunReport, Severity, TargetInfo, Verdict,
 };
+use crate::engine::report::baseline::{self, Comparison};
 use crate::engine::report::{self, ConsoleOptions, Format, HarWriter, Verbosity};
 use crate::engine::schema::SchemaSet;
 use crate::engine::target::ResolvedTarget;
@@ -30,6 +31,12 @@ pub async fn run(args: CertifyArgs) -> Result<Exit, GateError> {
 /// `gatecheck certify` with a chosen embedded-sandbox configuration (tests pass a mutant).
 pub async fn run_with(args: CertifyArgs, sandbox: SandboxConfig) -> Result<Exit, GateError> {
     let plan = args.plan(&|name| std::env::var(name).ok())?;
+    // A baseline that cannot be read is refused before any request is sent.
+    let baseline = plan
+        .baseline
+        .as_deref()
+        .map(|path| baseline::read_baseline(path).map(|report| (path, report)))
+        .transpose()?;
     let har = if plan.har {
         let writer = HarWriter::create(&plan.out, env!("CARGO_PKG_VERSION"))
             .map_err(|e| GateError::Config(format!("cannot start the HAR: {e}")))?;
@@ -42,9 +49,25 @@ pub async fn run_with(args: CertifyArgs, sandbox: SandboxConfig) -> Result<Exit,
         .map(|writer| writer.finish())
         .transpose()
         .map_err(|e| GateError::Config(format!("cannot write the HAR: {e}")))?;
-    emit(&plan, &outcome.report, har_file.as_ref())?;
+    let comparison = baseline.map(|(path, report)| {
+        Comparison::of(
+            &path.display().to_string(),
+            &report,
+            &outcome.report,
+            plan.tolerance,
+        )
+    });
+    emit(
+        &plan,
+        &outcome.report,
+        comparison.as_ref(),
+        har_file.as_ref(),
+    )?;
     Ok(if outcome.unreachable {
         Exit::Unreachable
+    } else if let Some(comparison) = &comparison {
+        // Gating on regressions only: a failure the baseline had too passes.
+        baseline::cli::exit_of(comparison)
     } else if outcome.report.verdict() == Verdict::Pass {
         Exit::Pass
     } else {
@@ -258,15 +281,16 @@ fn load_plan(plan: &Plan) -> Result<LoadPlan, GateError> {
 fn emit(
     plan: &Plan,
     report: &RunReport,
+    comparison: Option<&Comparison>,
     har: Option<&report::HarSummary>,
 ) -> Result<(), GateError> {
-    let mut files = report::write_files(report, &plan.out, &Format::ALL)
+    let mut files = report::write_files_compared(report, comparison, &plan.out, &Format::ALL)
         .map_err(|e| GateError::Config(format!("cannot write the reports: {e:#}")))?;
     files.extend(har.map(|h| h.path.clone()));
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match plan.format {
-        OutputFormat::Json => report::write_json(report, &mut out)
+        OutputFormat::Json => report::write_json_compared(report, comparison, &mut out)
             .map_err(|e| GateError::Other(anyhow::anyhow!(e)))?,
         OutputFormat::Human => {
             let verbosity = if plan.quiet {
@@ -278,6 +302,10 @@ fn emit(
                 ConsoleOptions::detect(verbosity, std::io::IsTerminal::is_terminal(&stdout));
             report::write_console(report, &mut out, &options)
                 .map_err(|e| GateError::Other(anyhow::anyhow!(e)))?;
+            if let Some(comparison) = comparison {
+                let palette = report::style::Palette::new(options.color);
+                let _ = writeln!(out, "\n{}", baseline::render::text(comparison, &palette));
+            }
             if !plan.quiet {
                 let _ = writeln!(out, "reports: {}", list_files(&files, &plan.out));
             }

@@ -1,6 +1,7 @@
 //! Gate API tests: the sandbox, the schemas, contract, invariants, load, certify and the
 //! README. One binary, so `cargo test` links goose, axum and SQLite once for all of them.
 
+mod certify_baseline;
 mod certify_har;
 mod certify_run;
 mod common;

@@ -21,6 +21,7 @@ use std::io::Write;
 use minijinja::Environment;
 use serde::Serialize;
 
+use super::baseline::{render, Comparison, DiffVerdict};
 use super::evidence::{request_line, severity_word};
 use super::plots;
 use super::summary::{counts_text, ms, seconds, verdict_word, Summary};
@@ -33,8 +34,19 @@ const TEMPLATE_NAME: &str = "report.html";
 const TEMPLATE: &str = include_str!("templates/report.html");
 
 /// Renders the page and writes it.
-pub fn write_html<W: Write>(run: &RunReport, mut out: W) -> Result<(), ReportError> {
-    let page = Page::of(run)?;
+pub fn write_html<W: Write>(run: &RunReport, out: W) -> Result<(), ReportError> {
+    write_html_compared(run, None, out)
+}
+
+/// [`write_html`], with a "compared with" section under the verdict when compared with a
+/// baseline.
+pub fn write_html_compared<W: Write>(
+    run: &RunReport,
+    comparison: Option<&Comparison>,
+    mut out: W,
+) -> Result<(), ReportError> {
+    let mut page = Page::of(run)?;
+    page.comparison = comparison.map(ComparisonView::of);
     let mut env = Environment::new();
     // The `.html` name turns HTML auto-escaping on.
     env.add_template(TEMPLATE_NAME, TEMPLATE)?;
@@ -61,6 +73,38 @@ struct Page<'a> {
     missed_thresholds: Vec<ThresholdView<'a>>,
     environment: Vec<EnvItem<'a>>,
     phases: Vec<PhaseView<'a>>,
+    comparison: Option<ComparisonView>,
+}
+
+#[derive(Serialize)]
+struct ComparisonView {
+    baseline: String,
+    heading: String,
+    passed: bool,
+    verdict_line: String,
+    rows: Vec<ChangeRow>,
+}
+
+#[derive(Serialize)]
+struct ChangeRow {
+    class: &'static str,
+    kind: String,
+    what: String,
+}
+
+impl ComparisonView {
+    fn of(comparison: &Comparison) -> ComparisonView {
+        ComparisonView {
+            baseline: comparison.baseline.clone(),
+            heading: render::heading(comparison),
+            passed: comparison.verdict == DiffVerdict::NoRegressions,
+            verdict_line: render::verdict_line(comparison),
+            rows: render::rows(comparison)
+                .into_iter()
+                .map(|(class, kind, what)| ChangeRow { class, kind, what })
+                .collect(),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -212,6 +256,7 @@ impl<'a> Page<'a> {
                 .iter()
                 .map(PhaseView::of)
                 .collect::<Result<_, _>>()?,
+            comparison: None,
         })
     }
 }
