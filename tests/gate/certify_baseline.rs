@@ -3,17 +3,13 @@
 //! now is no regression (exit 0) though the run is NOT certified; a baseline from a newer
 //! gatecheck is refused before any request (exit 2).
 
-use clap::Parser;
 use gatecheck::apis::gate::sandbox::{Mutant, SandboxConfig};
 use gatecheck::certify::{self, CertifyArgs};
-use gatecheck::cli::{Cli, Command};
 use gatecheck::Exit;
 use serde_json::Value;
 
 fn args(out: &std::path::Path, extra: &[&str]) -> CertifyArgs {
     let mut argv = vec![
-        "gatecheck",
-        "certify",
         "--quiet",
         "--phases",
         "health,contract",
@@ -22,10 +18,7 @@ fn args(out: &std::path::Path, extra: &[&str]) -> CertifyArgs {
         out.to_str().unwrap(),
     ];
     argv.extend_from_slice(extra);
-    match Cli::try_parse_from(argv).expect("valid flags").command {
-        Command::Certify(args) => *args,
-        other => panic!("parsed as {other:?}"),
-    }
+    super::common::certify_args(&argv)
 }
 
 fn mutant(m: Mutant) -> SandboxConfig {

@@ -19,6 +19,7 @@ mod load_merge;
 mod load_run;
 mod load_support;
 mod readme;
+mod report_browser;
 mod sandbox_admin;
 mod sandbox_auth;
 mod sandbox_catalog;

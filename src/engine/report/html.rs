@@ -70,6 +70,10 @@ struct Page<'a> {
     verdict_word: &'static str,
     counts_text: String,
     failed_checks: Vec<FailedCheck<'a>>,
+    /// Every MUST finding, right under the banner, evidence open: what broke and how to
+    /// reproduce it, on the first screen.
+    failures: Vec<FindingView<'a>>,
+    failures_meta: String,
     missed_thresholds: Vec<ThresholdView<'a>>,
     environment: Vec<EnvItem<'a>>,
     phases: Vec<PhaseView<'a>>,
@@ -147,6 +151,9 @@ struct CheckView<'a> {
 
 #[derive(Serialize)]
 struct FindingView<'a> {
+    /// The phase, for findings shown outside their phase (the failures on top).
+    phase: &'a str,
+    anchor: Option<String>,
     check: &'a str,
     section: &'a str,
     severity: &'static str,
@@ -217,7 +224,7 @@ impl<'a> Page<'a> {
             .filter(|(_, c)| c.outcome == Outcome::Failed)
             .map(|(p, c)| FailedCheck {
                 id: &c.id,
-                anchor: check_anchor(p, c),
+                anchor: failure_anchor(p, c),
                 phase: &p.name,
                 section: &c.section,
                 message: first_message(c),
@@ -236,7 +243,7 @@ impl<'a> Page<'a> {
                 anchor: threshold_anchor(p, &t.rule),
             })
             .collect();
-        Ok(Page {
+        let page = Page {
             title: format!("{} {} — {}", run.tool, run.command, word),
             tool: &run.tool,
             tool_version: &run.tool_version,
@@ -248,7 +255,30 @@ impl<'a> Page<'a> {
             passed: summary.verdict == Verdict::Pass,
             verdict_word: word,
             counts_text: counts_text(&summary),
+            failures_meta: String::new(),
             failed_checks,
+            failures: run
+                .phases
+                .iter()
+                .flat_map(|p| p.checks.iter().map(move |c| (p, c)))
+                .flat_map(|(p, c)| {
+                    let anchor = failure_anchor(p, c);
+                    c.findings
+                        .iter()
+                        .filter(|f| f.severity == Severity::Must)
+                        .enumerate()
+                        .map(move |(i, f)| {
+                            let mut view = FindingView::of(f);
+                            view.phase = &p.name;
+                            // The banner links to the check's first failure, which is
+                            // open; the check's further findings start folded so the
+                            // first screen shows different checks, not one repeated.
+                            view.anchor = (i == 0).then(|| anchor.clone());
+                            view.open = i == 0;
+                            view
+                        })
+                })
+                .collect(),
             missed_thresholds,
             environment: environment(run),
             phases: run
@@ -257,6 +287,16 @@ impl<'a> Page<'a> {
                 .map(PhaseView::of)
                 .collect::<Result<_, _>>()?,
             comparison: None,
+        };
+        let checks = page.failed_checks.len();
+        let findings = page.failures.len();
+        Ok(Page {
+            failures_meta: format!(
+                "{checks} {} · {findings} {} · the first of each open, with a curl to reproduce it",
+                if checks == 1 { "check" } else { "checks" },
+                if findings == 1 { "finding" } else { "findings" },
+            ),
+            ..page
         })
     }
 }
@@ -331,15 +371,26 @@ impl<'a> PhaseView<'a> {
             name: &phase.name,
             anchor: format!("phase-{}", slug(&phase.name)),
             meta: meta.join(" · "),
-            checks: phase
-                .checks
-                .iter()
-                .map(|c| CheckView::of(phase, c))
-                .collect(),
+            checks: {
+                // Failed first, then warnings, skips, passes; in run order within each.
+                let mut checks: Vec<&CheckResult> = phase.checks.iter().collect();
+                checks.sort_by_key(|c| match c.outcome {
+                    Outcome::Failed => 0,
+                    Outcome::Warned => 1,
+                    Outcome::Skipped { .. } => 2,
+                    Outcome::Passed => 3,
+                });
+                checks
+                    .into_iter()
+                    .map(|c| CheckView::of(phase, c))
+                    .collect()
+            },
+            // MUST findings are shown on top, under the banner; warnings stay here.
             findings: phase
                 .checks
                 .iter()
                 .flat_map(|c| c.findings.iter())
+                .filter(|f| f.severity == Severity::Should)
                 .map(FindingView::of)
                 .collect(),
             load: phase
@@ -377,6 +428,8 @@ impl<'a> FindingView<'a> {
     fn of(finding: &'a Finding) -> FindingView<'a> {
         let exchange = finding.exchange.as_ref();
         FindingView {
+            phase: "",
+            anchor: None,
             check: &finding.check,
             section: &finding.section,
             severity: severity_word(finding.severity),
@@ -470,6 +523,10 @@ fn first_message(check: &CheckResult) -> &str {
 
 fn check_anchor(phase: &PhaseReport, check: &CheckResult) -> String {
     format!("check-{}-{}", slug(&phase.name), slug(&check.id))
+}
+
+fn failure_anchor(phase: &PhaseReport, check: &CheckResult) -> String {
+    format!("failure-{}-{}", slug(&phase.name), slug(&check.id))
 }
 
 fn threshold_anchor(phase: &PhaseReport, rule: &str) -> String {
