@@ -38,6 +38,8 @@ pub enum Command {
     Sandbox(crate::sandbox::cli::SandboxArgs),
     /// Export, check or apply the Gate API JSON Schemas.
     Schemas(crate::apis::gate::schema_command::SchemasArgs),
+    /// Compare two report.json files; exit 1 only on regressions.
+    Diff(crate::engine::report::baseline::DiffArgs),
     /// Write a commented example gatecheck.toml.
     Init(crate::certify::InitArgs),
 }

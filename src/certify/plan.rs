@@ -110,6 +110,14 @@ pub struct CertifyArgs {
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 
+    /// Compare with this report.json (the last good run): the exit code is then 1 only on
+    /// regressions (newly failing or warning checks, missed thresholds, slower load).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub tolerance: crate::engine::report::baseline::ToleranceArgs,
+
     /// Do not write exchanges.har (every exchange of the run, HAR 1.2, secrets masked).
     #[arg(long)]
     pub no_har: bool,
@@ -146,6 +154,9 @@ pub struct Plan {
     pub out: PathBuf,
     /// Write `exchanges.har` into `out`.
     pub har: bool,
+    /// The baseline report to compare with, and how far load may move.
+    pub baseline: Option<PathBuf>,
+    pub tolerance: crate::engine::report::baseline::Tolerance,
     pub quiet: bool,
     pub format: OutputFormat,
 }
@@ -279,6 +290,8 @@ impl CertifyArgs {
                 .clone()
                 .unwrap_or_else(crate::engine::report::default_out_dir),
             har: !self.no_har,
+            baseline: self.baseline.clone(),
+            tolerance: self.tolerance.tolerance(),
             quiet: self.quiet,
             format: self.format,
         })

@@ -17,6 +17,7 @@ use crate::apis::gate::sandbox::SandboxConfig;
 use crate::engine::model::{
     CheckResult, Finding, PhaseReport, RunReport, Severity, TargetInfo, Verdict,
 };
+use crate::engine::report::baseline::{self, Comparison};
 use crate::engine::report::{self, ConsoleOptions, Format, HarWriter, Verbosity};
 use crate::engine::schema::SchemaSet;
 use crate::engine::target::ResolvedTarget;
@@ -30,6 +31,12 @@ pub async fn run(args: CertifyArgs) -> Result<Exit, GateError> {
 /// `gatecheck certify` with a chosen embedded-sandbox configuration (tests pass a mutant).
 pub async fn run_with(args: CertifyArgs, sandbox: SandboxConfig) -> Result<Exit, GateError> {
     let plan = args.plan(&|name| std::env::var(name).ok())?;
+    // A baseline that cannot be read is refused before any request is sent.
+    let baseline = plan
+        .baseline
+        .as_deref()
+        .map(|path| baseline::read_baseline(path).map(|report| (path, report)))
+        .transpose()?;
     let har = if plan.har {
         let writer = HarWriter::create(&plan.out, env!("CARGO_PKG_VERSION"))
             .map_err(|e| GateError::Config(format!("cannot start the HAR: {e}")))?;
@@ -42,10 +49,26 @@ pub async fn run_with(args: CertifyArgs, sandbox: SandboxConfig) -> Result<Exit,
         .map(|writer| writer.finish())
         .transpose()
         .map_err(|e| GateError::Config(format!("cannot write the HAR: {e}")))?;
-    emit(&plan, &outcome.report, har_file.as_ref())?;
+    let comparison = baseline.map(|(path, report)| {
+        Comparison::of(
+            &path.display().to_string(),
+            &report,
+            &outcome.report,
+            plan.tolerance,
+        )
+    });
+    emit(
+        &plan,
+        &outcome.report,
+        comparison.as_ref(),
+        har_file.as_ref(),
+    )?;
     // The target answered the preflight, so nothing after it is exit 3: a phase it broke
     // is a failed check (exit 1), and the phases after it still ran.
-    Ok(if outcome.report.verdict() == Verdict::Pass {
+    Ok(if let Some(comparison) = &comparison {
+        // Gating on regressions only: a failure the baseline had too passes.
+        baseline::cli::exit_of(comparison)
+    } else if outcome.report.verdict() == Verdict::Pass {
         Exit::Pass
     } else {
         Exit::Violations
@@ -251,15 +274,16 @@ fn load_plan(plan: &Plan) -> Result<LoadPlan, GateError> {
 fn emit(
     plan: &Plan,
     report: &RunReport,
+    comparison: Option<&Comparison>,
     har: Option<&report::HarSummary>,
 ) -> Result<(), GateError> {
-    let mut files = report::write_files(report, &plan.out, &Format::ALL)
+    let mut files = report::write_files_compared(report, comparison, &plan.out, &Format::ALL)
         .map_err(|e| GateError::Config(format!("cannot write the reports: {e:#}")))?;
     files.extend(har.map(|h| h.path.clone()));
     let stdout = std::io::stdout();
     let mut out = crate::engine::output::stdout();
     match plan.format {
-        OutputFormat::Json => report::write_json(report, &mut out)
+        OutputFormat::Json => report::write_json_compared(report, comparison, &mut out)
             .map_err(|e| GateError::Other(anyhow::anyhow!(e)))?,
         OutputFormat::Human => {
             let verbosity = if plan.quiet {
@@ -271,6 +295,10 @@ fn emit(
                 ConsoleOptions::detect(verbosity, std::io::IsTerminal::is_terminal(&stdout));
             report::write_console(report, &mut out, &options)
                 .map_err(|e| GateError::Other(anyhow::anyhow!(e)))?;
+            if let Some(comparison) = comparison {
+                let palette = report::style::Palette::new(options.color);
+                let _ = writeln!(out, "\n{}", baseline::render::text(comparison, &palette));
+            }
             if !plan.quiet {
                 let _ = writeln!(out, "reports: {}", list_files(&files, &plan.out));
             }

@@ -2,6 +2,7 @@
 //! "the engine imports no API". One binary, so `cargo test` links once for them.
 
 mod arrows;
+mod report_baseline;
 mod report_console;
 mod report_files;
 mod report_fixture;

@@ -19,7 +19,7 @@ fn writes_each_requested_format_into_a_created_folder() {
         assert!(path.starts_with(&out_dir));
     }
     let json = std::fs::read_to_string(out_dir.join("report.json")).unwrap();
-    assert!(json.starts_with("{\n  \"verdict\": \"fail\""));
+    assert!(json.starts_with("{\n  \"format_version\": 2,\n  \"verdict\": \"fail\""));
     let xml = std::fs::read_to_string(out_dir.join("junit.xml")).unwrap();
     assert!(xml.starts_with("<?xml"));
     let html = std::fs::read_to_string(out_dir.join("report.html")).unwrap();

@@ -31,8 +31,15 @@ fn verdict_and_counts_come_first() {
         .map(String::as_str)
         .collect();
     assert_eq!(
-        keys[..5],
-        ["verdict", "verdict_text", "counts", "thresholds", "tool"]
+        keys[..6],
+        [
+            "format_version",
+            "verdict",
+            "verdict_text",
+            "counts",
+            "thresholds",
+            "tool"
+        ]
     );
     assert_eq!(json["verdict"], "fail");
     assert_eq!(json["verdict_text"], "NOT certified");

@@ -2,21 +2,15 @@
 //! independent HAR parser (the `har` crate); every finding in report.json, junit.xml and
 //! report.html cites the entry of the exchange it shows; no secret is in the file.
 
-use clap::Parser;
 use gatecheck::apis::gate::sandbox::{Mutant, SandboxConfig};
 use gatecheck::certify::{self, CertifyArgs};
-use gatecheck::cli::{Cli, Command};
 use gatecheck::engine::client::EXCERPT_BYTES;
 use serde_json::Value;
 
 use super::common;
 
 fn args(argv: &[&str]) -> CertifyArgs {
-    let argv = ["gatecheck", "certify", "--quiet"].iter().chain(argv);
-    match Cli::try_parse_from(argv).expect("valid flags").command {
-        Command::Certify(args) => *args,
-        other => panic!("parsed as {other:?}"),
-    }
+    common::certify_args(&[&["--quiet"], argv].concat())
 }
 
 fn read_har(path: &std::path::Path) -> har::v1_2::Log {

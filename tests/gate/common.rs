@@ -339,3 +339,18 @@ pub fn top_up_body(product: &Value, amount: &str) -> Value {
     }
     json!({"product_id": product["id"], "topup_request": {"amount": amount, "customer_account": account}})
 }
+
+/// `gatecheck certify ARGS…` parsed by the real clap tree.
+pub fn certify_args<S: AsRef<str>>(argv: &[S]) -> gatecheck::certify::CertifyArgs {
+    use clap::Parser;
+    let argv = ["gatecheck", "certify"]
+        .into_iter()
+        .chain(argv.iter().map(AsRef::as_ref));
+    match gatecheck::cli::Cli::try_parse_from(argv)
+        .expect("valid flags")
+        .command
+    {
+        gatecheck::cli::Command::Certify(args) => *args,
+        other => panic!("parsed as {other:?}"),
+    }
+}

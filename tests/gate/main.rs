@@ -1,6 +1,7 @@
 //! Gate API tests: the sandbox, the schemas, contract, invariants, load, certify and the
 //! README. One binary, so `cargo test` links goose, axum and SQLite once for all of them.
 
+mod certify_baseline;
 mod certify_har;
 mod certify_run;
 mod common;
@@ -23,6 +24,7 @@ mod load_support;
 mod load_workers;
 mod rate_limited;
 mod readme;
+mod report_browser;
 mod safety_exits;
 mod safety_masking;
 mod safety_sandbox;

@@ -15,7 +15,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use time::{format_description::FormatItem, macros::format_description, OffsetDateTime};
 
-use super::{write_html, write_json, write_junit, ReportError};
+use super::baseline::Comparison;
+use super::{write_html_compared, write_json_compared, write_junit_compared, ReportError};
 use crate::engine::model::RunReport;
 
 /// A report file format.
@@ -38,11 +39,16 @@ impl Format {
         }
     }
 
-    fn write(self, run: &RunReport, out: &mut impl Write) -> Result<(), ReportError> {
+    fn write(
+        self,
+        run: &RunReport,
+        comparison: Option<&Comparison>,
+        out: &mut impl Write,
+    ) -> Result<(), ReportError> {
         match self {
-            Format::Json => write_json(run, out),
-            Format::Junit => write_junit(run, out),
-            Format::Html => write_html(run, out),
+            Format::Json => write_json_compared(run, comparison, out),
+            Format::Junit => write_junit_compared(run, comparison, out),
+            Format::Html => write_html_compared(run, comparison, out),
         }
     }
 }
@@ -89,6 +95,16 @@ pub fn write_files(
     out_dir: &Path,
     formats: &[Format],
 ) -> anyhow::Result<Vec<PathBuf>> {
+    write_files_compared(run, None, out_dir, formats)
+}
+
+/// [`write_files`], each format with the comparison against a baseline when there is one.
+pub fn write_files_compared(
+    run: &RunReport,
+    comparison: Option<&Comparison>,
+    out_dir: &Path,
+    formats: &[Format],
+) -> anyhow::Result<Vec<PathBuf>> {
     fs::create_dir_all(out_dir)
         .with_context(|| format!("cannot create the report folder {}", out_dir.display()))?;
     let mut written: Vec<PathBuf> = Vec::new();
@@ -101,7 +117,7 @@ pub fn write_files(
         let mut out = crate::engine::output::create_file(&path)
             .with_context(|| format!("cannot create {}", path.display()))?;
         format
-            .write(run, &mut out)
+            .write(run, comparison, &mut out)
             .with_context(|| format!("cannot write {}", path.display()))?;
         out.flush()
             .with_context(|| format!("cannot write {}", path.display()))?;

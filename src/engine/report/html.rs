@@ -21,6 +21,7 @@ use std::io::Write;
 use minijinja::Environment;
 use serde::Serialize;
 
+use super::baseline::{render, Comparison, DiffVerdict};
 use super::evidence::{request_line, severity_word};
 use super::plots;
 use super::summary::{counts_text, ms, seconds, verdict_word, Summary};
@@ -33,8 +34,19 @@ const TEMPLATE_NAME: &str = "report.html";
 const TEMPLATE: &str = include_str!("templates/report.html");
 
 /// Renders the page and writes it.
-pub fn write_html<W: Write>(run: &RunReport, mut out: W) -> Result<(), ReportError> {
-    let page = Page::of(run)?;
+pub fn write_html<W: Write>(run: &RunReport, out: W) -> Result<(), ReportError> {
+    write_html_compared(run, None, out)
+}
+
+/// [`write_html`], with a "compared with" section under the verdict when compared with a
+/// baseline.
+pub fn write_html_compared<W: Write>(
+    run: &RunReport,
+    comparison: Option<&Comparison>,
+    mut out: W,
+) -> Result<(), ReportError> {
+    let mut page = Page::of(run)?;
+    page.comparison = comparison.map(ComparisonView::of);
     let mut env = Environment::new();
     // The `.html` name turns HTML auto-escaping on.
     env.add_template(TEMPLATE_NAME, TEMPLATE)?;
@@ -58,9 +70,45 @@ struct Page<'a> {
     verdict_word: &'static str,
     counts_text: String,
     failed_checks: Vec<FailedCheck<'a>>,
+    /// Every MUST finding, right under the banner, evidence open: what broke and how to
+    /// reproduce it, on the first screen.
+    failures: Vec<FindingView<'a>>,
+    failures_meta: String,
     missed_thresholds: Vec<ThresholdView<'a>>,
     environment: Vec<EnvItem<'a>>,
     phases: Vec<PhaseView<'a>>,
+    comparison: Option<ComparisonView>,
+}
+
+#[derive(Serialize)]
+struct ComparisonView {
+    baseline: String,
+    heading: String,
+    passed: bool,
+    verdict_line: String,
+    rows: Vec<ChangeRow>,
+}
+
+#[derive(Serialize)]
+struct ChangeRow {
+    class: &'static str,
+    kind: String,
+    what: String,
+}
+
+impl ComparisonView {
+    fn of(comparison: &Comparison) -> ComparisonView {
+        ComparisonView {
+            baseline: comparison.baseline.clone(),
+            heading: render::heading(comparison),
+            passed: comparison.verdict == DiffVerdict::NoRegressions,
+            verdict_line: render::verdict_line(comparison),
+            rows: render::rows(comparison)
+                .into_iter()
+                .map(|(class, kind, what)| ChangeRow { class, kind, what })
+                .collect(),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -103,6 +151,9 @@ struct CheckView<'a> {
 
 #[derive(Serialize)]
 struct FindingView<'a> {
+    /// The phase, for findings shown outside their phase (the failures on top).
+    phase: &'a str,
+    anchor: Option<String>,
     check: &'a str,
     section: &'a str,
     severity: &'static str,
@@ -173,7 +224,7 @@ impl<'a> Page<'a> {
             .filter(|(_, c)| c.outcome == Outcome::Failed)
             .map(|(p, c)| FailedCheck {
                 id: &c.id,
-                anchor: check_anchor(p, c),
+                anchor: failure_anchor(p, c),
                 phase: &p.name,
                 section: &c.section,
                 message: first_message(c),
@@ -192,7 +243,7 @@ impl<'a> Page<'a> {
                 anchor: threshold_anchor(p, &t.rule),
             })
             .collect();
-        Ok(Page {
+        let page = Page {
             title: format!("{} {} — {}", run.tool, run.command, word),
             tool: &run.tool,
             tool_version: &run.tool_version,
@@ -204,7 +255,30 @@ impl<'a> Page<'a> {
             passed: summary.verdict == Verdict::Pass,
             verdict_word: word,
             counts_text: counts_text(&summary),
+            failures_meta: String::new(),
             failed_checks,
+            failures: run
+                .phases
+                .iter()
+                .flat_map(|p| p.checks.iter().map(move |c| (p, c)))
+                .flat_map(|(p, c)| {
+                    let anchor = failure_anchor(p, c);
+                    c.findings
+                        .iter()
+                        .filter(|f| f.severity == Severity::Must)
+                        .enumerate()
+                        .map(move |(i, f)| {
+                            let mut view = FindingView::of(f);
+                            view.phase = &p.name;
+                            // The banner links to the check's first failure, which is
+                            // open; the check's further findings start folded so the
+                            // first screen shows different checks, not one repeated.
+                            view.anchor = (i == 0).then(|| anchor.clone());
+                            view.open = i == 0;
+                            view
+                        })
+                })
+                .collect(),
             missed_thresholds,
             environment: environment(run),
             phases: run
@@ -212,6 +286,17 @@ impl<'a> Page<'a> {
                 .iter()
                 .map(PhaseView::of)
                 .collect::<Result<_, _>>()?,
+            comparison: None,
+        };
+        let checks = page.failed_checks.len();
+        let findings = page.failures.len();
+        Ok(Page {
+            failures_meta: format!(
+                "{checks} {} · {findings} {} · the first of each open, with a curl to reproduce it",
+                if checks == 1 { "check" } else { "checks" },
+                if findings == 1 { "finding" } else { "findings" },
+            ),
+            ..page
         })
     }
 }
@@ -286,15 +371,26 @@ impl<'a> PhaseView<'a> {
             name: &phase.name,
             anchor: format!("phase-{}", slug(&phase.name)),
             meta: meta.join(" · "),
-            checks: phase
-                .checks
-                .iter()
-                .map(|c| CheckView::of(phase, c))
-                .collect(),
+            checks: {
+                // Failed first, then warnings, skips, passes; in run order within each.
+                let mut checks: Vec<&CheckResult> = phase.checks.iter().collect();
+                checks.sort_by_key(|c| match c.outcome {
+                    Outcome::Failed => 0,
+                    Outcome::Warned => 1,
+                    Outcome::Skipped { .. } => 2,
+                    Outcome::Passed => 3,
+                });
+                checks
+                    .into_iter()
+                    .map(|c| CheckView::of(phase, c))
+                    .collect()
+            },
+            // MUST findings are shown on top, under the banner; warnings stay here.
             findings: phase
                 .checks
                 .iter()
                 .flat_map(|c| c.findings.iter())
+                .filter(|f| f.severity == Severity::Should)
                 .map(FindingView::of)
                 .collect(),
             load: phase
@@ -332,6 +428,8 @@ impl<'a> FindingView<'a> {
     fn of(finding: &'a Finding) -> FindingView<'a> {
         let exchange = finding.exchange.as_ref();
         FindingView {
+            phase: "",
+            anchor: None,
             check: &finding.check,
             section: &finding.section,
             severity: severity_word(finding.severity),
@@ -433,6 +531,10 @@ fn first_message(check: &CheckResult) -> &str {
 
 fn check_anchor(phase: &PhaseReport, check: &CheckResult) -> String {
     format!("check-{}-{}", slug(&phase.name), slug(&check.id))
+}
+
+fn failure_anchor(phase: &PhaseReport, check: &CheckResult) -> String {
+    format!("failure-{}-{}", slug(&phase.name), slug(&check.id))
 }
 
 fn threshold_anchor(phase: &PhaseReport, rule: &str) -> String {

@@ -30,6 +30,7 @@ use std::time::Duration;
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
+use super::baseline::Comparison;
 use super::console::load_text;
 use super::evidence::{self, severity_word};
 use super::ReportError;
@@ -39,10 +40,22 @@ use crate::engine::model::{
 
 /// Writes the JUnit XML document.
 pub fn write_junit<W: Write>(run: &RunReport, out: W) -> Result<(), ReportError> {
+    write_junit_compared(run, None, out)
+}
+
+/// [`write_junit`], plus a `baseline` suite when compared with a baseline.
+pub fn write_junit_compared<W: Write>(
+    run: &RunReport,
+    comparison: Option<&Comparison>,
+    out: W,
+) -> Result<(), ReportError> {
     let mut report = Report::new(format!("{} {}", run.tool, run.command));
     let total_ms: u64 = run.phases.iter().map(|p| p.duration_ms).sum();
     report.set_time(Duration::from_millis(total_ms));
     report.add_test_suites(run.phases.iter().map(|phase| suite(run, phase)));
+    if let Some(comparison) = comparison {
+        report.add_test_suite(super::baseline::render::junit_suite(comparison));
+    }
     report.serialize(out)?;
     Ok(())
 }

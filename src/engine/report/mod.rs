@@ -10,10 +10,13 @@
 //! - [`evidence`] — the plain-text evidence block of a finding (console and JUnit share it);
 //! - [`style`]    — the console palette: every colour lives there;
 //! - [`console`], [`json`], [`junit`], [`html`] (+ [`plots`]) — one file per format;
-//! - [`files`]    — `report.json`, `junit.xml`, `report.html` into an output folder.
+//! - [`files`]    — `report.json`, `junit.xml`, `report.html` into an output folder;
+//! - [`har`]      — `exchanges.har`, every exchange of a run (HAR 1.2), streamed;
+//! - [`baseline`] — the comparison with a baseline run (`gatecheck diff`, `--baseline`).
 //!
 //! All writers are generic over `std::io::Write`, so tests render into a `Vec<u8>`.
 
+pub mod baseline;
 pub mod console;
 pub mod evidence;
 pub mod files;
@@ -27,11 +30,11 @@ pub mod style;
 pub mod summary;
 
 pub use console::{write_console, ConsoleOptions, Verbosity};
-pub use files::{default_out_dir, write_files, Format};
+pub use files::{default_out_dir, write_files, write_files_compared, Format};
 pub use har::{HarSummary, HarWriter, HAR_FILE};
-pub use html::write_html;
-pub use json::write_json;
-pub use junit::write_junit;
+pub use html::{write_html, write_html_compared};
+pub use json::{write_json, write_json_compared};
+pub use junit::{write_junit, write_junit_compared};
 pub use summary::Summary;
 
 /// Why a report could not be written.
