@@ -292,6 +292,8 @@ const CASES: &[Case] = &[
         &["rate_limit.health_not_limited"],
         &[],
     ),
+    // §9.2 the sandbox admin API's own auth
+    must("admin-accepts-any-token", &["admin.token_required"], &[]),
 ];
 
 async fn run_case(case: &Case) -> Result<(), String> {

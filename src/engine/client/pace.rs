@@ -344,3 +344,77 @@ impl Pacer {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::client::{Masker, SentRequest};
+
+    fn limited(retry_after: Option<&str>) -> Exchange {
+        let mut headers = reqwest::header::HeaderMap::new();
+        if let Some(v) = retry_after {
+            headers.insert("retry-after", v.parse().unwrap());
+        }
+        Exchange::new(
+            "http://127.0.0.1:1".into(),
+            SentRequest {
+                method: "GET".into(),
+                path: "/x".into(),
+                headers: Vec::new(),
+                body: None,
+            },
+            429,
+            headers,
+            bytes::Bytes::new(),
+            Duration::ZERO,
+            Masker::new(),
+        )
+    }
+
+    #[test]
+    fn a_429_teaches_the_rate_the_key_was_allowed() {
+        let pacer = Pacer::new(PaceConfig::default());
+        for _ in 0..5 {
+            pacer.answered("k");
+        }
+        let (after, pause) = pacer.limited("k", &limited(Some("1")), 0, Duration::ZERO, true);
+        assert_eq!((after, pause), (AfterLimit::Retry, Duration::from_secs(1)));
+        let s = pacer.summary();
+        assert_eq!(s.learned_rps, Some(4.0));
+        assert_eq!((s.rate_limited, s.retried, s.gave_up), (1, 1, 0));
+        assert_eq!(pacer.rate_limited().len(), 1);
+    }
+
+    #[test]
+    fn past_the_budget_the_429_is_handed_back() {
+        let pacer = Pacer::new(PaceConfig {
+            request_budget: Duration::from_secs(2),
+            ..PaceConfig::default()
+        });
+        let ex = limited(Some("5"));
+        assert_eq!(
+            pacer.limited("k", &ex, 0, Duration::ZERO, true).0,
+            AfterLimit::GiveUp
+        );
+        // A burst request is recorded, never retried, and teaches nothing.
+        assert_eq!(
+            pacer.limited("b", &ex, 0, Duration::ZERO, false).0,
+            AfterLimit::GiveUp
+        );
+        let s = pacer.summary();
+        assert_eq!((s.rate_limited, s.gave_up, s.learned_rps), (2, 1, None));
+    }
+
+    #[test]
+    fn retry_after_must_be_whole_seconds_of_at_least_one() {
+        assert_eq!(retry_after_seconds(&limited(Some("3"))), Some(3));
+        for bad in [
+            None,
+            Some("0"),
+            Some("1.5"),
+            Some("Wed, 21 Oct 2015 07:28:00 GMT"),
+        ] {
+            assert_eq!(retry_after_seconds(&limited(bad)), None, "{bad:?}");
+        }
+    }
+}

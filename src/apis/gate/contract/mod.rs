@@ -24,6 +24,7 @@ use crate::engine::schema::SchemaSet;
 use crate::engine::target::ResolvedTarget;
 use crate::GateError;
 
+use checks::admin;
 use checks::{
     agreement, auth, deposits, format, health, money, negative, orders, pagination, products,
     rate_limit, schema, transport, Check,
@@ -60,6 +61,7 @@ pub async fn run(
     let mut results: Vec<CheckResult> = Vec::new();
 
     results.push(checks::timed(&health::HEALTH_OK, health::health_ok(&ctx)).await);
+    results.push(checks::timed(&admin::ADMIN_TOKEN, admin::token_required(&ctx)).await);
     let discovery = Discovery::run(&ctx).await;
     if discovery.products.pages.is_empty() && ctx.observed().is_empty() {
         return Err(GateError::Target(
@@ -179,6 +181,7 @@ fn cap_findings(result: &mut CheckResult, max: usize) {
 pub fn all_checks() -> Vec<Check> {
     vec![
         health::HEALTH_OK,
+        admin::ADMIN_TOKEN,
         rate_limit::RETRY_AFTER,
         rate_limit::UNLIMITED_PATHS,
         transport::NO_SERVER_ERRORS,

@@ -161,6 +161,8 @@ pub enum Mutant {
     RateLimitWithoutRetryAfter,
     /// The first `GET /health` answers 429 (with `Retry-After: 1`).
     HealthRateLimited,
+    /// The sandbox admin API accepts a missing or wrong `X-Sandbox-Admin`.
+    AdminAcceptsAnyToken,
     // ---- wire mutants (in `rewrite`) ----
     /// Orders carry `charged_amount` as a JSON number instead of a DecimalAmount string.
     MoneyAsNumber,
@@ -236,6 +238,7 @@ impl Mutant {
         Mutant::HealthRequiresKey,
         Mutant::RateLimitWithoutRetryAfter,
         Mutant::HealthRateLimited,
+        Mutant::AdminAcceptsAnyToken,
     ];
 
     /// The kebab-case name used by `--mutant` and `FromStr`.
@@ -309,6 +312,7 @@ impl Mutant {
             Mutant::HealthRequiresKey => "health-requires-key",
             Mutant::RateLimitWithoutRetryAfter => "rate-limit-without-retry-after",
             Mutant::HealthRateLimited => "health-rate-limited",
+            Mutant::AdminAcceptsAnyToken => "admin-accepts-any-token",
         }
     }
 }

@@ -93,8 +93,11 @@ async fn health(app: &App, method: &Method) -> Handled {
 }
 
 async fn admin_dispatch(app: &App, req: Request) -> Routed {
+    // MUTANT HOOK (admin-accepts-any-token): any X-Sandbox-Admin, or none, passes.
     if let Err(e) = check_admin(req.headers(), &app.admin_token) {
-        return (None, Err(e));
+        if !app.mutant_is(mutants::Mutant::AdminAcceptsAnyToken) {
+            return (None, Err(e));
+        }
     }
     let path = req.uri().path().to_string();
     let segments: Vec<&str> = path.trim_start_matches("/_sandbox/").split('/').collect();

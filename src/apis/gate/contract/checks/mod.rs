@@ -5,6 +5,7 @@
 //! **Invariant:** a check never passes silently for lack of data: when a prerequisite is
 //! missing (no admin token, no suitable product), it reports itself skipped and says why.
 
+pub mod admin;
 pub mod agreement;
 pub mod auth;
 pub mod deposits;
