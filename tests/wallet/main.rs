@@ -1,0 +1,9 @@
+//! Wallet API tests: the sandbox's Wallet half (WALLET_API.md), its mutants, and the
+//! Wallet schemas and OpenAPI document. One binary beside `tests/gate/`.
+
+mod common;
+mod sandbox_wallet_concurrency;
+mod sandbox_wallet_crash;
+mod sandbox_wallet_flow;
+mod sandbox_wallet_mutants;
+mod sandbox_wallet_rules;
