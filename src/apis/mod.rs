@@ -61,7 +61,13 @@ impl ContractCommand {
     pub async fn run(self) -> Result<crate::Exit, crate::GateError> {
         match self.api.api {
             ApiName::Gate => gate::contract::cli::run(self.args).await,
-            ApiName::Wallet => wallet::contract::cli::run(self.args).await,
+            ApiName::Wallet => {
+                let launcher = crate::sandbox::Launcher {
+                    config: crate::sandbox::SandboxConfig::default(),
+                    api: ApiName::Wallet,
+                };
+                wallet::contract::cli::run(self.args, &launcher).await
+            }
         }
     }
 }

@@ -267,7 +267,7 @@ impl CertifyArgs {
             .unwrap_or_default();
         let apis = match self.api.or(env.api) {
             Some(api) => vec![api],
-            // Both on the embedded sandbox once it serves the Wallet.
+            None if target.base_url.is_none() => ApiName::ALL.to_vec(),
             None => vec![ApiName::Gate],
         };
         Ok(Plan {

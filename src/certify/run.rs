@@ -53,8 +53,11 @@ pub struct Outcome {
 /// Runs the plan's phases against the target, for each API of the plan. Configuration
 /// problems (schemas, scenario, flags) are found before any request is sent.
 pub async fn certify(plan: &Plan, sandbox: SandboxConfig) -> Result<Outcome, GateError> {
-    let wallet = crate::apis::wallet::embedded_launcher();
-    certify_with(plan, sandbox, wallet.as_ref()).await
+    let wallet = crate::sandbox::Launcher {
+        config: crate::sandbox::SandboxConfig::from(sandbox.clone()),
+        api: ApiName::Wallet,
+    };
+    certify_with(plan, sandbox, &wallet).await
 }
 
 /// [`certify`] with the Wallet's embedded-sandbox launcher chosen too (tests pass mutants).

@@ -12,7 +12,7 @@ use std::path::Path;
 use crate::engine::client::Identity;
 use crate::engine::exit::GateError;
 use crate::engine::schema::openapi::OpenApi;
-use crate::engine::target::{EmbeddedLauncher, KeyFlag, TargetProfile};
+use crate::engine::target::{KeyFlag, TargetProfile};
 
 /// The Wallet as a target: the merchant's key alone names the caller (no identity in the
 /// path); there is no health endpoint, so any HTTP answer to the list path, sent without
@@ -34,24 +34,6 @@ impl TargetProfile for WalletProfile {
 
     fn key_flag(&self) -> KeyFlag {
         KeyFlag::MerchantApiKey
-    }
-}
-
-/// The embedded sandbox as a Wallet target (its default merchant's key).
-pub fn embedded_launcher() -> Box<dyn EmbeddedLauncher> {
-    Box::new(NoSandboxYet)
-}
-
-/// Until the Wallet sandbox lands: says so instead of starting anything.
-struct NoSandboxYet;
-
-impl EmbeddedLauncher for NoSandboxYet {
-    fn launch(
-        &self,
-    ) -> futures::future::BoxFuture<'_, anyhow::Result<crate::engine::target::Embedded>> {
-        Box::pin(async {
-            anyhow::bail!("the embedded Wallet sandbox is not built yet: pass --base-url")
-        })
     }
 }
 

@@ -10,9 +10,8 @@ use crate::{Exit, GateError};
 use super::WalletContractOptions;
 
 /// Runs the command, printing to stdout.
-pub async fn run(args: ContractArgs) -> Result<Exit, GateError> {
-    let launcher = crate::apis::wallet::embedded_launcher();
-    let report = execute(&args, launcher.as_ref()).await?;
+pub async fn run(args: ContractArgs, launcher: &dyn EmbeddedLauncher) -> Result<Exit, GateError> {
+    let report = execute(&args, launcher).await?;
     let mut stdout = std::io::stdout().lock();
     render(&args, &report, &mut stdout)?;
     Ok(exit_of(&report))
