@@ -106,6 +106,8 @@ struct Setup {
     arith: Option<context::WalletTransaction>,
     /// One for the idempotency probes.
     idem: Option<context::WalletTransaction>,
+    /// One for another merchant's probes (nothing else touches it meanwhile).
+    scope: Option<context::WalletTransaction>,
     /// A FAILED one.
     failed: Option<String>,
     /// The ids under `reference`.
@@ -165,6 +167,7 @@ async fn setup(ctx: &Ctx<'_>) -> Result<Setup, String> {
         own: success.first().cloned(),
         arith: success.get(1).cloned(),
         idem: success.get(2).cloned(),
+        scope: success.get(3).cloned(),
         failed,
         listed,
         reference,
@@ -201,6 +204,7 @@ pub async fn run(
                 own: None,
                 arith: None,
                 idem: None,
+                scope: None,
                 failed: None,
                 listed: Vec::new(),
                 reference: ctx.reference("none"),
@@ -236,7 +240,7 @@ pub async fn run(
                 timed(&auth::ROTATION, auth::rotation(&ctx)).await,
                 timed(
                     &auth::OTHER_MERCHANT,
-                    auth::other_merchant(&ctx, setup.own.as_ref()),
+                    auth::other_merchant(&ctx, setup.scope.as_ref()),
                 )
                 .await,
                 timed(&precedence::PATH_ID, precedence::path_id(&ctx, own)).await,
