@@ -194,7 +194,7 @@ impl ConfigFile {
                         "[env.{name}] base_url = \"{url}\" is not an http(s) URL"
                     ));
                 }
-                if env.agent_id.is_none() {
+                if env.agent_id.is_none() && env.api != Some(crate::apis::ApiName::Wallet) {
                     return Err(format!("[env.{name}] has base_url but no agent_id"));
                 }
             }

@@ -13,7 +13,7 @@ use http::{HeaderValue, StatusCode};
 use serde_json::{json, Map, Value};
 
 use crate::apis::wallet::sandbox::app::App;
-use crate::apis::wallet::sandbox::mutants::WalletMutant as M;
+use crate::apis::wallet::sandbox::mutants::{map_transactions, WalletMutant as M};
 use crate::engine::sandbox::edge::read_body;
 use crate::engine::sandbox::reply::{map_json, Reply};
 
@@ -242,35 +242,12 @@ fn empty_list() -> Reply {
     Reply::json(StatusCode::OK, &json!({"items": [], "nextCursor": null}))
 }
 
-/// Every transaction object of a reply (the body, or a list's items).
-fn each_tx(reply: Reply, f: impl Fn(&mut Map<String, Value>)) -> Reply {
-    map_json(reply, |body| {
-        if let Some(Value::Array(items)) = body.get_mut("items") {
-            items
-                .iter_mut()
-                .filter_map(Value::as_object_mut)
-                .for_each(&f);
-        } else if let Some(obj) = body.as_object_mut() {
-            if obj.contains_key("createdAt") {
-                f(obj);
-            }
-        }
-    })
-}
-
-fn shift_ms(ts: &str, ms: i64) -> Option<String> {
+/// `ts` moved by `us` microseconds, in the sandbox's own timestamp form.
+fn shift_us(ts: &str, us: i64) -> Option<String> {
     use time::format_description::well_known::Rfc3339;
-    let t = time::OffsetDateTime::parse(ts, &Rfc3339).ok()? + time::Duration::milliseconds(ms);
-    Some(format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-        t.millisecond()
-    ))
+    let t = time::OffsetDateTime::parse(ts, &Rfc3339).ok()?;
+    let at = i64::try_from(t.unix_timestamp_nanos() / 1000).ok()?;
+    Some(crate::engine::sandbox::clock::rfc3339(at + us))
 }
 
 /// The reply-side mutants.
@@ -378,16 +355,16 @@ pub fn rewrite(mutant: Option<M>, seen: Option<&Seen>, mut reply: Reply) -> Repl
         {
             empty_list()
         }
-        M::ListCreatedAtOff if seen.is_list() && status == 200 => each_tx(reply, |t| {
+        M::ListCreatedAtOff if seen.is_list() && status == 200 => map_transactions(reply, |t| {
             if let Some(c) = t
                 .get("createdAt")
                 .and_then(Value::as_str)
-                .and_then(|c| shift_ms(c, -1))
+                .and_then(|c| shift_us(c, -1000))
             {
                 t.insert("createdAt".into(), json!(c));
             }
         }),
-        M::TimestampsWithoutMillis if status < 300 => each_tx(reply, |t| {
+        M::TimestampsWithoutMillis if status < 300 => map_transactions(reply, |t| {
             for f in ["createdAt", "updatedAt"] {
                 if let Some(s) = t.get(f).and_then(Value::as_str) {
                     let cut = s.split('.').next().unwrap_or(s).trim_end_matches('Z');
@@ -395,7 +372,7 @@ pub fn rewrite(mutant: Option<M>, seen: Option<&Seen>, mut reply: Reply) -> Repl
                 }
             }
         }),
-        M::UpdatedAtFrozen if status < 300 => each_tx(reply, |t| {
+        M::UpdatedAtFrozen if status < 300 => map_transactions(reply, |t| {
             if let Some(c) = t.get("createdAt").cloned() {
                 t.insert("updatedAt".into(), c);
             }

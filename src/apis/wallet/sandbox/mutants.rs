@@ -292,7 +292,10 @@ pub fn rewrite(mutant: Option<WalletMutant>, route: Option<&'static str>, reply:
 }
 
 /// Applies `f` to every transaction object of a JSON reply (the body, or a list's items).
-fn map_transactions(reply: Reply, f: impl Fn(&mut serde_json::Map<String, Value>)) -> Reply {
+pub(crate) fn map_transactions(
+    reply: Reply,
+    f: impl Fn(&mut serde_json::Map<String, Value>),
+) -> Reply {
     crate::engine::sandbox::reply::map_json(reply, |body| {
         if let Some(Value::Array(items)) = body.get_mut("items") {
             items
