@@ -8,3 +8,4 @@ mod sandbox_wallet_crash;
 mod sandbox_wallet_flow;
 mod sandbox_wallet_mutants;
 mod sandbox_wallet_rules;
+mod schema_wallet;

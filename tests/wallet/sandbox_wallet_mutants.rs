@@ -52,7 +52,7 @@ async fn same_key_race() {
     let sb = start_mutant(WalletMutant::SameKeyRace).await;
     let id = sb.settled(15_000).await;
     let k = fresh_key();
-    join_all((0..10).map(|_| sb.op(&id, "capture", 1_000, Some(&k)))).await;
+    join_all((0..20).map(|_| sb.op(&id, "capture", 500, Some(&k)))).await;
     assert!(
         totals(&sb.tx(&id).await).1 > 1_000,
         "one key moved money more than once"

@@ -5,6 +5,7 @@ pub mod contract;
 pub mod invariants;
 pub mod load;
 pub mod sandbox;
+pub mod schemas;
 pub mod wire;
 
 use std::path::Path;
