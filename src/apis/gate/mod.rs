@@ -1,11 +1,14 @@
 //! The Plexy Gate API (`GATE_API.md`): its money and wire types, schemas, contract checks,
 //! invariants, load transactions and embedded sandbox.
 
+pub mod admin;
 pub mod client;
 pub mod contract;
 pub mod invariants;
+pub mod ledger;
 pub mod load;
 pub mod money;
+pub mod pricing;
 pub mod sandbox;
 pub mod schema_command;
 pub mod schemas;

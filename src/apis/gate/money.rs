@@ -109,6 +109,17 @@ impl Amount {
         self.0.checked_sub(other.0).map(Amount::normalized)
     }
 
+    /// `self + other`, held at the largest or smallest amount instead of overflowing
+    /// (for the reference model, whose numbers come from a target that may be hostile).
+    pub fn saturating_add(self, other: Amount) -> Amount {
+        Amount::normalized(self.0.saturating_add(other.0))
+    }
+
+    /// `self − other`, held at the bounds like [`Amount::saturating_add`].
+    pub fn saturating_sub(self, other: Amount) -> Amount {
+        Amount::normalized(self.0.saturating_sub(other.0))
+    }
+
     /// `self × quantity`, exact.
     pub fn times(self, quantity: u32) -> Option<Amount> {
         self.0
@@ -124,26 +135,6 @@ impl Amount {
     fn normalized(mut d: Decimal) -> Amount {
         d.rescale(2);
         Amount(d)
-    }
-}
-
-impl std::ops::Add for Amount {
-    type Output = Amount;
-    fn add(self, rhs: Amount) -> Amount {
-        self.checked_add(rhs).expect("amount overflow")
-    }
-}
-
-impl std::ops::Sub for Amount {
-    type Output = Amount;
-    fn sub(self, rhs: Amount) -> Amount {
-        self.checked_sub(rhs).expect("amount overflow")
-    }
-}
-
-impl std::iter::Sum for Amount {
-    fn sum<I: Iterator<Item = Amount>>(iter: I) -> Amount {
-        iter.fold(Amount::ZERO, |a, b| a + b)
     }
 }
 
@@ -283,7 +274,13 @@ mod tests {
     fn display_and_arithmetic() {
         let a = Amount::from_minor(1000);
         let b = Amount::parse_decimal_amount("2.50").unwrap();
-        assert_eq!((a - b).to_string(), "7.50");
+        assert_eq!(a.checked_sub(b).unwrap().to_string(), "7.50");
+        let huge = Amount::parse_decimal_amount("40000000000000000000000000000.00").unwrap();
+        assert_eq!(huge.checked_add(huge), None);
+        assert_eq!(
+            huge.saturating_add(huge).cmp(&huge),
+            std::cmp::Ordering::Greater
+        );
         assert_eq!(b.times(3).unwrap().to_string(), "7.50");
         assert_eq!(Amount::ZERO.to_string(), "0.00");
     }

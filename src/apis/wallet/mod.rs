@@ -41,6 +41,11 @@ impl TargetProfile for WalletProfile {
 /// The Wallet's OpenAPI document: `DIR/openapi.json` with `--schemas DIR`, else the
 /// embedded one.
 pub fn openapi(dir: Option<&Path>) -> Result<Option<OpenApi>, GateError> {
-    let _ = dir;
-    Ok(None)
+    let loaded = match dir {
+        Some(dir) => OpenApi::load_dir(&schemas::BUNDLE, dir),
+        None => OpenApi::embedded(&schemas::BUNDLE),
+    };
+    loaded
+        .map(Some)
+        .map_err(|e| GateError::Config(format!("wallet schemas: {e}")))
 }

@@ -7,7 +7,8 @@ use crate::apis::gate::client::GateTarget as _;
 use std::sync::Arc;
 
 use super::operation::Operation;
-use crate::engine::client::ApiClient;
+use crate::apis::gate::admin::AdminCall;
+use crate::engine::client::{ApiClient, Auth};
 use crate::engine::contract::{Classify, Recorder};
 use crate::engine::schema::SchemaSet;
 use crate::engine::spend::SpendGuard;
@@ -20,6 +21,15 @@ pub type Observed = crate::engine::contract::Observed<Operation>;
 impl Classify for Operation {
     fn classify(method: &str, path: &str) -> Operation {
         Operation::of(method, path)
+    }
+}
+
+/// A sandbox admin call (§9.2), sent as the admin.
+pub fn admin_req(call: &AdminCall) -> Req {
+    let req = Req::new(call.method(), call.path()).auth(Auth::Admin);
+    match call.body() {
+        Some(body) => req.json(&body),
+        None => req,
     }
 }
 

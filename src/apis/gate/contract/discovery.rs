@@ -11,6 +11,7 @@ use serde_json::{json, Map, Value};
 use super::context::{Ctx, NoResponse, Observed, Req};
 use crate::apis::gate::money::{Amount, Rate};
 use crate::apis::gate::wire::{AgentBalance, CustomerAccountField, Product};
+use crate::engine::client::pages::{BadPage, Pages};
 
 /// How a walk over a list's pages ended.
 #[derive(Debug, Clone)]
@@ -40,14 +41,10 @@ impl Walk {
     }
 }
 
-/// Appends a query parameter to a path that may already have a query.
-pub fn with_query(path: &str, name: &str, value: &str) -> String {
-    let sep = if path.contains('?') { '&' } else { '?' };
-    let encoded: String = url::form_urlencoded::byte_serialize(value.as_bytes()).collect();
-    format!("{path}{sep}{name}={encoded}")
-}
+pub use crate::engine::client::pages::with_query;
 
-/// Walks all pages of `path` with `limit`, following `next_cursor`, at most `max_pages`.
+/// Walks all pages of `path` with `limit` (0: the list takes no paging parameters, like
+/// the balance, §6), following `next_cursor`, at most `max_pages`.
 pub async fn walk(ctx: &Ctx<'_>, path: String, limit: u32, max_pages: usize) -> Walk {
     let mut walk = Walk {
         path: path.clone(),
@@ -56,21 +53,8 @@ pub async fn walk(ctx: &Ctx<'_>, path: String, limit: u32, max_pages: usize) -> 
         pages: Vec::new(),
         end: WalkEnd::Complete,
     };
-    let mut cursor: Option<String> = None;
-    loop {
-        if walk.pages.len() >= max_pages {
-            walk.end = WalkEnd::Endless;
-            return walk;
-        }
-        // limit 0: the list takes no paging parameters (the balance, §6).
-        let mut page_path = if limit == 0 {
-            path.clone()
-        } else {
-            with_query(&path, "limit", &limit.to_string())
-        };
-        if let Some(c) = &cursor {
-            page_path = with_query(&page_path, "cursor", c);
-        }
+    let mut pages = Pages::new(path, (limit > 0).then_some(limit), max_pages);
+    while let Some(page_path) = pages.next_path() {
         let observed = match ctx.send(Req::get(page_path)).await {
             Ok(o) => o,
             Err(e) => {
@@ -79,25 +63,19 @@ pub async fn walk(ctx: &Ctx<'_>, path: String, limit: u32, max_pages: usize) -> 
             }
         };
         walk.pages.push(observed.clone());
-        let envelope = observed
-            .json
-            .as_ref()
-            .filter(|_| observed.status() == 200)
-            .and_then(|j| Some((j.get("items")?.as_array()?, j.get("next_cursor")?)));
-        let Some((items, next)) = envelope else {
-            walk.end = WalkEnd::BadPage(observed);
-            return walk;
-        };
-        walk.items.extend(items.iter().cloned());
-        match next {
-            Value::String(c) => cursor = Some(c.clone()),
-            Value::Null => return walk,
-            _ => {
+        let body = observed.json.as_ref().filter(|_| observed.status() == 200);
+        match pages.accept(body) {
+            Ok(items) => walk.items.extend(items),
+            Err(BadPage) => {
                 walk.end = WalkEnd::BadPage(observed);
                 return walk;
             }
         }
     }
+    if pages.capped() {
+        walk.end = WalkEnd::Endless;
+    }
+    walk
 }
 
 /// What the catalog and the agent's money look like.

@@ -9,22 +9,12 @@ use std::collections::BTreeMap;
 use regex::Regex;
 use serde_json::Value;
 
-use crate::apis::gate::money::{Amount, Rate};
+use crate::apis::gate::money::Amount;
 use crate::apis::gate::wire::{CustomerAccountField, Product};
+use crate::engine::client::pages::Pages;
 use crate::engine::client::ApiClient;
 
-/// How a product prices an order (§5.1 "The charge").
-#[derive(Debug, Clone, PartialEq)]
-pub enum PriceRule {
-    /// `agent_price × quantity`.
-    Voucher { agent_price: Amount },
-    /// `round_half_up(amount × agent_rate, 2)` with `min ≤ amount ≤ max`.
-    TopUp {
-        rate: Rate,
-        min: Amount,
-        max: Amount,
-    },
-}
+pub use crate::apis::gate::pricing::PriceRule;
 
 /// One customer-account field with its pattern compiled for whole-value matching.
 #[derive(Debug, Clone)]
@@ -120,13 +110,8 @@ impl Catalog {
     /// Walks `GET /products` (all pages) and keeps what can be ordered.
     pub async fn discover(client: &ApiClient) -> Result<Catalog, CatalogError> {
         let mut raw: Vec<Value> = Vec::new();
-        let mut cursor: Option<String> = None;
-        for _page in 0..100 {
-            let mut path = client.agent_path("/products?limit=100");
-            if let Some(c) = &cursor {
-                path.push_str("&cursor=");
-                path.push_str(&url_escape(c));
-            }
+        let mut pages = Pages::new(client.agent_path("/products"), Some(100), 100);
+        while let Some(path) = pages.next_path() {
             let ex = client
                 .get(path.clone())
                 .send()
@@ -139,17 +124,7 @@ impl Catalog {
                     body: ex.body_excerpt(),
                 });
             }
-            let json = ex.json().unwrap_or(Value::Null);
-            if let Some(items) = json.get("items").and_then(Value::as_array) {
-                raw.extend(items.iter().cloned());
-            }
-            cursor = json
-                .get("next_cursor")
-                .and_then(Value::as_str)
-                .map(str::to_string);
-            if cursor.is_none() {
-                break;
-            }
+            raw.extend(pages.accept_lenient(ex.json().as_ref()));
         }
         Catalog::from_products(raw)
     }
@@ -247,17 +222,6 @@ fn strip_anchors(pattern: &str) -> String {
         Some(rest) if !rest.ends_with('\\') => rest.to_string(),
         _ => p.to_string(),
     }
-}
-
-fn url_escape(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@
 //!
 //! Each round runs on a fresh isolated agent (admin API), so every number is exact.
 
-use crate::apis::gate::client::{GateClientExt as _, GateTarget as _};
+use crate::apis::gate::client::GateClientExt as _;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
@@ -16,12 +16,13 @@ use std::time::Instant;
 use futures::future::join_all;
 use serde_json::{json, Value};
 
+use crate::apis::gate::admin::AdminClient;
 use crate::apis::gate::invariants::balances::balance_rows;
 use crate::apis::gate::invariants::catalog::Orderable;
 use crate::apis::gate::invariants::checks::{CheckId, Ledgerbook, Violation};
-use crate::apis::gate::invariants::exec::url_component;
 use crate::apis::gate::invariants::{Env, InvariantOptions, ProbeError};
 use crate::apis::gate::money::Amount;
+use crate::engine::client::pages;
 use crate::engine::client::{ApiClient, Exchange};
 
 /// Runs every concurrency probe, recording results (or why one was skipped) in `book`.
@@ -237,7 +238,7 @@ impl Probe<'_> {
     ) -> Result<(Exchange, Vec<Value>), ProbeError> {
         let path = client.agent_path(&format!(
             "/orders?limit=100&external_ref={}",
-            url_component(external_ref)
+            pages::encode(external_ref)
         ));
         let ex = client.get(path).send().await.map_err(transport(check))?;
         let items = ex
@@ -319,7 +320,7 @@ impl Probe<'_> {
             let (bal, available, reserved) =
                 Self::balance(&client, &self.voucher.currency, check).await?;
             let want_reserved = price;
-            let want_available = price.times(2).unwrap_or(price) - price;
+            let want_available = price.times(2).unwrap_or(price).saturating_sub(price);
             if available != want_available || reserved != want_reserved {
                 script.one(&bal, "read the balance");
                 return Ok(script.fail(
@@ -390,7 +391,7 @@ impl Probe<'_> {
             } else {
                 price
             };
-            let want_available = funded - want_reserved;
+            let want_available = funded.saturating_sub(want_reserved);
             if available != want_available || reserved != want_reserved {
                 script.one(&bal, "read the balance");
                 return Ok(script.fail(
@@ -505,13 +506,13 @@ impl Probe<'_> {
                         .and_then(Value::as_str)
                         .and_then(|s| Amount::parse_decimal_amount(s).ok())
                 })
-                .sum()
+                .fold(Amount::ZERO, Amount::saturating_add)
         };
-        let want_available = funded - price.times(fits).unwrap_or(price);
+        let want_available = funded.saturating_sub(price.times(fits).unwrap_or(price));
         if available.is_negative()
             || available != want_available
             || reserved != pending
-            || reserved != funded - want_available
+            || reserved != funded.saturating_sub(want_available)
         {
             script.one(&bal, "read the balance");
             return Ok(script.fail(
@@ -520,7 +521,7 @@ impl Probe<'_> {
                     "after parallel orders the balance does not match the orders that succeeded",
                     format!(
                         "available {want_available}, reserved {} (= the pending charges {pending})",
-                        funded - want_available
+                        funded.saturating_sub(want_available)
                     ),
                     format!("available {available}, reserved {reserved}"),
                 )
@@ -562,12 +563,8 @@ impl Probe<'_> {
                 .with_exchange(Some(first.evidence())),
             ));
         }
-        let agent = client.target().agent_id().to_string();
-        let dep = client
-            .post(format!("/_sandbox/agents/{agent}/deposits"))
-            .auth(crate::engine::client::Auth::Admin)
-            .json(&json!({"currency_code": self.voucher.currency, "amount": price.to_string()}))
-            .send()
+        let dep = AdminClient::new(&client)
+            .deposit(&self.voucher.currency, price)
             .await
             .map_err(transport(check))?;
         script.one(&dep, "deposit the charge");
@@ -588,7 +585,7 @@ impl Probe<'_> {
         }
         let (bal, available, reserved) =
             Self::balance(&client, &self.voucher.currency, check).await?;
-        let want_available = short + price - price;
+        let want_available = short;
         if available != want_available || reserved != price {
             script.one(&bal, "read the balance");
             return Ok(script.fail(

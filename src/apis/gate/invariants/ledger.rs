@@ -118,7 +118,7 @@ impl Ledger {
 
     pub fn deposit(&mut self, currency: &str, amount: Amount) {
         let b = self.balances.entry(currency.to_string()).or_default();
-        b.available = b.available + amount;
+        b.available = b.available.saturating_add(amount);
         b.listed = true;
     }
 
@@ -167,7 +167,7 @@ impl Ledger {
         Expect::Create {
             priced: priced.clone(),
             balance_before: available,
-            balance_after: available - priced.charge,
+            balance_after: available.saturating_sub(priced.charge),
         }
     }
 
@@ -185,8 +185,8 @@ impl Ledger {
         } = new;
         if !priced.is_test {
             let b = self.balances.entry(priced.currency.clone()).or_default();
-            b.available = b.available - priced.charge;
-            b.reserved = b.reserved + priced.charge;
+            b.available = b.available.saturating_sub(priced.charge);
+            b.reserved = b.reserved.saturating_add(priced.charge);
         }
         let index = self.orders.len();
         if let Some(k) = &key {
@@ -272,9 +272,9 @@ impl Ledger {
         o.terminal_at = at;
         if !o.priced.is_test {
             let b = self.balances.entry(o.priced.currency.clone()).or_default();
-            b.reserved = b.reserved - o.priced.charge;
+            b.reserved = b.reserved.saturating_sub(o.priced.charge);
             if to == OrderStatus::Failed {
-                b.available = b.available + o.priced.charge;
+                b.available = b.available.saturating_add(o.priced.charge);
             }
         }
         true

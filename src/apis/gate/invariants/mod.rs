@@ -34,15 +34,13 @@ pub mod runner;
 pub mod script;
 pub mod strategy;
 
-use crate::apis::gate::client::GateClientExt as _;
+use crate::apis::gate::admin::AdminClient;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde_json::json;
-
 use crate::apis::gate::money::Amount;
-use crate::engine::client::{ApiClient, Auth, Exchange};
+use crate::engine::client::{ApiClient, Exchange};
 use crate::engine::model::PhaseReport;
 use crate::engine::spend::SpendGuard;
 use crate::engine::target::ResolvedTarget;
@@ -191,39 +189,11 @@ impl Env {
         &self,
         deposits: &[(String, Amount)],
     ) -> Result<(ApiClient, Exchange), ProbeError> {
-        let body = json!({
-            "deposits": deposits
-                .iter()
-                .map(|(c, a)| json!({"currency_code": c, "amount": a.to_string()}))
-                .collect::<Vec<_>>()
-        });
-        let ex = self
-            .client
-            .post("/_sandbox/agents")
-            .auth(Auth::Admin)
-            .json(&body)
-            .send()
+        AdminClient::new(&self.client)
+            .create_agent(deposits)
             .await
-            .map_err(|e| ProbeError::Target(e.to_string()))?;
-        if ex.status != 201 {
-            return Err(ProbeError::Admin(format!(
-                "POST /_sandbox/agents answered {} {}",
-                ex.status,
-                ex.body_excerpt()
-            )));
-        }
-        let json = ex.json().unwrap_or_default();
-        let field = |f: &str| json.get(f).and_then(|v| v.as_str()).map(str::to_string);
-        let (Some(agent_id), Some(api_key)) = (field("agent_id"), field("api_key")) else {
-            return Err(ProbeError::Admin(format!(
-                "POST /_sandbox/agents answered without agent_id/api_key: {}",
-                ex.body_excerpt()
-            )));
-        };
-        let masker = self.client.masker();
-        masker.add(&api_key, "GATECHECK_AGENT_KEY");
-        masker.add(&agent_id, "GATECHECK_AGENT_ID");
-        Ok((self.client.as_agent(&agent_id, &api_key), ex))
+            .map_err(|e| ProbeError::Target(e.to_string()))?
+            .map_err(|e| ProbeError::Admin(e.to_string()))
     }
 }
 

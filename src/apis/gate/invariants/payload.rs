@@ -227,12 +227,10 @@ impl OrderDraft {
 
 /// §5.1 "The charge".
 pub fn charge_for(rule: &PriceRule, quantity: u32, amount: Option<Amount>) -> Amount {
-    match rule {
-        PriceRule::Voucher { agent_price } => agent_price.times(quantity).unwrap_or(*agent_price),
-        PriceRule::TopUp { rate, .. } => amount
-            .and_then(|a| a.times_rate(*rate))
-            .unwrap_or(Amount::ZERO),
-    }
+    rule.charge(quantity, amount).unwrap_or(match rule {
+        PriceRule::Voucher { agent_price } => *agent_price,
+        PriceRule::TopUp { .. } => Amount::ZERO,
+    })
 }
 
 /// `"10.50"` or its shortest request form (`"10.5"`, `"10"`).

@@ -2,14 +2,14 @@
 //! unknown, `Bearer`-prefixed and revoked keys get 401), several active keys work at
 //! once, another agent's path is 403, and another agent's order is 404 — never disclosed.
 
+use crate::apis::gate::admin::{self, AdminCall, NewAgent};
 use crate::apis::gate::client::GateClientExt as _;
 use std::time::Instant;
 
-use reqwest::Method;
 use serde_json::{json, Value};
 
 use super::{expect_error, Check, ExpectError, Param, Run, Skip};
-use crate::apis::gate::contract::context::{Ctx, Observed, Req};
+use crate::apis::gate::contract::context::{admin_req, Ctx, Observed, Req};
 use crate::apis::gate::contract::discovery::Discovery;
 use crate::engine::client::{ApiClient, Auth};
 use crate::engine::model::{CheckResult, Finding};
@@ -129,21 +129,19 @@ pub async fn bearer_rejected(ctx: &Ctx<'_>, d: &Discovery) -> Run {
 
 /// `POST /_sandbox/agents/{id}/keys` → a fresh key of our agent.
 async fn new_key(ctx: &Ctx<'_>) -> Result<String, Skip> {
-    let path = format!("/_sandbox/agents/{}/keys", ctx.agent_id());
+    let call = AdminCall::AddKey {
+        agent_id: ctx.agent_id().to_string(),
+    };
     let o = ctx
-        .send(Req::post(path).auth(Auth::Admin))
+        .send(admin_req(&call))
         .await
         .map_err(|e| Skip(format!("the admin API gave no answer: {}", e.reason)))?;
-    o.json
-        .as_ref()
-        .filter(|_| o.status() == 201)
-        .and_then(|j| j.get("api_key")?.as_str().map(str::to_string))
-        .ok_or_else(|| {
-            Skip(format!(
-                "the admin API did not issue a key ({})",
-                o.status()
-            ))
-        })
+    admin::new_key(o.status(), o.json.as_ref(), "").map_err(|_| {
+        Skip(format!(
+            "the admin API did not issue a key ({})",
+            o.status()
+        ))
+    })
 }
 
 fn expect_ok(
@@ -187,12 +185,8 @@ pub async fn key_rotation(ctx: &Ctx<'_>) -> (Run, Run) {
             &with_first,
         ));
     }
-    let revoke_path = format!(
-        "/_sandbox/keys/{}",
-        url::form_urlencoded::byte_serialize(key.as_bytes()).collect::<String>()
-    );
     let revoked = ctx
-        .send(Req::new(Method::DELETE, revoke_path).auth(Auth::Admin))
+        .send(admin_req(&AdminCall::RevokeKey { key: key.clone() }))
         .await;
     match &revoked {
         Ok(o) if o.status() == 204 => {}
@@ -236,17 +230,11 @@ pub async fn other_agent(ctx: &Ctx<'_>, d: &Discovery) -> Option<OtherAgent> {
         return None;
     }
     let o = ctx
-        .send(
-            Req::post("/_sandbox/agents")
-                .auth(Auth::Admin)
-                .json(&json!({})),
-        )
+        .send(admin_req(&AdminCall::CreateAgent { deposits: vec![] }))
         .await
         .ok()?;
-    let body = o.json.as_ref().filter(|_| o.status() == 201)?;
-    let agent_id = body.get("agent_id")?.as_str()?.to_string();
-    let key = body.get("api_key")?.as_str()?.to_string();
-    let client = ctx.client.as_agent(&agent_id, &key);
+    let NewAgent { agent_id, api_key } = admin::new_agent(o.status(), o.json.as_ref(), "").ok()?;
+    let client = ctx.client.as_agent(&agent_id, &api_key);
     let order_body = d
         .voucher()
         .map(|v| json!({"product_id": v.id, "test": true}))?;

@@ -2,18 +2,19 @@
 //! deposit; the balance lists one entry per currency with a completed deposit, sorted, in
 //! one page; and on a sandbox agent the ledger identity of §7 holds.
 
-use std::collections::{BTreeMap, BTreeSet};
+use crate::apis::gate::admin::AdminCall;
+use crate::apis::gate::ledger::{totals, Books};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Instant;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::{excerpt, Check, Run, Skip};
-use crate::apis::gate::contract::context::{Ctx, Observed, Req};
+use crate::apis::gate::contract::context::{admin_req, Ctx, Observed, Req};
 use crate::apis::gate::contract::discovery::{walk, Discovery, MAX_LIMIT, MAX_PAGES};
 use crate::apis::gate::contract::operation::{objects_in, Kind};
 use crate::apis::gate::money::Amount;
-use crate::engine::client::Auth;
 use crate::engine::model::CheckResult;
 
 pub const DEPOSIT_FIELDS: Check = Check::must(
@@ -37,12 +38,15 @@ pub async fn seed(ctx: &Ctx<'_>) {
     if !ctx.has_admin() {
         return;
     }
-    let path = format!("/_sandbox/agents/{}/deposits", ctx.agent_id());
     for status in ["pending", "rejected"] {
-        let body = json!({"currency_code": "USD", "amount": "1.00", "status": status, "reference": format!("gatecheck-{status}")});
-        let _ = ctx
-            .send(Req::post(&path).auth(Auth::Admin).json(&body))
-            .await;
+        let call = AdminCall::Deposit {
+            agent_id: ctx.agent_id().to_string(),
+            currency: "USD".into(),
+            amount: Amount::from_minor(100),
+            status: Some(status),
+            reference: Some(format!("gatecheck-{status}")),
+        };
+        let _ = ctx.send(admin_req(&call)).await;
     }
 }
 
@@ -176,15 +180,6 @@ pub async fn balance_list(ctx: &Ctx<'_>, d: &Discovery) -> Run {
     Ok(findings)
 }
 
-fn sum_by_currency<'a>(items: impl Iterator<Item = (&'a str, Amount)>) -> BTreeMap<String, Amount> {
-    let mut out: BTreeMap<String, Amount> = BTreeMap::new();
-    for (c, a) in items {
-        let e = out.entry(c.to_string()).or_insert(Amount::ZERO);
-        *e = e.checked_add(a).unwrap_or(*e);
-    }
-    out
-}
-
 fn amt(v: &Value, k: &str) -> Option<Amount> {
     Amount::parse_decimal_amount(v.get(k)?.as_str()?).ok()
 }
@@ -227,7 +222,7 @@ async fn ledger_once(ctx: &Ctx<'_>) -> Result<Option<(String, String, Arc<Observ
             .unwrap_or("")
             .to_string()
     };
-    let deposited = sum_by_currency(
+    let deposited = totals(
         deposits
             .items
             .iter()
@@ -236,7 +231,7 @@ async fn ledger_once(ctx: &Ctx<'_>) -> Result<Option<(String, String, Arc<Observ
     );
     let real = |o: &&Value| o.get("is_test").and_then(Value::as_bool) == Some(false);
     let charged = |want: &'static str| {
-        sum_by_currency(
+        totals(
             orders
                 .items
                 .iter()
@@ -254,12 +249,13 @@ async fn ledger_once(ctx: &Ctx<'_>) -> Result<Option<(String, String, Arc<Observ
         let (Some(avail), Some(res)) = (amt(b, "available"), amt(b, "reserved")) else {
             continue;
         };
-        let dep = deposited.get(&c).copied().unwrap_or(Amount::ZERO);
-        let done = completed.get(&c).copied().unwrap_or(Amount::ZERO);
-        let pend = pending.get(&c).copied().unwrap_or(Amount::ZERO);
-        let total = avail.checked_add(res);
-        let want_total = dep.checked_sub(done);
-        if total != want_total || res != pend {
+        // A total that overflows cannot be judged (hostile amounts): no finding.
+        let Some(books) = Books::of(&c, &deposited, &completed, &pending) else {
+            continue;
+        };
+        let (dep, done, pend) = (books.deposited, books.completed, books.pending);
+        let want_total = books.total();
+        if books.holds(avail, res) == Some(false) {
             let ev = match evidence.clone() {
                 Some(e) => e,
                 None => continue,

@@ -15,6 +15,7 @@ use crate::apis::gate::contract::context::{Ctx, Observed, Req};
 use crate::apis::gate::contract::discovery::{half_up_amount, topup_body, Discovery};
 use crate::apis::gate::contract::operation::{objects_in, Kind};
 use crate::apis::gate::money::Amount;
+use crate::apis::gate::pricing;
 use crate::apis::gate::wire::Product;
 use crate::engine::model::Finding;
 
@@ -151,9 +152,8 @@ pub async fn creation_phase(ctx: &Ctx<'_>, d: &Discovery, settle: Duration) -> C
                 "product_id": v.id, "quantity": 2, "currency_code": v.currency_code,
                 "external_ref": format!("gatecheck-{tag}-voucher"), "test": true,
             });
-            let charge = price
-                .times(2)
-                .map(|c| (c, format!("agent_price {price} × 2")));
+            let charge =
+                pricing::voucher(price, 2).map(|c| (c, pricing::voucher_formula(price, 2)));
             create(ctx, &mut phase, &v, body, charge, true).await;
             if ctx.has_admin() {
                 // §9.1: the sandbox fails orders whose external_ref starts `sandbox-fail`.
@@ -163,7 +163,7 @@ pub async fn creation_phase(ctx: &Ctx<'_>, d: &Discovery, settle: Duration) -> C
                     &mut phase,
                     &v,
                     body,
-                    Some((price, format!("agent_price {price} × 1"))),
+                    Some((price, pricing::voucher_formula(price, 1))),
                     false,
                 )
                 .await;
@@ -185,7 +185,7 @@ pub async fn creation_phase(ctx: &Ctx<'_>, d: &Discovery, settle: Duration) -> C
                     &mut phase,
                     &v,
                     body,
-                    Some((price, format!("agent_price {price} × 1"))),
+                    Some((price, pricing::voucher_formula(price, 1))),
                     false,
                 )
                 .await;
@@ -204,9 +204,8 @@ pub async fn creation_phase(ctx: &Ctx<'_>, d: &Discovery, settle: Duration) -> C
             if let (Some(min), Some(max), Some(rate)) = (t.min_amount, t.max_amount, t.agent_rate) {
                 let amount = half_up_amount(min, max, rate);
                 let body = topup_body(&t, amount, true);
-                let charge = amount
-                    .times_rate(rate)
-                    .map(|c| (c, format!("round_half_up({amount} × {rate})")));
+                let charge =
+                    pricing::topup(amount, rate).map(|c| (c, pricing::topup_formula(amount, rate)));
                 create(ctx, &mut phase, &t, body, charge, true).await;
             }
         }

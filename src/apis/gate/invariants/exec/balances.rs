@@ -3,13 +3,15 @@
 
 use serde_json::Value;
 
-use super::{url_component, Blame, Exec, Role, Step};
+use super::{Blame, Exec, Role, Step};
 use crate::apis::gate::client::GateClientExt as _;
 use crate::apis::gate::invariants::balances::{balance_rows, BalanceRow};
 use crate::apis::gate::invariants::checks::{CheckId, Violation};
 use crate::apis::gate::invariants::ledger::Ledger;
+use crate::apis::gate::ledger::{totals, Books};
 use crate::apis::gate::money::Amount;
 use crate::apis::gate::wire::{AgentDeposit, DepositStatus, Order, OrderStatus};
+use crate::engine::client::pages::Pages;
 use crate::engine::client::Exchange;
 
 /// One currency where the API's balance and the model's disagree.
@@ -134,33 +136,39 @@ impl Exec<'_> {
                     currencies.push(d.currency_code.clone());
                 }
             }
-            for c in currencies {
-                let deposited: Amount = deposits
+            let completed_deposits = totals(
+                deposits
                     .iter()
-                    .filter(|d| d.currency_code == c && d.status == DepositStatus::Completed)
-                    .map(|d| d.amount)
-                    .sum();
-                let real = |s: OrderStatus| -> Amount {
+                    .filter(|d| d.status == DepositStatus::Completed)
+                    .map(|d| (d.currency_code.as_str(), d.amount)),
+            );
+            let real = |s: OrderStatus| {
+                totals(
                     orders_after
                         .iter()
-                        .filter(|o| o.currency_code == c && !o.is_test && o.status == s)
-                        .map(|o| o.charged_amount)
-                        .sum()
+                        .filter(|o| !o.is_test && o.status == s)
+                        .map(|o| (o.currency_code.as_str(), o.charged_amount)),
+                )
+            };
+            let (completed, pending) = (real(OrderStatus::Completed), real(OrderStatus::Pending));
+            for c in currencies {
+                // A total that overflows cannot be judged (hostile amounts): no verdict.
+                let Some(books) = Books::of(&c, &completed_deposits, &completed, &pending) else {
+                    continue;
                 };
-                let (completed, pending) =
-                    (real(OrderStatus::Completed), real(OrderStatus::Pending));
+                let (deposited, completed, pending) =
+                    (books.deposited, books.completed, books.pending);
                 let (available, reserved) = rows
                     .iter()
                     .find(|r| r.currency == c)
                     .map_or((Amount::ZERO, Amount::ZERO), |r| (r.available, r.reserved));
-                let total_ok = available.checked_add(reserved) == deposited.checked_sub(completed);
-                if !total_ok || reserved != pending {
+                if books.holds(available, reserved) == Some(false) {
                     return Err(Violation::new(
                         CheckId::LedgerIdentity,
                         format!("{c}: the agent's balance does not follow from its own deposits and orders"),
                         format!(
                             "available + reserved = {deposited} − {completed} = {}; reserved = {pending}",
-                            deposited.checked_sub(completed).unwrap_or(Amount::ZERO)
+                            books.total().unwrap_or(Amount::ZERO)
                         ),
                         format!("available {available} + reserved {reserved}"),
                     )
@@ -173,7 +181,7 @@ impl Exec<'_> {
     }
 
     async fn all_orders(&mut self) -> Result<Vec<Order>, Violation> {
-        let items = self.walk("/orders?limit=100").await?;
+        let items = self.walk("/orders").await?;
         let mut out: Vec<Order> = items
             .into_iter()
             .filter_map(|v| serde_json::from_value(v).ok())
@@ -183,38 +191,21 @@ impl Exec<'_> {
     }
 
     async fn all_deposits(&mut self) -> Result<Vec<AgentDeposit>, Violation> {
-        let items = self.walk("/deposits?limit=100").await?;
+        let items = self.walk("/deposits").await?;
         Ok(items
             .into_iter()
             .filter_map(|v| serde_json::from_value(v).ok())
             .collect())
     }
 
-    async fn walk(&mut self, first: &str) -> Result<Vec<Value>, Violation> {
+    async fn walk(&mut self, list: &str) -> Result<Vec<Value>, Violation> {
         let mut out = Vec::new();
-        let mut cursor: Option<String> = None;
-        for _ in 0..50 {
-            let mut path = self.client.agent_path(first);
-            if let Some(c) = &cursor {
-                path.push_str(&format!("&cursor={}", url_component(c)));
-            }
+        let mut pages = Pages::new(self.client.agent_path(list), Some(100), 50);
+        while let Some(path) = pages.next_path() {
             let ex = self
                 .get(Role::Observe, path, CheckId::LedgerIdentity)
                 .await?;
-            let json = ex.json().unwrap_or(Value::Null);
-            out.extend(
-                json.get("items")
-                    .and_then(Value::as_array)
-                    .cloned()
-                    .unwrap_or_default(),
-            );
-            cursor = json
-                .get("next_cursor")
-                .and_then(Value::as_str)
-                .map(str::to_string);
-            if cursor.is_none() {
-                break;
-            }
+            out.extend(pages.accept_lenient(ex.json().as_ref()));
         }
         Ok(out)
     }

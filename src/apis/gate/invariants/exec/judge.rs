@@ -476,17 +476,9 @@ fn pricing_check(p: &Priced) -> CheckId {
 }
 
 fn pricing_formula(p: &Priced) -> String {
-    match (&p.rule, p.amount) {
-        (PriceRule::Voucher { agent_price }, _) => {
-            format!(
-                "agent_price {agent_price} × quantity {} = {}",
-                p.quantity, p.charge
-            )
-        }
-        (PriceRule::TopUp { rate, .. }, Some(a)) => {
-            format!("round_half_up({a} × {rate}, 2) = {}", p.charge)
-        }
-        _ => p.charge.to_string(),
+    match p.rule.formula(p.quantity, p.amount) {
+        Some(formula) => format!("{formula} = {}", p.charge),
+        None => p.charge.to_string(),
     }
 }
 

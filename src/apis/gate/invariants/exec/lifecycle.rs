@@ -4,10 +4,11 @@
 
 use std::time::Instant;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::judge::{judge_order_json, judge_order_read, terminal_stamp};
 use super::{Blame, Exec, Role, Step};
+use crate::apis::gate::admin::AdminCall;
 use crate::apis::gate::client::{GateClientExt as _, GateTarget as _};
 use crate::apis::gate::invariants::checks::{CheckId, Violation};
 use crate::apis::gate::invariants::payload::Lifecycle;
@@ -153,9 +154,11 @@ impl Exec<'_> {
         let id = self.ledger.orders[idx].id.clone();
         let verb = if fail { "fail" } else { "complete" };
         let ex = self
-            .admin_post(
-                format!("/_sandbox/orders/{id}/{verb}"),
-                None,
+            .admin(
+                &AdminCall::Force {
+                    order_id: id.clone(),
+                    fail,
+                },
                 CheckId::TransitionsAllowed,
             )
             .await?;
@@ -249,9 +252,8 @@ impl Exec<'_> {
     pub(super) async fn deposit(&mut self, currency: &str, amount: Amount) -> Step {
         let agent = self.client.target().agent_id().to_string();
         let ex = self
-            .admin_post(
-                format!("/_sandbox/agents/{agent}/deposits"),
-                Some(json!({"currency_code": currency, "amount": amount.to_string()})),
+            .admin(
+                &AdminCall::deposit(&agent, currency, amount),
                 CheckId::LedgerIdentity,
             )
             .await?;

@@ -12,8 +12,7 @@ use crate::apis::gate::client::GateClientExt as _;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use serde_json::Value;
-
+use crate::apis::gate::admin::{AdminCall, AdminClient};
 use crate::apis::gate::invariants::balances::balance_rows;
 use crate::apis::gate::invariants::checks::{CheckId, Violation};
 use crate::apis::gate::invariants::ledger::Ledger;
@@ -22,7 +21,8 @@ use crate::apis::gate::invariants::strategy::{CaseSpec, Op};
 use crate::apis::gate::invariants::{Env, ProbeError};
 use crate::apis::gate::money::Amount;
 use crate::apis::gate::wire::{Order, OrderStatus};
-use crate::engine::client::{ApiClient, Auth, Exchange, TransportError};
+use crate::engine::client::pages::Pages;
+use crate::engine::client::{ApiClient, Exchange, TransportError};
 
 mod balances;
 mod create;
@@ -199,20 +199,13 @@ impl<'a> Exec<'a> {
         Ok(ex)
     }
 
-    async fn admin_post(
-        &mut self,
-        path: String,
-        body: Option<Value>,
-        check: CheckId,
-    ) -> Result<Exchange, Violation> {
-        let mut rb = self.client.post(path.clone()).auth(Auth::Admin);
-        if let Some(b) = &body {
-            rb = rb.json(b);
-        }
-        let ex = rb
-            .send()
+    async fn admin(&mut self, call: &AdminCall, check: CheckId) -> Result<Exchange, Violation> {
+        let ex = AdminClient::new(&self.client)
+            .send(call)
             .await
-            .map_err(|e| Self::no_response(check, &format!("POST {path}"), e))?;
+            .map_err(|e| {
+                Self::no_response(check, &format!("{} {}", call.method(), call.path()), e)
+            })?;
         self.record(Role::Action, &ex);
         Ok(ex)
     }
@@ -285,33 +278,20 @@ impl<'a> Exec<'a> {
 
     async fn pending_snapshot(&mut self) -> Result<Vec<Order>, ProbeError> {
         let mut out = Vec::new();
-        let mut cursor: Option<String> = None;
-        for _ in 0..50 {
-            let mut path = self.client.agent_path("/orders?status=pending&limit=100");
-            if let Some(c) = &cursor {
-                path.push_str(&format!("&cursor={}", url_component(c)));
-            }
+        let mut pages = Pages::new(
+            self.client.agent_path("/orders?status=pending"),
+            Some(100),
+            50,
+        );
+        while let Some(path) = pages.next_path() {
             let ex = self
                 .get(Role::Observe, path, CheckId::LedgerIdentity)
                 .await
                 .map_err(|v| ProbeError::Target(v.got))?;
-            let json = ex.json().unwrap_or(Value::Null);
-            for item in json
-                .get("items")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                if let Ok(o) = serde_json::from_value::<Order>(item.clone()) {
+            for item in pages.accept_lenient(ex.json().as_ref()) {
+                if let Ok(o) = serde_json::from_value::<Order>(item) {
                     out.push(o);
                 }
-            }
-            cursor = json
-                .get("next_cursor")
-                .and_then(Value::as_str)
-                .map(str::to_string);
-            if cursor.is_none() {
-                break;
             }
         }
         out.sort_by(|a, b| a.id.cmp(&b.id));
@@ -354,17 +334,6 @@ impl<'a> Exec<'a> {
             }
         }
     }
-}
-
-pub(crate) fn url_component(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// Kept for callers that want the poll pacing without an `Env`.

@@ -6,14 +6,14 @@ use super::{
 };
 use serde_json::json;
 
+use crate::apis::gate::admin::{self, AdminCall, NewAgent};
 use crate::apis::gate::client::GateClientExt as _;
 use crate::apis::gate::contract::checks::{expect_error, Check, ExpectError, Param, Run, Skip};
-use crate::apis::gate::contract::context::{Ctx, Req};
+use crate::apis::gate::contract::context::{admin_req, Ctx, Req};
 use crate::apis::gate::contract::discovery::{
     patterned_field, topup_body, value_against, Discovery,
 };
 use crate::apis::gate::money::Amount;
-use crate::engine::client::Auth;
 use crate::engine::model::Finding;
 
 pub const UNKNOWN_PRODUCT: Check = Check::must(
@@ -233,22 +233,18 @@ pub async fn insufficient_balance(ctx: &Ctx<'_>, d: &Discovery) -> Run {
         .voucher()
         .ok_or_else(|| Skip("the catalog has no available voucher".into()))?;
     let created = ctx
-        .send(
-            Req::post("/_sandbox/agents")
-                .auth(Auth::Admin)
-                .json(&json!({})),
-        )
+        .send(admin_req(&AdminCall::CreateAgent { deposits: vec![] }))
         .await
         .map_err(|e| Skip(format!("the admin API gave no answer: {}", e.reason)))?;
-    let body = created.json.as_ref().filter(|_| created.status() == 201);
-    let who = body.and_then(|b| Some((b.get("agent_id")?.as_str()?, b.get("api_key")?.as_str()?)));
-    let Some((agent_id, key)) = who else {
+    let Ok(NewAgent { agent_id, api_key }) =
+        admin::new_agent(created.status(), created.json.as_ref(), "")
+    else {
         return Err(Skip(format!(
             "the admin API did not create an agent ({})",
             created.status()
         )));
     };
-    let poor = ctx.client.as_agent(agent_id, key);
+    let poor = ctx.client.as_agent(&agent_id, &api_key);
     let r = ctx
         .send_as(
             &poor,
