@@ -14,13 +14,17 @@ use crate::apis::gate::contract::{self, ContractOptions};
 use crate::apis::gate::invariants::{self, InvariantOptions};
 use crate::apis::gate::load::{self, cli::LoadArgs, LoadPlan, Progress};
 use crate::apis::gate::sandbox::SandboxConfig;
+use crate::apis::wallet::contract::WalletContractOptions;
+use crate::apis::ApiName;
 use crate::engine::model::{
     CheckResult, Finding, PhaseReport, RunReport, Severity, TargetInfo, Verdict,
 };
+use crate::engine::client::{ExchangeJournal, PacingSummary};
 use crate::engine::report::baseline::{self, Comparison};
 use crate::engine::report::{self, ConsoleOptions, Format, HarWriter, Verbosity};
+use crate::engine::schema::openapi::OpenApi;
 use crate::engine::schema::SchemaSet;
-use crate::engine::target::ResolvedTarget;
+use crate::engine::target::{EmbeddedLauncher, ResolvedTarget};
 use crate::{Exit, GateError};
 
 /// `gatecheck certify`.
@@ -80,8 +84,8 @@ pub struct Outcome {
     pub report: RunReport,
 }
 
-/// Runs the plan's phases against the target, writing no file. Configuration problems
-/// (schemas, scenario, flags) are found before any request is sent.
+/// Runs the plan's phases against the target, for each API of the plan, writing no file.
+/// Configuration problems (schemas, scenario, flags) are found before any request is sent.
 pub async fn certify(plan: &Plan, sandbox: SandboxConfig) -> Result<Outcome, GateError> {
     certify_recorded(plan, sandbox, None).await
 }
@@ -93,12 +97,38 @@ pub async fn certify_recorded(
     sandbox: SandboxConfig,
     har: Option<Arc<HarWriter>>,
 ) -> Result<Outcome, GateError> {
+    let wallet = crate::sandbox::Launcher {
+        config: crate::sandbox::SandboxConfig::from(sandbox.clone()),
+        api: ApiName::Wallet,
+    };
+    certify_with(plan, sandbox, &wallet, har).await
+}
+
+/// [`certify_recorded`] with the Wallet's embedded-sandbox launcher chosen too (tests pass
+/// mutants).
+pub async fn certify_with(
+    plan: &Plan,
+    sandbox: SandboxConfig,
+    wallet: &dyn EmbeddedLauncher,
+    har: Option<Arc<HarWriter>>,
+) -> Result<Outcome, GateError> {
     let schemas = match &plan.schemas {
         Some(dir) => SchemaSet::load_dir(&crate::apis::gate::schemas::BUNDLE, dir),
         None => SchemaSet::embedded(&crate::apis::gate::schemas::BUNDLE),
     }
     .map_err(|e| GateError::Config(e.to_string()))?;
-    let load_plan = if plan.phases.contains(&Phase::Load) {
+    let wallet_openapi = if plan.apis.contains(&ApiName::Wallet) {
+        crate::apis::wallet::openapi(
+            plan.schemas
+                .as_deref()
+                .map(|d| d.join("wallet"))
+                .as_deref()
+                .filter(|d| d.exists()),
+        )?
+    } else {
+        None
+    };
+    let load_plan = if plan.phases.contains(&Phase::Load) && plan.apis.contains(&ApiName::Gate) {
         Some(load_plan(plan)?)
     } else {
         None
@@ -106,14 +136,80 @@ pub async fn certify_recorded(
 
     let started_at = now_rfc3339();
     let progress = PhaseProgress::new(plan.quiet || plan.format == OutputFormat::Json);
+    let mut phases = Vec::new();
+    let mut target = None;
+    let mut pacing: Option<PacingSummary> = None;
+    for api in &plan.apis {
+        let section = match api {
+            ApiName::Gate => {
+                gate_section(plan, &sandbox, &schemas, load_plan.clone(), &progress, har.as_ref())
+                    .await?
+            }
+            ApiName::Wallet => {
+                wallet_section(plan, wallet, wallet_openapi.as_ref(), &progress, har.as_ref())
+                    .await?
+            }
+        };
+        phases.extend(section.phases);
+        target.get_or_insert(section.target);
+        pacing = pacing.or(section.pacing);
+    }
+    let report = RunReport {
+        tool: "gatecheck".to_string(),
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        schema_version: schemas.version().to_string(),
+        command: "certify".to_string(),
+        target: target.unwrap_or(TargetInfo {
+            base_url: plan.target.base_url.clone().unwrap_or_default(),
+            identity: Default::default(),
+            embedded_sandbox: plan.target.base_url.is_none(),
+        }),
+        started_at,
+        finished_at: now_rfc3339(),
+        phases,
+        pacing,
+    };
+    Ok(Outcome { report })
+}
+
+/// One API's part of the report.
+struct Section {
+    phases: Vec<PhaseReport>,
+    target: TargetInfo,
+    /// What client-side pacing did, when anything.
+    pacing: Option<PacingSummary>,
+}
+
+/// The target flags, with the run's HAR journal when there is one (the preflight opens it).
+fn journalled(plan: &Plan, har: Option<&Arc<HarWriter>>) -> crate::engine::target::TargetArgs {
     let mut target_args = plan.target.clone();
-    if let Some(har) = &har {
+    if let Some(har) = har {
         har.begin_page("preflight");
-        let journal: Arc<dyn crate::engine::client::ExchangeJournal> = har.clone();
+        let journal: Arc<dyn ExchangeJournal> = har.clone();
         target_args.journal = Some(journal);
     }
-    let resolved = target_args
-        .resolve(&crate::apis::gate::GATE, &sandbox)
+    target_args
+}
+
+fn target_info(resolved: &ResolvedTarget) -> TargetInfo {
+    TargetInfo {
+        base_url: resolved.target().base_url.clone(),
+        identity: crate::engine::model::identity_of(&resolved.target().identity),
+        embedded_sandbox: resolved.embedded.is_some(),
+    }
+}
+
+/// The Gate's phases, named as they always were (`health`, `contract`, …).
+async fn gate_section(
+    plan: &Plan,
+    sandbox: &SandboxConfig,
+    schemas: &SchemaSet,
+    load_plan: Option<LoadPlan>,
+    progress: &PhaseProgress,
+    har: Option<&Arc<HarWriter>>,
+) -> Result<Section, GateError> {
+    let resolved = journalled(plan, har)
+        .resolve(&crate::apis::gate::GATE, sandbox)
         .await?;
     let mut phases = Vec::new();
     for (index, phase) in plan.phases.iter().enumerate() {
@@ -122,7 +218,7 @@ pub async fn certify_recorded(
             har.begin_page(phase.name());
         }
         let clock = Instant::now();
-        let result = run_phase(*phase, plan, &resolved, &schemas, load_plan.clone()).await;
+        let result = run_phase(*phase, plan, &resolved, schemas, load_plan.clone()).await;
         let mut report = match result {
             Ok(report) => report,
             Err(e) => phase_error(*phase, &e),
@@ -135,25 +231,69 @@ pub async fn certify_recorded(
         progress.finish(&report);
         phases.push(report);
     }
-    let target = TargetInfo {
-        base_url: resolved.target().base_url.clone(),
-        identity: crate::engine::model::identity_of(&resolved.target().identity),
-        embedded_sandbox: resolved.embedded.is_some(),
-    };
-    let pacing = resolved.client.pacer().summary();
+    let target = target_info(&resolved);
+    let pacing = Some(resolved.client.pacer().summary());
     resolved.shutdown().await;
-    let report = RunReport {
-        tool: "gatecheck".to_string(),
-        tool_version: env!("CARGO_PKG_VERSION").to_string(),
-        schema_version: schemas.version().to_string(),
-        command: "certify".to_string(),
-        target,
-        started_at,
-        finished_at: now_rfc3339(),
+    Ok(Section {
         phases,
-        pacing: Some(pacing),
-    };
-    Ok(Outcome { report })
+        target,
+        pacing,
+    })
+}
+
+/// The Wallet's phases, named `wallet <phase>`. The Wallet has no health endpoint (its
+/// reachability is the resolution's preflight); its contract runs here.
+async fn wallet_section(
+    plan: &Plan,
+    launcher: &dyn EmbeddedLauncher,
+    openapi: Option<&OpenApi>,
+    progress: &PhaseProgress,
+    har: Option<&Arc<HarWriter>>,
+) -> Result<Section, GateError> {
+    let resolved = journalled(plan, har)
+        .resolve(&crate::apis::wallet::WALLET, launcher)
+        .await?;
+    let mut phases = Vec::new();
+    let wallet_phases: Vec<Phase> = plan
+        .phases
+        .iter()
+        .copied()
+        .filter(|p| *p == Phase::Contract)
+        .collect();
+    for (index, phase) in wallet_phases.iter().enumerate() {
+        progress.start(index, wallet_phases.len(), *phase);
+        if let Some(har) = har {
+            har.begin_page(&format!("wallet {}", phase.name()));
+        }
+        let clock = Instant::now();
+        let result = match phase {
+            Phase::Contract => {
+                crate::apis::wallet::contract::run(
+                    &WalletContractOptions::default(),
+                    &resolved,
+                    openapi,
+                )
+                .await
+            }
+            _ => continue,
+        };
+        let mut report = match result {
+            Ok(report) => report,
+            Err(e) => phase_error(*phase, &e),
+        };
+        report.name = format!("wallet {}", report.name);
+        report.duration_ms = clock.elapsed().as_millis() as u64;
+        progress.finish(&report);
+        phases.push(report);
+    }
+    let target = target_info(&resolved);
+    let pacing = Some(resolved.client.pacer().summary());
+    resolved.shutdown().await;
+    Ok(Section {
+        phases,
+        target,
+        pacing,
+    })
 }
 
 async fn run_phase(

@@ -7,6 +7,7 @@
 
 pub mod bounds;
 pub mod client;
+pub mod contract;
 pub mod dialect;
 pub mod exit;
 pub mod invariants;

@@ -36,6 +36,16 @@ pub struct TargetArgs {
     )]
     pub api_key: Option<String>,
 
+    /// The merchant's API key, for an API whose caller is a merchant (`--api wallet`).
+    /// Prefer the environment variable.
+    #[arg(
+        long,
+        env = "GATECHECK_MERCHANT_API_KEY",
+        hide_env_values = true,
+        value_name = "KEY"
+    )]
+    pub merchant_api_key: Option<String>,
+
     /// Sandbox admin token (§9.2); admin-only checks and probes are skipped without it.
     #[arg(
         long,
@@ -108,13 +118,51 @@ pub trait EmbeddedLauncher: Send + Sync {
     fn launch(&self) -> BoxFuture<'_, anyhow::Result<Embedded>>;
 }
 
+/// Which key flag names an API's caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyFlag {
+    /// `--api-key` / `GATECHECK_API_KEY` (the Gate's agents).
+    ApiKey,
+    /// `--merchant-api-key` / `GATECHECK_MERCHANT_API_KEY` (the Wallet's merchants).
+    MerchantApiKey,
+}
+
+impl KeyFlag {
+    /// The flag, for messages.
+    pub fn flag(self) -> &'static str {
+        match self {
+            KeyFlag::ApiKey => "--api-key",
+            KeyFlag::MerchantApiKey => "--merchant-api-key",
+        }
+    }
+
+    /// The environment variable, also the name secrets are masked as.
+    pub fn variable(self) -> &'static str {
+        match self {
+            KeyFlag::ApiKey => "GATECHECK_API_KEY",
+            KeyFlag::MerchantApiKey => "GATECHECK_MERCHANT_API_KEY",
+        }
+    }
+
+    fn value(self, args: &TargetArgs) -> Option<&String> {
+        match self {
+            KeyFlag::ApiKey => args.api_key.as_ref(),
+            KeyFlag::MerchantApiKey => args.merchant_api_key.as_ref(),
+        }
+    }
+}
+
 /// What the engine needs to know of an API to resolve a target for it.
 pub trait TargetProfile: Send + Sync {
     /// The identity field the `--agent-id`-style flag fills, and a check of its value
     /// (normalised on success).
     fn identity(&self, value: Option<&str>) -> Result<Identity, GateError>;
-    /// The unauthenticated reachability path (`/health`).
+    /// The reachability path, sent without a key: any HTTP answer means reachable.
     fn health_path(&self) -> &'static str;
+    /// Which key flag names the caller.
+    fn key_flag(&self) -> KeyFlag {
+        KeyFlag::ApiKey
+    }
 }
 
 /// A resolved target: a client for it, the embedded sandbox when one was started (kept
@@ -166,9 +214,10 @@ impl TargetArgs {
             max_rps: self.max_rps,
             ..PaceConfig::default()
         };
-        let mut client = ApiClient::paced(target, self.timeout, pace)
-            .map_err(|e| GateError::Config(format!("cannot build the HTTP client: {e:#}")))?
-            .with_max_body(self.max_response_bytes);
+        let mut client =
+            ApiClient::build(target, self.timeout, pace, profile.key_flag().variable())
+                .map_err(|e| GateError::Config(format!("cannot build the HTTP client: {e:#}")))?
+                .with_max_body(self.max_response_bytes);
         if let Some(journal) = &self.journal {
             client.record_into(journal.clone());
         }
@@ -196,13 +245,18 @@ impl TargetArgs {
             return Err(GateError::Config("--base-url has no host".to_string()));
         }
         let identity = profile.identity(self.agent_id.as_deref())?;
-        let api_key = self.api_key.as_deref().ok_or_else(|| {
-            GateError::Config(
-                "an API key is required with --base-url: set GATECHECK_API_KEY or pass --api-key"
-                    .to_string(),
-            )
+        let flag = profile.key_flag();
+        let api_key = flag.value(self).cloned().ok_or_else(|| {
+            GateError::Config(format!(
+                "an API key is required with --base-url: set {} or pass {}",
+                flag.variable(),
+                flag.flag()
+            ))
         })?;
-        let api_key = user_secret(api_key, "the API key (--api-key / GATECHECK_API_KEY)")?;
+        let api_key = user_secret(
+            api_key,
+            &format!("the API key ({} / {})", flag.flag(), flag.variable()),
+        )?;
         let admin_token = match (&self.admin_token, self.read_only) {
             (Some(token), false) => Some(user_secret(
                 token,
@@ -246,6 +300,7 @@ impl Default for TargetArgs {
             base_url: None,
             agent_id: None,
             api_key: None,
+            merchant_api_key: None,
             admin_token: None,
             timeout: Duration::from_secs(10),
             max_response_bytes: crate::engine::client::DEFAULT_MAX_BODY,

@@ -2,7 +2,7 @@
 //! Wallet schemas and OpenAPI document. One binary beside `tests/gate/`.
 
 mod common;
-mod readme_wallet;
+mod contract;
 mod sandbox_wallet_concurrency;
 mod sandbox_wallet_crash;
 mod sandbox_wallet_flow;

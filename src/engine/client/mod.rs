@@ -108,18 +108,37 @@ impl ApiClient {
     }
 
     pub fn new(target: Target, timeout: Duration) -> anyhow::Result<ApiClient> {
-        Self::paced(target, timeout, PaceConfig::default())
+        ApiClient::build(target, timeout, PaceConfig::default(), "GATECHECK_API_KEY")
     }
 
     /// A client whose requests go through a [`Pacer`] with this configuration.
     pub fn paced(target: Target, timeout: Duration, pace: PaceConfig) -> anyhow::Result<ApiClient> {
+        ApiClient::build(target, timeout, pace, "GATECHECK_API_KEY")
+    }
+
+    /// As [`ApiClient::new`], masking the key as `$variable` in evidence.
+    pub fn with_key_variable(
+        target: Target,
+        timeout: Duration,
+        variable: &str,
+    ) -> anyhow::Result<ApiClient> {
+        ApiClient::build(target, timeout, PaceConfig::default(), variable)
+    }
+
+    /// A paced client whose key is masked as `$variable` in evidence.
+    pub fn build(
+        target: Target,
+        timeout: Duration,
+        pace: PaceConfig,
+        variable: &str,
+    ) -> anyhow::Result<ApiClient> {
         let http = reqwest::Client::builder()
             .timeout(timeout)
             .pool_max_idle_per_host(64)
             .build()?;
         // The process-wide list: every output (console, logs, files) masks these too.
         let masker = Masker::global();
-        masker.add(target.api_key.expose(), "GATECHECK_API_KEY");
+        masker.add(target.api_key.expose(), variable);
         masker.add_url_userinfo(&target.base_url);
         if let Some(admin) = &target.admin_token {
             masker.add(admin.expose(), "GATECHECK_ADMIN_TOKEN");

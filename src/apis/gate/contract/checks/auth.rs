@@ -9,7 +9,7 @@ use std::time::Instant;
 use serde_json::{json, Value};
 
 use super::{expect_error, Check, ExpectError, Param, Run, Skip};
-use crate::apis::gate::contract::context::{Ctx, Observed, Req};
+use crate::apis::gate::contract::context::{admin_req, Ctx, Observed, Req};
 use crate::apis::gate::contract::discovery::Discovery;
 use crate::engine::client::{ApiClient, Auth};
 use crate::engine::model::{CheckResult, Finding};
@@ -133,7 +133,7 @@ async fn new_key(ctx: &Ctx<'_>) -> Result<String, Skip> {
         agent_id: ctx.agent_id().to_string(),
     };
     let o = ctx
-        .send(Req::admin(&call))
+        .send(admin_req(&call))
         .await
         .map_err(|e| Skip(format!("the admin API gave no answer: {}", e.reason)))?;
     admin::new_key(o.status(), o.json.as_ref(), "").map_err(|_| {
@@ -186,7 +186,7 @@ pub async fn key_rotation(ctx: &Ctx<'_>) -> (Run, Run) {
         ));
     }
     let revoked = ctx
-        .send(Req::admin(&AdminCall::RevokeKey { key: key.clone() }))
+        .send(admin_req(&AdminCall::RevokeKey { key: key.clone() }))
         .await;
     match &revoked {
         Ok(o) if o.status() == 204 => {}
@@ -230,7 +230,7 @@ pub async fn other_agent(ctx: &Ctx<'_>, d: &Discovery) -> Option<OtherAgent> {
         return None;
     }
     let o = ctx
-        .send(Req::admin(&AdminCall::CreateAgent { deposits: vec![] }))
+        .send(admin_req(&AdminCall::CreateAgent { deposits: vec![] }))
         .await
         .ok()?;
     let NewAgent { agent_id, api_key } = admin::new_agent(o.status(), o.json.as_ref(), "").ok()?;

@@ -11,7 +11,7 @@ use std::time::Instant;
 use serde_json::Value;
 
 use super::{excerpt, Check, Run, Skip};
-use crate::apis::gate::contract::context::{Ctx, Observed, Req};
+use crate::apis::gate::contract::context::{admin_req, Ctx, Observed, Req};
 use crate::apis::gate::contract::discovery::{walk, Discovery, MAX_LIMIT, MAX_PAGES};
 use crate::apis::gate::contract::operation::{objects_in, Kind};
 use crate::apis::gate::money::Amount;
@@ -46,7 +46,7 @@ pub async fn seed(ctx: &Ctx<'_>) {
             status: Some(status),
             reference: Some(format!("gatecheck-{status}")),
         };
-        let _ = ctx.send(Req::admin(&call)).await;
+        let _ = ctx.send(admin_req(&call)).await;
     }
 }
 

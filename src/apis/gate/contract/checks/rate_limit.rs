@@ -8,7 +8,7 @@ use crate::engine::client::{retry_after_seconds, Exchange};
 use crate::engine::model::Finding;
 
 /// The id prefix of this family: its findings cite `429`s without being inconclusive.
-pub const FAMILY: &str = "rate_limit.";
+pub const FAMILY: &str = crate::engine::contract::check::RATE_LIMIT_FAMILY;
 
 pub const RETRY_AFTER: Check = Check::must(
     "rate_limit.retry_after",

@@ -9,7 +9,7 @@ use serde_json::json;
 use crate::apis::gate::admin::{self, AdminCall, NewAgent};
 use crate::apis::gate::client::GateClientExt as _;
 use crate::apis::gate::contract::checks::{expect_error, Check, ExpectError, Param, Run, Skip};
-use crate::apis::gate::contract::context::{Ctx, Req};
+use crate::apis::gate::contract::context::{admin_req, Ctx, Req};
 use crate::apis::gate::contract::discovery::{
     patterned_field, topup_body, value_against, Discovery,
 };
@@ -233,7 +233,7 @@ pub async fn insufficient_balance(ctx: &Ctx<'_>, d: &Discovery) -> Run {
         .voucher()
         .ok_or_else(|| Skip("the catalog has no available voucher".into()))?;
     let created = ctx
-        .send(Req::admin(&AdminCall::CreateAgent { deposits: vec![] }))
+        .send(admin_req(&AdminCall::CreateAgent { deposits: vec![] }))
         .await
         .map_err(|e| Skip(format!("the admin API gave no answer: {}", e.reason)))?;
     let Ok(NewAgent { agent_id, api_key }) =
