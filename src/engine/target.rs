@@ -254,7 +254,7 @@ impl TargetArgs {
             ))
         })?;
         let api_key = user_secret(
-            api_key,
+            &api_key,
             &format!("the API key ({} / {})", flag.flag(), flag.variable()),
         )?;
         let admin_token = match (&self.admin_token, self.read_only) {

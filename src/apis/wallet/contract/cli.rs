@@ -44,6 +44,7 @@ pub async fn execute(
         identity: crate::engine::model::identity_of(&target.target().identity),
         embedded_sandbox: target.embedded.is_some(),
     };
+    let pacing = Some(target.client.pacer().summary());
     target.shutdown().await;
     let phase = phase?;
     Ok(RunReport {
@@ -55,5 +56,6 @@ pub async fn execute(
         started_at,
         finished_at: now(),
         phases: vec![phase],
+        pacing,
     })
 }

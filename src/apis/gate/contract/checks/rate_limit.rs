@@ -29,7 +29,7 @@ fn finding(check: &Check, ex: &Exchange, message: String, expected: &str) -> Fin
     );
     Finding {
         exchange: Some(ex.evidence()),
-        ..check.finding(message, expected, got, None)
+        ..check.finding(message, expected, got, None::<&super::super::context::Observed>)
     }
 }
 
