@@ -2,6 +2,10 @@
 //! [`runner::Machine`] (cases from seeds, shrinking by replay), reproduction scripts, and
 //! persisted failing seeds.
 
+pub mod book;
+pub mod options;
+pub mod pace;
 pub mod persist;
 pub mod runner;
 pub mod script;
+pub mod stats;

@@ -19,7 +19,10 @@ use futures::StreamExt;
 use proptest::strategy::{SBoxedStrategy, Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
+use crate::engine::invariants::book::{InvariantCheck, Ledgerbook, Violation};
 use crate::engine::invariants::persist;
+use crate::engine::invariants::script::Recorded;
+use crate::engine::invariants::stats::RunStats;
 
 /// One API's stateful model: what a case is, how to make one, how to run it.
 pub trait Machine: Sync {
@@ -28,7 +31,7 @@ pub trait Machine: Sync {
     /// What running a case produced: the first disagreement, the exchanges, counters.
     type Outcome: Debug + Send;
     /// The API's invariant ids.
-    type Check: Copy + Eq + Ord + Debug + Send;
+    type Check: InvariantCheck;
     /// Why a case could not be run at all (not a finding).
     type Error: Send;
 
@@ -42,8 +45,11 @@ pub trait Machine: Sync {
     /// The error for a strategy that cannot generate a case.
     fn generation_error(&self, reason: String) -> Self::Error;
 
-    /// The failed check and the 1-based step that showed it, if the case failed.
-    fn failure(outcome: &Self::Outcome) -> Option<(usize, Self::Check)>;
+    /// The first disagreement and the 1-based step that showed it, if the case failed.
+    fn violation(outcome: &Self::Outcome) -> Option<(usize, &Violation<Self::Check>)>;
+
+    /// The numbered `curl` script of a case that failed at `step`.
+    fn reproduction(&self, case: &Self::Case, outcome: &Self::Outcome, step: usize) -> Vec<String>;
 
     fn requests(outcome: &Self::Outcome) -> u64;
 
@@ -51,9 +57,22 @@ pub trait Machine: Sync {
 
     /// Operations in a case (for "shrank from N to M").
     fn case_len(case: &Self::Case) -> usize;
+}
 
-    /// The stable id persisted beside a failing seed.
-    fn check_id(check: Self::Check) -> &'static str;
+/// The failed check and its step.
+fn failure<M: Machine>(outcome: &M::Outcome) -> Option<(usize, M::Check)> {
+    M::violation(outcome).map(|(step, v)| (step, v.check))
+}
+
+/// What running one case produced, for an API that records its exchanges as the engine's
+/// [`Recorded`] (its `Machine::Outcome` then needs no type of its own).
+#[derive(Debug)]
+pub struct CaseOutcome<C> {
+    /// The first disagreement and the 1-based step that showed it.
+    pub violation: Option<(usize, Violation<C>)>,
+    pub trace: Vec<Recorded>,
+    pub exercised: BTreeMap<C, u64>,
+    pub requests: u64,
 }
 
 /// How much the runner does.
@@ -68,14 +87,12 @@ pub struct RunnerOptions {
     pub regressions: Option<PathBuf>,
 }
 
-/// A failure after shrinking: the shrunk case and the outcome of its last failing run.
-#[derive(Debug)]
-pub struct Shrunk<M: Machine> {
+/// A failure after shrinking.
+#[derive(Debug, Clone)]
+pub struct ShrunkFailure<C> {
+    pub violation: Violation<C>,
     pub seed: u64,
-    pub case: M::Case,
-    pub outcome: M::Outcome,
-    /// The failing step of `outcome`.
-    pub step: usize,
+    pub reproduction: Vec<String>,
     pub original_ops: usize,
     pub shrunk_ops: usize,
     pub shrink_runs: u32,
@@ -83,15 +100,46 @@ pub struct Shrunk<M: Machine> {
 
 /// What the stateful probe did.
 #[derive(Debug)]
-pub struct StatefulRun<M: Machine> {
+pub struct StatefulReport<C> {
     pub cases: u32,
     pub requests: u64,
     /// Generating and running cases until all passed or one failed.
     pub elapsed: Duration,
     /// Shrinking the failure (zero when none).
     pub shrink_elapsed: Duration,
-    pub exercised: BTreeMap<M::Check, u64>,
-    pub failure: Option<Shrunk<M>>,
+    pub exercised: BTreeMap<C, u64>,
+    pub failure: Option<ShrunkFailure<C>>,
+}
+
+impl<C: InvariantCheck> StatefulReport<C> {
+    /// Adds this run to the book and the stats: what ran, and the shrunk failure as a
+    /// finding with its script and seed (every other check: not exercised after it).
+    pub fn record(self, book: &mut Ledgerbook<C>, stats: &mut RunStats) {
+        book.exercised_all(&self.exercised);
+        stats.cases = self.cases;
+        stats.requests += self.requests;
+        stats.stateful_elapsed = self.elapsed;
+        stats.shrink_elapsed = self.shrink_elapsed;
+        if let Some(f) = self.failure {
+            for &c in C::ALL {
+                book.skip(
+                    c,
+                    format!(
+                        "not exercised: the stateful probe stops at its first failure (after {} cases)",
+                        self.cases
+                    ),
+                );
+            }
+            stats.shrink_runs = f.shrink_runs;
+            stats.shrunk = Some((f.original_ops, f.shrunk_ops));
+            let check = f.violation.check;
+            book.finding(
+                f.violation
+                    .into_finding(f.reproduction, Some(format!("{:016x}", f.seed))),
+                check,
+            );
+        }
+    }
 }
 
 /// The seed of case `i` of a run.
@@ -165,7 +213,7 @@ pub async fn run_stateful<M: Machine>(
     machine: &M,
     opts: &RunnerOptions,
     run_seed: u64,
-) -> Result<StatefulRun<M>, M::Error> {
+) -> Result<StatefulReport<M::Check>, M::Error> {
     let started = Instant::now();
     let strategy = machine.strategy();
     let mut seeds: Vec<u64> = opts
@@ -175,7 +223,7 @@ pub async fn run_stateful<M: Machine>(
         .unwrap_or_default();
     let retried = seeds.len();
     seeds.extend((0..opts.cases).map(|i| case_seed(run_seed, i)));
-    let mut run = StatefulRun {
+    let mut run = StatefulReport {
         cases: 0,
         requests: 0,
         elapsed: Duration::ZERO,
@@ -199,7 +247,7 @@ pub async fn run_stateful<M: Machine>(
             run.cases += 1;
             run.requests += M::requests(&outcome);
             merge::<M>(&mut run.exercised, M::exercised(&outcome));
-            if M::failure(&outcome).is_some() {
+            if M::violation(&outcome).is_some() {
                 tracing::info!(
                     case = i,
                     retried = i < retried,
@@ -217,8 +265,7 @@ pub async fn run_stateful<M: Machine>(
         let shrink_started = Instant::now();
         let failure = shrink(machine, opts, &strategy, seed, case, outcome, &mut run).await?;
         if let Some(path) = &opts.regressions {
-            let check = M::failure(&failure.outcome).map_or("", |(_, c)| M::check_id(c));
-            if let Err(e) = persist::save(path, seed, check) {
+            if let Err(e) = persist::save(path, seed, failure.violation.check.id()) {
                 tracing::warn!("cannot persist the failing seed to {}: {e}", path.display());
             }
         }
@@ -243,11 +290,11 @@ async fn shrink<M: Machine>(
     seed: u64,
     case: M::Case,
     outcome: M::Outcome,
-    run: &mut StatefulRun<M>,
-) -> Result<Shrunk<M>, M::Error> {
+    run: &mut StatefulReport<M::Check>,
+) -> Result<ShrunkFailure<M::Check>, M::Error> {
     let fails_the_same =
-        |o: &M::Outcome, target: M::Check| M::failure(o).is_some_and(|(_, c)| c == target);
-    let (_, target) = M::failure(&outcome).expect("a failing outcome");
+        |o: &M::Outcome, target: M::Check| failure::<M>(o).is_some_and(|(_, c)| c == target);
+    let (_, target) = failure::<M>(&outcome).expect("a failing outcome");
     let original_ops = M::case_len(&case);
     let mut best = (case, outcome);
     let started = Instant::now();
@@ -283,15 +330,13 @@ async fn shrink<M: Machine>(
     if fails_the_same(&again, target) {
         outcome = again;
     }
-    let (step, _) = M::failure(&outcome).expect("the best case fails");
-    let shrunk_ops = step.min(M::case_len(&case));
-    Ok(Shrunk {
+    let (step, violation) = M::violation(&outcome).expect("the best case fails");
+    Ok(ShrunkFailure {
+        violation: violation.clone(),
         seed,
-        case,
-        outcome,
-        step,
+        reproduction: machine.reproduction(&case, &outcome, step),
         original_ops,
-        shrunk_ops,
+        shrunk_ops: step.min(M::case_len(&case)),
         shrink_runs: runs,
     })
 }
@@ -311,16 +356,33 @@ mod tests {
     /// deposit of 50 or more. The runner must find it and shrink to that one deposit.
     struct Toy;
 
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+    struct SmallDeposits;
+
+    impl InvariantCheck for SmallDeposits {
+        const ALL: &'static [SmallDeposits] = &[SmallDeposits];
+        fn id(self) -> &'static str {
+            "toy.small_deposits"
+        }
+        fn section(self) -> &'static str {
+            "§1"
+        }
+        fn title(self) -> &'static str {
+            "deposits stay under 50"
+        }
+    }
+
     #[derive(Debug)]
     struct ToyOutcome {
-        failed_at: Option<usize>,
-        exercised: BTreeMap<u8, u64>,
+        failed: Option<(usize, Violation<SmallDeposits>)>,
+        exercised: BTreeMap<SmallDeposits, u64>,
+        case: Vec<u32>,
     }
 
     impl Machine for Toy {
         type Case = Vec<u32>;
         type Outcome = ToyOutcome;
-        type Check = u8;
+        type Check = SmallDeposits;
         type Error = String;
 
         fn strategy(&self) -> SBoxedStrategy<Vec<u32>> {
@@ -328,11 +390,17 @@ mod tests {
         }
 
         fn execute<'a>(&'a self, case: &'a Vec<u32>) -> BoxFuture<'a, Result<ToyOutcome, String>> {
-            let failed_at = case.iter().position(|&d| d >= 50).map(|i| i + 1);
+            let failed = case.iter().position(|&d| d >= 50).map(|i| {
+                (
+                    i + 1,
+                    Violation::new(SmallDeposits, "too big", "< 50", case[i].to_string()),
+                )
+            });
             Box::pin(async move {
                 Ok(ToyOutcome {
-                    failed_at,
-                    exercised: BTreeMap::from([(1, 1)]),
+                    failed,
+                    exercised: BTreeMap::from([(SmallDeposits, 1)]),
+                    case: case.clone(),
                 })
             })
         }
@@ -341,24 +409,27 @@ mod tests {
             reason
         }
 
-        fn failure(o: &ToyOutcome) -> Option<(usize, u8)> {
-            o.failed_at.map(|s| (s, 1))
+        fn violation(o: &ToyOutcome) -> Option<(usize, &Violation<SmallDeposits>)> {
+            o.failed.as_ref().map(|(s, v)| (*s, v))
+        }
+
+        fn reproduction(&self, _: &Vec<u32>, o: &ToyOutcome, step: usize) -> Vec<String> {
+            o.case[..step]
+                .iter()
+                .map(|d| format!("deposit {d}"))
+                .collect()
         }
 
         fn requests(_: &ToyOutcome) -> u64 {
             1
         }
 
-        fn exercised(o: &ToyOutcome) -> &BTreeMap<u8, u64> {
+        fn exercised(o: &ToyOutcome) -> &BTreeMap<SmallDeposits, u64> {
             &o.exercised
         }
 
         fn case_len(case: &Vec<u32>) -> usize {
             case.len()
-        }
-
-        fn check_id(_: u8) -> &'static str {
-            "toy.small_deposits"
         }
     }
 
@@ -375,8 +446,13 @@ mod tests {
         };
         let run = run_stateful(&Toy, &opts, 7).await.unwrap();
         let f = run.failure.expect("a deposit of 50+ is found");
-        assert_eq!(f.case, vec![50], "shrinks to the smallest failing case");
-        assert_eq!((f.step, f.shrunk_ops), (1, 1));
+        assert_eq!(
+            f.reproduction,
+            vec!["deposit 50"],
+            "shrinks to the smallest failing case"
+        );
+        assert_eq!(f.shrunk_ops, 1);
+        assert_eq!(f.violation.got, "50");
         assert_eq!(persist::load(&regressions), vec![f.seed]);
         // The persisted seed is retried first and fails at once.
         let again = run_stateful(&Toy, &RunnerOptions { cases: 0, ..opts }, 1)

@@ -26,6 +26,25 @@ pub struct TraceLine<'a> {
     pub exchange: &'a Exchange,
 }
 
+/// One request of a case, as recorded (owned).
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    /// 0 for the setup, else the 1-based operation number.
+    pub step: usize,
+    pub role: Role,
+    pub exchange: Exchange,
+}
+
+impl Recorded {
+    pub fn line(&self) -> TraceLine<'_> {
+        TraceLine {
+            step: self.step,
+            role: self.role,
+            exchange: &self.exchange,
+        }
+    }
+}
+
 /// What the lines of a case's script say beyond the step number.
 pub struct Notes<'a> {
     /// The setup line (e.g. "create an isolated agent; export …").

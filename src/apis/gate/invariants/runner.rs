@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use futures::future::BoxFuture;
 use proptest::strategy::SBoxedStrategy;
@@ -19,28 +18,10 @@ use crate::engine::invariants::runner::{self, Machine, RunnerOptions};
 pub use crate::engine::invariants::runner::case_seed;
 
 /// A failure after shrinking.
-#[derive(Debug, Clone)]
-pub struct ShrunkFailure {
-    pub violation: Violation,
-    pub seed: u64,
-    pub reproduction: Vec<String>,
-    pub original_ops: usize,
-    pub shrunk_ops: usize,
-    pub shrink_runs: u32,
-}
+pub type ShrunkFailure = runner::ShrunkFailure<CheckId>;
 
 /// What the stateful probe did.
-#[derive(Debug, Default)]
-pub struct StatefulReport {
-    pub cases: u32,
-    pub requests: u64,
-    /// Generating and running cases until all passed or one failed.
-    pub elapsed: Duration,
-    /// Shrinking the failure (zero when none).
-    pub shrink_elapsed: Duration,
-    pub exercised: BTreeMap<CheckId, u64>,
-    pub failure: Option<ShrunkFailure>,
-}
+pub type StatefulReport = runner::StatefulReport<CheckId>;
 
 /// The Gate as a state machine: cases from the live catalog, run by [`execute`].
 struct GateMachine<'a> {
@@ -66,8 +47,12 @@ impl Machine for GateMachine<'_> {
         ProbeError::Target(reason)
     }
 
-    fn failure(outcome: &CaseOutcome) -> Option<(usize, CheckId)> {
-        outcome.violation.as_ref().map(|(step, v)| (*step, v.check))
+    fn violation(outcome: &CaseOutcome) -> Option<(usize, &Violation)> {
+        outcome.violation.as_ref().map(|(step, v)| (*step, v))
+    }
+
+    fn reproduction(&self, case: &CaseSpec, outcome: &CaseOutcome, step: usize) -> Vec<String> {
+        reproduction(&outcome.trace, &case.ops, step)
     }
 
     fn requests(outcome: &CaseOutcome) -> u64 {
@@ -80,10 +65,6 @@ impl Machine for GateMachine<'_> {
 
     fn case_len(case: &CaseSpec) -> usize {
         case.ops.len()
-    }
-
-    fn check_id(check: CheckId) -> &'static str {
-        check.id()
     }
 }
 
@@ -109,24 +90,5 @@ pub async fn run_stateful(
         shrink_time: opts.shrink_time,
         regressions: opts.regressions.clone(),
     };
-    let run = runner::run_stateful(&machine, &runner_opts, run_seed).await?;
-    let failure = run.failure.map(|f| {
-        let (step, violation) = f.outcome.violation.clone().expect("the shrunk case fails");
-        ShrunkFailure {
-            violation,
-            seed: f.seed,
-            reproduction: reproduction(&f.outcome.trace, &f.case.ops, step),
-            original_ops: f.original_ops,
-            shrunk_ops: f.shrunk_ops,
-            shrink_runs: f.shrink_runs,
-        }
-    });
-    Ok(StatefulReport {
-        cases: run.cases,
-        requests: run.requests,
-        elapsed: run.elapsed,
-        shrink_elapsed: run.shrink_elapsed,
-        exercised: run.exercised,
-        failure,
-    })
+    runner::run_stateful(&machine, &runner_opts, run_seed).await
 }
