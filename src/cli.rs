@@ -32,8 +32,8 @@ pub enum Command {
     Load(Box<crate::apis::gate::load::cli::LoadArgs>),
     /// Merge HdrHistogram interval logs of several load runs into one exact report.
     Merge(crate::apis::gate::load::cli::MergeArgs),
-    /// Run the embedded, stateful Gate API sandbox.
-    Sandbox(crate::apis::gate::sandbox::cli::SandboxArgs),
+    /// Run the embedded, stateful sandbox: the Gate API and the Wallet API on one port.
+    Sandbox(crate::sandbox::cli::SandboxArgs),
     /// Export, check or apply the Gate API JSON Schemas.
     Schemas(crate::apis::gate::schema_command::SchemasArgs),
     /// Write a commented example gatecheck.toml.

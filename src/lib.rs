@@ -8,6 +8,7 @@ pub mod apis;
 pub mod certify;
 pub mod cli;
 pub mod engine;
+pub mod sandbox;
 
 pub use engine::exit::{Exit, GateError};
 
@@ -16,7 +17,7 @@ pub async fn run(cli: cli::Cli) -> Result<Exit, GateError> {
     use apis::gate;
     match cli.command {
         cli::Command::Certify(args) => certify::run(*args).await,
-        cli::Command::Sandbox(args) => gate::sandbox::cli::run(args).await,
+        cli::Command::Sandbox(args) => sandbox::cli::run(args).await,
         cli::Command::Invariants(args) => gate::invariants::cli::run(args).await,
         cli::Command::Contract(args) => gate::contract::cli::run(args).await,
         cli::Command::Load(args) => gate::load::cli::run(*args).await,

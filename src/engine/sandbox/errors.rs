@@ -127,6 +127,17 @@ impl ApiError {
         .with_param("Idempotency-Key")
     }
 
+    /// 409 `invalid_state`: an operation on a resource whose state does not allow it.
+    pub fn invalid_state(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::CONFLICT, "invalid_state", message)
+    }
+
+    /// 400 `amount_exceeds_remaining`: more than what is left to operate on.
+    pub fn amount_exceeds_remaining(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, "amount_exceeds_remaining", message)
+            .with_param("amount")
+    }
+
     pub fn conflict(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::CONFLICT, "conflict", message)
     }

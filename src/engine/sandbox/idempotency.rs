@@ -28,6 +28,20 @@ pub fn parse_key(raw: &[u8]) -> Result<String, ApiError> {
     }
 }
 
+/// The `Idempotency-Key` header, when sent (once): `400` when empty, too long, not
+/// printable ASCII, or given twice.
+pub fn header_key(headers: &http::HeaderMap) -> Result<Option<String>, ApiError> {
+    let mut values = headers.get_all("idempotency-key").iter();
+    match (values.next(), values.next()) {
+        (None, _) => Ok(None),
+        (Some(v), None) => parse_key(v.as_bytes()).map(Some),
+        (Some(_), Some(_)) => Err(ApiError::invalid(
+            "Idempotency-Key",
+            "Idempotency-Key is given more than once",
+        )),
+    }
+}
+
 /// A fingerprint under which JSON-equal bodies are equal: object key order and white space
 /// do not matter, `1` equals `1.0`, `true` is not `1`, unknown fields count.
 pub fn fingerprint(body: &Value) -> String {

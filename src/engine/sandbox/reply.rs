@@ -73,5 +73,21 @@ impl From<ApiError> for Reply {
     }
 }
 
+/// Applies `f` to the parsed JSON body; keeps the reply unchanged when it has no JSON body
+/// (the mutant layers' one way to edit a reply).
+pub fn map_json(mut reply: Reply, f: impl FnOnce(&mut serde_json::Value)) -> Reply {
+    let Some(body) = reply.body.as_ref() else {
+        return reply;
+    };
+    let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return reply;
+    };
+    f(&mut value);
+    if let Ok(bytes) = serde_json::to_vec(&value) {
+        reply.body = Some(Bytes::from(bytes));
+    }
+    reply
+}
+
 /// Handlers return `Result<Reply, ApiError>`; both become a `Reply`.
 pub type Handled = Result<Reply, ApiError>;

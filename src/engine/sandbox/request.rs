@@ -106,6 +106,14 @@ pub fn parse_uuid(s: &str) -> Option<String> {
     shape_ok.then(|| s.to_ascii_lowercase())
 }
 
+/// A percent-encoded path segment, decoded (`+` stays a plus).
+pub fn percent_decode(s: &str) -> String {
+    url::form_urlencoded::parse(format!("k={}", s.replace('+', "%2B")).as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}
+
 /// A positive integer without sign or leading zeros.
 pub fn parse_positive_id(s: &str) -> Option<u64> {
     let ok = !s.is_empty()

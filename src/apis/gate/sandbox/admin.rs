@@ -12,7 +12,7 @@ use crate::apis::gate::sandbox::store::{self, Outcome, TransitionError};
 use crate::engine::sandbox::errors::ApiError;
 use crate::engine::sandbox::reply::{Handled, Reply};
 use crate::engine::sandbox::request::{
-    check_media_type, field, is_capital_code, json_object, opt_str, parse_uuid,
+    check_media_type, field, is_capital_code, json_object, opt_str, parse_uuid, percent_decode,
 };
 
 /// An admin route and the methods it allows.
@@ -243,11 +243,4 @@ async fn transition(app: &App, raw_id: &str, to: Outcome) -> Handled {
         )),
         Err(_) => Err(ApiError::not_found("No such order")),
     }
-}
-
-fn percent_decode(s: &str) -> String {
-    url::form_urlencoded::parse(format!("k={}", s.replace('+', "%2B")).as_bytes())
-        .next()
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default()
 }

@@ -3,11 +3,11 @@
 use std::time::Duration;
 
 use crate::apis::gate::sandbox::catalog::Catalog;
-use crate::apis::gate::sandbox::faults::FaultInjector;
 use crate::apis::gate::sandbox::lifecycle::Schedule;
 use crate::apis::gate::sandbox::mutants::Mutant;
 use crate::apis::gate::sandbox::store::Store;
 use crate::engine::sandbox::auth::{KeyRing, RateLimiter};
+use crate::engine::sandbox::faults::FaultInjector;
 use crate::engine::sandbox::idempotency::InFlight;
 use crate::engine::sandbox::pagination::Cursors;
 

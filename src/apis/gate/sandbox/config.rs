@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::apis::gate::sandbox::mutants::Mutant;
+pub use crate::engine::sandbox::faults::{Faults, LatencyFault, Stall};
 
 /// Everything [`crate::apis::gate::sandbox::start`] needs. `Default` = `127.0.0.1:0`, in-memory store,
 /// completion after 100 ms, `sandbox-slow` orders after 5 s, random identity, no limits,
@@ -48,28 +49,4 @@ impl Default for SandboxConfig {
             mutant: None,
         }
     }
-}
-
-/// Fault injection for users testing their own clients. Applies to the Gate API and
-/// `/health`, never to the admin API.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Faults {
-    pub latency: Option<LatencyFault>,
-    /// Fraction (0–1) of requests answered `503 unavailable`.
-    pub errors: Option<f64>,
-    pub stall: Option<Stall>,
-}
-
-/// Delay `delay` on a `fraction` (0–1) of requests.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct LatencyFault {
-    pub fraction: f64,
-    pub delay: Duration,
-}
-
-/// Every `every`, all requests stall for `period` (they wait until the stall is over).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Stall {
-    pub period: Duration,
-    pub every: Duration,
 }

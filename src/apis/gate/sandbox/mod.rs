@@ -22,9 +22,8 @@
 mod admin;
 mod app;
 mod catalog;
-pub mod cli;
+
 mod config;
-mod faults;
 mod gate;
 mod lifecycle;
 pub mod mutants;
@@ -43,12 +42,17 @@ pub use config::{Faults, LatencyFault, SandboxConfig, Stall};
 pub use mutants::Mutant;
 
 use crate::engine::sandbox::auth::{KeyRing, RateLimiter};
+use crate::engine::sandbox::edge::{self, Mount};
+use crate::engine::sandbox::faults::FaultInjector;
 use crate::engine::sandbox::idempotency::InFlight;
 use crate::engine::sandbox::pagination::Cursors;
+use crate::engine::sandbox::store::cursor_secret;
+pub use crate::engine::sandbox::store::Store;
 use app::App;
-use faults::FaultInjector;
 use lifecycle::Schedule;
-use store::Store;
+
+/// The Gate's tables, for opening a store the Gate shares with other APIs.
+pub const SCHEMA: &str = store::SCHEMA;
 
 /// A running sandbox. Dropping it without [`SandboxHandle::shutdown`] leaves the server
 /// running until the runtime ends.
@@ -86,87 +90,102 @@ impl SandboxHandle {
     }
 }
 
-/// Starts a sandbox on `config.addr` (port 0 picks a free port) and returns once it
-/// accepts connections.
+/// The Gate prepared on an open store, ready to be mounted on a server (alone, by
+/// [`start`], or beside other APIs by `crate::sandbox`).
+pub struct Gate {
+    app: Arc<App>,
+    identity: store::Identity,
+}
+
+impl Gate {
+    /// Sets the Gate up on `store` (which already holds [`SCHEMA`]): the default agent and
+    /// admin token (§9.3), the active keys, the cursor secret, the pending orders.
+    pub async fn prepare(store: Store, config: &SandboxConfig) -> anyhow::Result<Gate> {
+        let (identity, keys, secret, pending) = {
+            let cfg = config.clone();
+            let store = store.clone();
+            tokio::task::spawn_blocking(move || {
+                store.call_now(move |conn| -> anyhow::Result<_> {
+                    let identity = store::ensure_identity(
+                        conn,
+                        cfg.agent_id.as_deref(),
+                        cfg.api_key.as_deref(),
+                        cfg.admin_token.as_deref(),
+                    )?;
+                    let keys = store::active_keys(conn)?;
+                    let secret = cursor_secret(conn)?;
+                    let pending = store::pending_orders(conn)?;
+                    Ok((identity, keys, secret, pending))
+                })
+            })
+            .await???
+        };
+        let schedule = Schedule::default();
+        for (due, id) in pending {
+            schedule.add(due, id);
+        }
+        let app = Arc::new(App {
+            catalog: catalog::Catalog::seeded()?,
+            store,
+            keys: KeyRing::new(keys),
+            admin_token: identity.admin_token.clone(),
+            in_flight: InFlight::default(),
+            limiter: config.rate_limit.map(RateLimiter::new),
+            faults: FaultInjector::new(config.faults.clone()),
+            cursors: Cursors::new(secret),
+            schedule,
+            complete_after: config.complete_after,
+            slow_after: config.slow_after,
+            mutant: config.mutant,
+        });
+        Ok(Gate { app, identity })
+    }
+
+    /// The default agent's id and key, and the admin token every API of the sandbox uses.
+    pub fn agent_id(&self) -> &str {
+        &self.identity.agent_id
+    }
+
+    pub fn api_key(&self) -> &str {
+        &self.identity.api_key
+    }
+
+    pub fn admin_token(&self) -> &str {
+        &self.identity.admin_token
+    }
+
+    /// The Gate's routes (it claims every path, so mount it last).
+    pub fn mount(&self) -> Arc<dyn Mount> {
+        Arc::new(server::GateMount(Arc::clone(&self.app)))
+    }
+
+    /// Starts the order lifecycle; it runs until `stop` flips.
+    pub fn spawn_lifecycle(&self, stop: watch::Receiver<bool>) -> JoinHandle<()> {
+        tokio::spawn(lifecycle::run(
+            self.app.schedule.clone(),
+            self.app.store.clone(),
+            self.app.mutant,
+            stop,
+        ))
+    }
+}
+
+/// Starts a Gate-only sandbox on `config.addr` (port 0 picks a free port) and returns once
+/// it accepts connections. `crate::sandbox::start` serves the Gate and the Wallet together.
 pub async fn start(config: SandboxConfig) -> anyhow::Result<SandboxHandle> {
     let db = config.db.clone();
-    let store = tokio::task::spawn_blocking(move || Store::open(db.as_deref()))
+    let store = tokio::task::spawn_blocking(move || Store::open(db.as_deref(), &[SCHEMA]))
         .await?
         .context("cannot open the sandbox store")?;
-    let (identity, keys, secret, pending) = {
-        let cfg = config.clone();
-        let store = store.clone();
-        tokio::task::spawn_blocking(move || {
-            store.call_now(move |conn| -> anyhow::Result<_> {
-                let identity = store::ensure_identity(
-                    conn,
-                    cfg.agent_id.as_deref(),
-                    cfg.api_key.as_deref(),
-                    cfg.admin_token.as_deref(),
-                )?;
-                let keys = store::active_keys(conn)?;
-                let secret = store::cursor_secret(conn)?;
-                let pending = store::pending_orders(conn)?;
-                Ok((identity, keys, secret, pending))
-            })
-        })
-        .await???
-    };
-    let schedule = Schedule::default();
-    for (due, id) in pending {
-        schedule.add(due, id);
-    }
-    let app = Arc::new(App {
-        catalog: catalog::Catalog::seeded()?,
-        store: store.clone(),
-        keys: KeyRing::new(keys),
-        admin_token: identity.admin_token.clone(),
-        in_flight: InFlight::default(),
-        limiter: config.rate_limit.map(RateLimiter::new),
-        faults: FaultInjector::new(config.faults.clone()),
-        cursors: Cursors::new(secret),
-        schedule: schedule.clone(),
-        complete_after: config.complete_after,
-        slow_after: config.slow_after,
-        mutant: config.mutant,
-    });
-    let listener = tokio::net::TcpListener::bind(config.addr)
-        .await
-        .with_context(|| format!("cannot listen on {}", config.addr))?;
-    let local = listener.local_addr()?;
-    let host = if local.ip().is_unspecified() {
-        "127.0.0.1".to_string()
-    } else if local.is_ipv6() {
-        format!("[{}]", local.ip())
-    } else {
-        local.ip().to_string()
-    };
-    let base_url = format!("http://{host}:{}", local.port());
+    let gate = Gate::prepare(store, &config).await?;
     let (stop, stop_rx) = watch::channel(false);
-    let scheduler = tokio::spawn(lifecycle::run(
-        schedule,
-        store,
-        config.mutant,
-        stop_rx.clone(),
-    ));
-    let mut server_stop = stop_rx;
-    let router = server::router(app);
-    let server = tokio::spawn(async move {
-        let shutdown = async move {
-            let _ = server_stop.wait_for(|s| *s).await;
-        };
-        if let Err(e) = axum::serve(listener, router)
-            .with_graceful_shutdown(shutdown)
-            .await
-        {
-            tracing::error!(error = %e, "sandbox server stopped");
-        }
-    });
+    let scheduler = gate.spawn_lifecycle(stop_rx.clone());
+    let listening = edge::listen(config.addr, edge::router(vec![gate.mount()]), stop_rx).await?;
     Ok(SandboxHandle {
-        base_url,
-        identity,
+        base_url: listening.base_url,
+        identity: gate.identity,
         stop,
-        server,
+        server: listening.server,
         scheduler,
     })
 }

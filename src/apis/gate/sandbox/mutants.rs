@@ -579,20 +579,7 @@ fn is_order_route(route: Option<&'static str>) -> bool {
     matches!(route, Some("create_order" | "get_order" | "list_orders"))
 }
 
-/// Applies `f` to the parsed JSON body; keeps the reply unchanged when it has no JSON body.
-pub fn map_json(mut reply: Reply, f: impl FnOnce(&mut Value)) -> Reply {
-    let Some(body) = reply.body.as_ref() else {
-        return reply;
-    };
-    let Ok(mut value) = serde_json::from_slice::<Value>(body) else {
-        return reply;
-    };
-    f(&mut value);
-    if let Ok(bytes) = serde_json::to_vec(&value) {
-        reply.body = Some(Bytes::from(bytes));
-    }
-    reply
-}
+pub use crate::engine::sandbox::reply::map_json;
 
 /// The order objects of a body: the body itself or the items of a list envelope.
 pub fn orders_in(body: &mut Value) -> Vec<&mut serde_json::Map<String, Value>> {

@@ -17,7 +17,7 @@ use crate::apis::gate::sandbox::store::{self, Created, KeyUse, NewOrder, OrderRo
 use crate::apis::gate::wire::VOUCHER;
 use crate::engine::sandbox::clock::now_ms;
 use crate::engine::sandbox::errors::ApiError;
-use crate::engine::sandbox::idempotency::{fingerprint, parse_key};
+use crate::engine::sandbox::idempotency::{fingerprint, header_key};
 use crate::engine::sandbox::reply::{Handled, Reply};
 use crate::engine::sandbox::request::{field, json_object, opt_bool, opt_str, opt_u64};
 
@@ -265,23 +265,10 @@ fn check_customer_account(topup: &Map<String, Value>, p: &CatalogProduct) -> Res
     Ok(())
 }
 
-/// The `Idempotency-Key` header, when sent (once).
-fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
-    let mut values = headers.get_all("idempotency-key").iter();
-    match (values.next(), values.next()) {
-        (None, _) => Ok(None),
-        (Some(v), None) => parse_key(v.as_bytes()).map(Some),
-        (Some(_), Some(_)) => Err(ApiError::invalid(
-            "Idempotency-Key",
-            "Idempotency-Key is given more than once",
-        )),
-    }
-}
-
 /// The handler.
 pub async fn create(app: &App, agent_id: &str, headers: &HeaderMap, body: Bytes) -> Handled {
     // MUTANT HOOK (accepts-long-idempotency-key): an invalid key is ignored.
-    let key = match idempotency_key(headers) {
+    let key = match header_key(headers) {
         Err(_) if app.mutant_is(Mutant::AcceptsLongIdempotencyKey) => None,
         key => key?,
     };

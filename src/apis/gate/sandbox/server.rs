@@ -4,15 +4,13 @@
 //! `X-Request-Id`, the wire-mutant layer). Routing is done here by hand, so no framework
 //! answer (404, 405, extractor rejections) can bypass the precedence or the Error model.
 
-use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
-use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::response::Response;
 use bytes::Bytes;
-use futures::FutureExt;
-use http::{HeaderValue, Method, StatusCode};
+use futures::future::BoxFuture;
+use http::{Method, StatusCode};
 use serde_json::json;
 
 use crate::apis::gate::sandbox::admin;
@@ -22,26 +20,31 @@ use crate::apis::gate::sandbox::mutants::{self, Seen};
 use crate::apis::gate::sandbox::orders;
 use crate::engine::sandbox::auth::check_admin;
 use crate::engine::sandbox::clock::{now_us, rfc3339};
+use crate::engine::sandbox::edge::{guarded, post_body, read_body, render, Mount};
 use crate::engine::sandbox::errors::ApiError;
 use crate::engine::sandbox::reply::{Handled, Reply};
-use crate::engine::sandbox::request::{check_media_type, parse_uuid, request_id, MAX_BODY};
+use crate::engine::sandbox::request::{check_media_type, parse_uuid, request_id};
 
-pub fn router(app: Arc<App>) -> axum::Router {
-    axum::Router::new().fallback(handle).with_state(app)
+/// The Gate as one [`Mount`] of a sandbox: it claims every path (it owns `/health`,
+/// `/agent/…`, `/_sandbox/…` and the unknown routes), so it is mounted last.
+pub struct GateMount(pub Arc<App>);
+
+impl Mount for GateMount {
+    fn claims(&self, _method: &Method, _path: &str) -> bool {
+        true
+    }
+
+    fn handle(self: Arc<Self>, req: Request) -> BoxFuture<'static, Response> {
+        Box::pin(async move { handle(&self.0, req).await })
+    }
 }
 
-/// Every request enters here.
-async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
+/// Every Gate request enters here.
+async fn handle(app: &App, req: Request) -> Response {
     let request_id = request_id(req.headers());
     let method = req.method().clone();
     let path = req.uri().path().to_string();
-    let (route, reply) = match AssertUnwindSafe(dispatch(&app, req)).catch_unwind().await {
-        Ok((route, handled)) => (route, handled.unwrap_or_else(Reply::from)),
-        Err(_) => (
-            None,
-            Reply::from(ApiError::internal("The sandbox failed on this request")),
-        ),
-    };
+    let (route, reply) = guarded(dispatch(app, req), None).await;
     let reply = mutants::rewrite(
         app.mutant,
         &Seen {
@@ -52,26 +55,6 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
         reply,
     );
     render(reply, &request_id)
-}
-
-fn render(reply: Reply, request_id: &str) -> Response {
-    let has_body = reply.body.is_some();
-    let mut response = Response::new(reply.body.map(Body::from).unwrap_or_else(Body::empty));
-    *response.status_mut() = reply.status;
-    let headers = response.headers_mut();
-    if has_body {
-        headers.insert(
-            http::header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-    }
-    if let Ok(v) = HeaderValue::from_str(request_id) {
-        headers.insert("x-request-id", v);
-    }
-    for (name, value) in reply.headers {
-        headers.insert(name, value);
-    }
-    response
 }
 
 type Routed = (Option<&'static str>, Handled);
@@ -104,22 +87,6 @@ async fn health(app: &App, method: &Method) -> Handled {
             Ok(Reply::json(StatusCode::SERVICE_UNAVAILABLE, &b))
         }
     }
-}
-
-/// Reads the body (bounded). An unreadable or oversized body counts as non-empty.
-async fn read_body(body: Body) -> Result<Bytes, ()> {
-    axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| ())
-}
-
-/// `415` first (needs to know whether a body came), then the body itself.
-async fn post_body(req: Request, skip_media_type: bool) -> Result<Bytes, ApiError> {
-    let (parts, body) = req.into_parts();
-    let body = read_body(body).await;
-    let empty = matches!(&body, Ok(b) if b.is_empty());
-    if !skip_media_type {
-        check_media_type(&parts.headers, empty)?;
-    }
-    body.map_err(|_| ApiError::invalid_body("The body could not be read or exceeds 1 MiB"))
 }
 
 async fn admin_dispatch(app: &App, req: Request) -> Routed {

@@ -1,26 +1,16 @@
 //! The durable state (SQLite, WAL, `synchronous=NORMAL`): agents, API keys, balances,
 //! deposits, orders and idempotency bindings, with minor units stored as INTEGER.
 //!
-//! Every money movement is one `BEGIN IMMEDIATE` transaction that checks and moves in the
-//! same step (never check-then-act): an order's reservation, its completion or failure, a
-//! deposit. One connection serves everything, owned by one dedicated thread that runs the
-//! jobs sent to it in order ([`Store::call`]), so the async runtime never waits on SQLite
-//! and no two threads ever contend for the connection.
-//!
-//! Group commit: the thread takes every job already queued (up to [`MAX_BATCH`]) and runs
-//! them inside one `BEGIN IMMEDIATE … COMMIT`; each money movement is its own savepoint
-//! within it (atomic: applied whole or rolled back whole), and no job's result — no 201 —
-//! is handed back before the COMMIT has succeeded. If it fails, every job of the batch
-//! answers an internal error and nothing of the batch is kept.
+//! Every money movement is one savepoint that checks and moves in the same step (never
+//! check-then-act): an order's reservation, its completion or failure, a deposit. The
+//! connection, its thread and the group commit are the engine's
+//! ([`crate::engine::sandbox::store::Store`]); this file is the Gate's SQL only.
 //!
 //! **Invariant:** the store knows nothing of HTTP; it returns rows and [`ApiError`]s only
 //! for the domain outcomes (insufficient balance, idempotency mismatch).
 
-use std::path::Path;
-use std::sync::mpsc;
-
 use rand::Rng;
-use rusqlite::{params, Connection, OptionalExtension, Savepoint};
+use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -28,12 +18,14 @@ use crate::apis::gate::money::Amount;
 use crate::apis::gate::sandbox::mutants::Mutant;
 use crate::engine::sandbox::clock::{now_ms, now_us, rfc3339};
 use crate::engine::sandbox::errors::ApiError;
+pub use crate::engine::sandbox::store::Store;
+use crate::engine::sandbox::store::{atomic, meta, new_uuid, random_token, set_meta};
 
 /// How long an Idempotency-Key stays bound (§5.2: at least 24 hours).
 pub const KEY_RETENTION_MS: i64 = 24 * 60 * 60 * 1000;
 
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
+/// The Gate's tables.
+pub const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS agents (id TEXT PRIMARY KEY, created_us INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS api_keys (
     key TEXT PRIMARY KEY, agent_id TEXT NOT NULL, revoked INTEGER NOT NULL DEFAULT 0,
@@ -61,51 +53,6 @@ CREATE TABLE IF NOT EXISTS idempotency (
     agent_id TEXT NOT NULL, key TEXT NOT NULL, payload_hash TEXT NOT NULL, order_id TEXT,
     created_ms INTEGER NOT NULL, PRIMARY KEY (agent_id, key));
 ";
-
-/// Hands a job's result back once the batch it ran in has committed (`true`) or not.
-type Deliver = Box<dyn FnOnce(bool) + Send>;
-
-/// A unit of work for the store thread.
-type Job = Box<dyn FnOnce(&mut Connection) -> Deliver + Send>;
-
-/// Most jobs committed together.
-pub const MAX_BATCH: usize = 64;
-
-/// One money movement: a savepoint, committed whole or rolled back whole (on drop).
-fn atomic(conn: &mut Connection) -> rusqlite::Result<Savepoint<'_>> {
-    conn.savepoint()
-}
-
-/// The store thread: runs queued jobs in batches, each batch one transaction.
-fn serve(mut conn: Connection, queue: mpsc::Receiver<Job>) {
-    while let Ok(first) = queue.recv() {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match queue.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
-            }
-        }
-        let began = conn.execute_batch("BEGIN IMMEDIATE").is_ok();
-        let deliveries: Vec<Deliver> = batch.into_iter().map(|job| job(&mut conn)).collect();
-        // Without an outer transaction each savepoint committed on its own.
-        let committed = !began || conn.execute_batch("COMMIT").is_ok();
-        if !committed {
-            tracing::error!("sandbox store: a batch failed to commit and was rolled back");
-            let _ = conn.execute_batch("ROLLBACK");
-        }
-        for deliver in deliveries {
-            deliver(committed);
-        }
-    }
-}
-
-/// The SQLite store: a handle to the thread that owns the connection. Cheap to clone; the
-/// thread ends (closing the database) when the last handle is dropped.
-#[derive(Clone)]
-pub struct Store {
-    jobs: mpsc::Sender<Job>,
-}
 
 /// The default agent and the admin token (§9.3).
 #[derive(Debug, Clone)]
@@ -307,113 +254,7 @@ pub struct DepositFilter {
     pub to_us: Option<i64>,
 }
 
-pub fn random_token(prefix: &str) -> String {
-    let mut rng = rand::rng();
-    let body: String = (0..32)
-        .map(|_| {
-            let n = rng.random_range(0..36u8);
-            char::from(if n < 10 { b'0' + n } else { b'a' + n - 10 })
-        })
-        .collect();
-    format!("{prefix}{body}")
-}
-
-fn new_uuid() -> String {
-    uuid::Uuid::new_v4().hyphenated().to_string()
-}
-
-impl Store {
-    /// Opens (creating when needed) the store: a file with WAL, or a private in-memory db.
-    pub fn open(path: Option<&Path>) -> anyhow::Result<Store> {
-        let conn = match path {
-            Some(p) => {
-                let conn = Connection::open(p)?;
-                // One process owns the file: no per-transaction file locking, and the WAL
-                // index lives in heap memory instead of a shared-memory file.
-                conn.pragma_update(None, "locking_mode", "EXCLUSIVE")?;
-                conn.pragma_update(None, "journal_mode", "WAL")?;
-                conn.pragma_update(None, "synchronous", "NORMAL")?;
-                conn.pragma_update(None, "cache_size", -32_000)?;
-                conn
-            }
-            None => Connection::open_in_memory()?,
-        };
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        conn.execute_batch(SCHEMA)?;
-        let (jobs, queue) = mpsc::channel::<Job>();
-        std::thread::Builder::new()
-            .name("sandbox-store".into())
-            .spawn(move || serve(conn, queue))?;
-        Ok(Store { jobs })
-    }
-
-    /// Runs `f` with the connection on the store thread and awaits its result.
-    pub async fn call<T, F>(&self, f: F) -> Result<T, ApiError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut Connection) -> Result<T, ApiError> + Send + 'static,
-    {
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        let job: Job = Box::new(move |conn| {
-            let result = f(conn);
-            Box::new(move |committed| {
-                let _ = tx.send(if committed {
-                    result
-                } else {
-                    Err(ApiError::internal("the sandbox store could not commit"))
-                });
-            })
-        });
-        if self.jobs.send(job).is_err() {
-            return Err(ApiError::internal("the sandbox store has stopped"));
-        }
-        rx.await
-            .unwrap_or_else(|_| Err(ApiError::internal("the sandbox store dropped a request")))
-    }
-
-    /// Runs `f` on the store thread and blocks the current thread until it is done
-    /// (start-up and tests only; never from async code).
-    pub fn call_now<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(&mut Connection) -> T + Send + 'static,
-    ) -> anyhow::Result<T> {
-        let (tx, rx) = mpsc::channel();
-        let job: Job = Box::new(move |conn| {
-            let result = f(conn);
-            Box::new(move |committed| {
-                let _ = tx.send(committed.then_some(result));
-            })
-        });
-        self.jobs
-            .send(job)
-            .map_err(|_| anyhow::anyhow!("the sandbox store has stopped"))?;
-        rx.recv()
-            .map_err(|_| anyhow::anyhow!("the sandbox store dropped a request"))?
-            .ok_or_else(|| anyhow::anyhow!("the sandbox store could not commit"))
-    }
-}
-
 // ---------------------------------------------------------------- identity and keys
-
-pub fn meta(conn: &Connection, k: &str) -> rusqlite::Result<Option<String>> {
-    conn.query_row("SELECT v FROM meta WHERE k = ?1", [k], |r| r.get(0))
-        .optional()
-}
-
-fn set_meta(conn: &Connection, k: &str, v: &str) -> rusqlite::Result<()> {
-    conn.execute("INSERT OR REPLACE INTO meta (k, v) VALUES (?1, ?2)", [k, v])?;
-    Ok(())
-}
-
-/// The cursor secret of this store (created once, kept across restarts).
-pub fn cursor_secret(conn: &Connection) -> rusqlite::Result<Vec<u8>> {
-    if let Some(s) = meta(conn, "cursor_secret")? {
-        return Ok(s.into_bytes());
-    }
-    let s = random_token("");
-    set_meta(conn, "cursor_secret", &s)?;
-    Ok(s.into_bytes())
-}
 
 /// The default deposits of §9.3, in minor units.
 pub const DEFAULT_DEPOSITS: &[(&str, i64)] =
@@ -1088,7 +929,7 @@ mod tests {
 
     #[test]
     fn keys_are_kept_24_hours_then_free() {
-        let store = Store::open(None).unwrap();
+        let store = Store::open(None, &[SCHEMA]).unwrap();
         store.call_now(|c| {
             let (agent, _) = create_agent(c, &[("USD".into(), 10_000)]).unwrap();
             let first = create_order(c, &order_for(&agent, "k"), None).unwrap();
@@ -1109,7 +950,7 @@ mod tests {
 
     #[test]
     fn reservation_and_settlement_keep_the_ledger_identity() {
-        let store = Store::open(None).unwrap();
+        let store = Store::open(None, &[SCHEMA]).unwrap();
         store
             .call_now(|c| {
                 let (agent, _) = create_agent(c, &[("USD".into(), 250)]).unwrap();

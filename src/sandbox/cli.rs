@@ -1,16 +1,13 @@
-//! `gatecheck sandbox`: flags → [`SandboxConfig`], the start banner (or the `--json`
-//! line), then serve until Ctrl-C or SIGTERM.
+//! `gatecheck sandbox`: flags → [`SandboxConfig`] (both APIs), the start banner (or the
+//! `--json` line), then serve until Ctrl-C or SIGTERM.
 
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::apis::gate::sandbox::config::{Faults, LatencyFault, SandboxConfig, Stall};
-use crate::apis::gate::sandbox::faults::{
-    parse_duration, parse_fraction, parse_latency, parse_stall,
-};
-use crate::apis::gate::sandbox::mutants::Mutant;
+use crate::engine::sandbox::faults::{parse_duration, parse_fraction, parse_latency, parse_stall};
+use crate::sandbox::{Faults, LatencyFault, Mutant, SandboxConfig, Stall, WalletMutant};
 use crate::{Exit, GateError};
 
 #[derive(Debug, Clone, clap::Args)]
@@ -31,7 +28,7 @@ pub struct SandboxArgs {
     #[arg(long, env = "GATECHECK_SANDBOX_ADMIN_TOKEN")]
     pub admin_token: Option<String>,
 
-    /// Print one JSON line {"base_url","agent_id","api_key","admin_token"} first on stdout.
+    /// Print one JSON line {"base_url","agent_id","api_key","admin_token","merchant_id","merchant_api_key"} first on stdout.
     #[arg(long)]
     pub json: bool,
 
@@ -39,11 +36,12 @@ pub struct SandboxArgs {
     #[arg(long, value_name = "PATH")]
     pub db: Option<PathBuf>,
 
-    /// How long an order stays pending before it completes (or fails, for `sandbox-fail`).
+    /// How long an order stays pending (a wallet authorization NEW) before it completes
+    /// (or fails, for `sandbox-fail` and phone numbers ending 0000).
     #[arg(long, value_name = "DURATION", default_value = "100ms", value_parser = parse_duration)]
     pub complete_after: Duration,
 
-    /// How long a `sandbox-slow` order stays pending.
+    /// How long a `sandbox-slow` order stays pending (and a wallet `…1111` one PROCESSING).
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
     pub slow_after: Duration,
 
@@ -66,11 +64,22 @@ pub struct SandboxArgs {
     /// Test-only: start with one deliberate contract violation.
     #[arg(long, hide = true, value_name = "NAME")]
     pub mutant: Option<Mutant>,
+
+    /// Test-only: start with one deliberate Wallet contract violation.
+    #[arg(long, hide = true, value_name = "NAME")]
+    pub wallet_mutant: Option<WalletMutant>,
 }
 
 impl SandboxArgs {
     pub fn config(&self) -> SandboxConfig {
         SandboxConfig {
+            gate: self.gate_config(),
+            wallet_mutant: self.wallet_mutant,
+        }
+    }
+
+    fn gate_config(&self) -> crate::apis::gate::sandbox::SandboxConfig {
+        crate::apis::gate::sandbox::SandboxConfig {
             addr: self.addr,
             db: self.db.clone(),
             agent_id: self.agent_id.clone(),
@@ -94,7 +103,7 @@ pub async fn run(args: SandboxArgs) -> Result<Exit, GateError> {
         return Err(GateError::Config("--rate-limit must be at least 1".into()));
     }
     let config = args.config();
-    let sb = crate::apis::gate::sandbox::start(config.clone())
+    let sb = crate::sandbox::start(config.clone())
         .await
         .map_err(|e| GateError::Config(format!("{e:#}")))?;
     let mut out = std::io::stdout().lock();
@@ -104,26 +113,36 @@ pub async fn run(args: SandboxArgs) -> Result<Exit, GateError> {
             "agent_id": sb.agent_id(),
             "api_key": sb.api_key(),
             "admin_token": sb.admin_token(),
+            "merchant_id": sb.merchant_id(),
+            "merchant_api_key": sb.merchant_api_key(),
         });
         let _ = writeln!(out, "{line}");
     } else {
-        let store = match &config.db {
+        let store = match &config.gate.db {
             Some(p) => format!("SQLite file {}", p.display()),
             None => "in memory (lost on exit)".into(),
         };
         let _ = writeln!(
             out,
-            "gatecheck sandbox listening on {}\n  agent_id:    {}\n  api_key:     {}\n  admin_token: {}\n  store:       {}\n  orders complete after {:?} (sandbox-slow: {:?})\nPress Ctrl-C to stop.",
+            "gatecheck sandbox listening on {} (Gate API and Wallet API)\n  agent_id:         {}\n  api_key:          {}\n  merchant_id:      {}\n  merchant_api_key: {}\n  admin_token:      {}\n  store:            {}\n  orders and wallet authorizations complete after {:?} (sandbox-slow, …1111: {:?})\nPress Ctrl-C to stop.",
             sb.base_url(),
             sb.agent_id(),
             sb.api_key(),
+            sb.merchant_id(),
+            sb.merchant_api_key(),
             sb.admin_token(),
             store,
-            config.complete_after,
-            config.slow_after,
+            config.gate.complete_after,
+            config.gate.slow_after,
         );
-        if let Some(m) = config.mutant {
+        if let Some(m) = config.gate.mutant {
             let _ = writeln!(out, "  MUTANT: {m} (deliberately breaks the contract)");
+        }
+        if let Some(m) = config.wallet_mutant {
+            let _ = writeln!(
+                out,
+                "  WALLET MUTANT: {m} (deliberately breaks the contract)"
+            );
         }
     }
     let _ = out.flush();

@@ -1,13 +1,36 @@
 //! Fault injection for users testing their own clients: extra latency on a fraction of
 //! requests, a fraction of `503 unavailable`, and periodic stalls of all requests.
-//! Applied to the Gate API and `/health`, never to the admin API.
+//! Each API applies it to its own routes (and the Gate to `/health`), never to the admin API.
 
 use std::time::{Duration, Instant};
 
 use rand::Rng;
 
-use crate::apis::gate::sandbox::config::Faults;
 use crate::engine::sandbox::errors::ApiError;
+
+/// Fault injection for users testing their own clients. Applies to the APIs' routes
+/// (and `/health`), never to the admin API.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Faults {
+    pub latency: Option<LatencyFault>,
+    /// Fraction (0–1) of requests answered `503 unavailable`.
+    pub errors: Option<f64>,
+    pub stall: Option<Stall>,
+}
+
+/// Delay `delay` on a `fraction` (0–1) of requests.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LatencyFault {
+    pub fraction: f64,
+    pub delay: Duration,
+}
+
+/// Every `every`, all requests stall for `period` (they wait until the stall is over).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stall {
+    pub period: Duration,
+    pub every: Duration,
+}
 
 #[derive(Debug, Clone)]
 pub struct FaultInjector {
@@ -61,22 +84,22 @@ pub fn stall_remaining(elapsed: Duration, period: Duration, every: Duration) -> 
 }
 
 /// Parses `FRACTION:DURATION` (`0.1:250ms`) for `--inject-latency`.
-pub fn parse_latency(s: &str) -> Result<crate::apis::gate::sandbox::config::LatencyFault, String> {
+pub fn parse_latency(s: &str) -> Result<LatencyFault, String> {
     let (f, d) = s
         .split_once(':')
         .ok_or("expected FRACTION:DURATION, e.g. 0.1:250ms")?;
-    Ok(crate::apis::gate::sandbox::config::LatencyFault {
+    Ok(LatencyFault {
         fraction: parse_fraction(f)?,
         delay: parse_duration(d)?,
     })
 }
 
 /// Parses `PERIOD/EVERY` (`2s/30s`) for `--stall`.
-pub fn parse_stall(s: &str) -> Result<crate::apis::gate::sandbox::config::Stall, String> {
+pub fn parse_stall(s: &str) -> Result<Stall, String> {
     let (p, e) = s
         .split_once('/')
         .ok_or("expected PERIOD/EVERY, e.g. 2s/30s")?;
-    let stall = crate::apis::gate::sandbox::config::Stall {
+    let stall = Stall {
         period: parse_duration(p)?,
         every: parse_duration(e)?,
     };
