@@ -6,6 +6,7 @@
 //! enforces the rule over the imports.
 
 pub mod client;
+pub mod contract;
 pub mod exit;
 pub mod invariants;
 pub mod load;

@@ -19,7 +19,7 @@ pub mod operation;
 
 use std::time::{Duration, Instant};
 
-use crate::engine::model::{CheckResult, Finding, PhaseReport};
+use crate::engine::model::{CheckResult, PhaseReport};
 use crate::engine::schema::SchemaSet;
 use crate::engine::target::ResolvedTarget;
 use crate::GateError;
@@ -137,7 +137,7 @@ pub async fn run(
     tracing::debug!(exchanges = all.len(), "contract suite done");
 
     for r in &mut results {
-        cap_findings(r, opts.max_findings_per_check);
+        crate::engine::contract::cap_findings(r, opts.max_findings_per_check);
     }
     results.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(PhaseReport {
@@ -146,24 +146,6 @@ pub async fn run(
         load: None,
         duration_ms: started.elapsed().as_millis() as u64,
     })
-}
-
-/// Keeps the first `max` findings and notes how many more there were.
-fn cap_findings(result: &mut CheckResult, max: usize) {
-    if result.findings.len() <= max {
-        return;
-    }
-    let extra = result.findings.len() - max;
-    result.findings.truncate(max);
-    if let Some(last) = result.findings.last().cloned() {
-        result.findings.push(Finding {
-            message: format!("… and {extra} more findings like these"),
-            exchange: None,
-            expected: String::new(),
-            got: String::new(),
-            ..last
-        });
-    }
 }
 
 /// Every check of the suite, for documentation and tests.

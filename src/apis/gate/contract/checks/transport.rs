@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::{Check, Run};
 use crate::apis::gate::contract::context::Observed;
-use crate::apis::gate::contract::operation::Method;
+use crate::engine::contract::traffic;
 
 pub const NO_SERVER_ERRORS: Check = Check::must(
     "transport.no_server_errors",
@@ -30,79 +30,17 @@ pub const STATUS_DOCUMENTED: Check = Check::must(
 );
 
 pub fn no_server_errors(all: &[Arc<Observed>]) -> Run {
-    Ok(all
-        .iter()
-        .filter(|o| o.status() >= 500)
-        .map(|o| {
-            NO_SERVER_ERRORS.finding(
-                format!("{} answered {}", o.label(), o.status()),
-                "a 2xx or 4xx answer",
-                o.status().to_string(),
-                Some(o),
-            )
-        })
-        .collect())
+    traffic::no_server_errors(&NO_SERVER_ERRORS, all)
 }
 
-/// `application/json`, case-insensitive, parameters (`; charset=utf-8`) allowed.
-pub fn is_json_media_type(value: &str) -> bool {
-    value
-        .split(';')
-        .next()
-        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
-}
-
-fn has_body(o: &Observed) -> bool {
-    o.op.method != Method::Head && o.status() != 204
-}
+pub use traffic::is_json_media_type;
 
 pub fn content_type_json(all: &[Arc<Observed>]) -> Run {
-    let mut findings = Vec::new();
-    for o in all.iter().filter(|o| has_body(o)) {
-        let ct = o.exchange.header("content-type");
-        if !ct.is_some_and(is_json_media_type) {
-            findings.push(
-                CONTENT_TYPE_JSON.finding(
-                    format!("{} has no JSON Content-Type", o.label()),
-                    "Content-Type: application/json",
-                    ct.map(|c| format!("Content-Type: {c}"))
-                        .unwrap_or_else(|| "no Content-Type".into()),
-                    Some(o),
-                ),
-            );
-        } else if o.json.is_none() {
-            findings.push(CONTENT_TYPE_JSON.finding(
-                format!("{} body is not JSON", o.label()),
-                "a JSON body",
-                "unparseable body",
-                Some(o),
-            ));
-        }
-    }
-    Ok(findings)
+    traffic::content_type_json(&CONTENT_TYPE_JSON, all)
 }
 
 pub fn request_id_echo(all: &[Arc<Observed>]) -> Run {
-    let mut findings = Vec::new();
-    for o in all {
-        let got = o.exchange.header("x-request-id");
-        match (&o.sent_request_id, got) {
-            (_, None) => findings.push(REQUEST_ID_ECHO.finding(
-                format!("{} has no X-Request-Id", o.label()),
-                "an X-Request-Id header",
-                "none",
-                Some(o),
-            )),
-            (Some(sent), Some(got)) if sent != got => findings.push(REQUEST_ID_ECHO.finding(
-                format!("{} did not echo X-Request-Id", o.label()),
-                format!("X-Request-Id: {sent}"),
-                format!("X-Request-Id: {got}"),
-                Some(o),
-            )),
-            _ => {}
-        }
-    }
-    Ok(findings)
+    traffic::request_id_echo(&REQUEST_ID_ECHO, all)
 }
 
 pub fn status_documented(all: &[Arc<Observed>]) -> Run {

@@ -1,0 +1,242 @@
+//! Rules every response of any Plexy API obeys, judged over all observed exchanges: no
+//! 5xx, a JSON `Content-Type`, the `X-Request-Id` echo — and, from the API's OpenAPI
+//! document, a documented status and a body that conforms to the schema the document
+//! gives for that operation and status. The API names the checks (id, section); these
+//! functions only judge.
+
+use std::sync::Arc;
+
+use super::check::{Check, Run};
+use super::recorder::Observed;
+use crate::engine::schema::openapi::{OpenApi, Undocumented};
+use crate::engine::schema::SchemaViolation;
+
+/// No request, well-formed or malformed, gets a 5xx.
+pub fn no_server_errors<Op>(check: &Check, all: &[Arc<Observed<Op>>]) -> Run {
+    Ok(all
+        .iter()
+        .filter(|o| o.status() >= 500)
+        .map(|o| {
+            check.finding(
+                format!("{} answered {}", o.label(), o.status()),
+                "a 2xx or 4xx answer",
+                o.status().to_string(),
+                Some(o),
+            )
+        })
+        .collect())
+}
+
+/// `application/json`, case-insensitive, parameters (`; charset=utf-8`) allowed.
+pub fn is_json_media_type(value: &str) -> bool {
+    value
+        .split(';')
+        .next()
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// Every response with a body says `Content-Type: application/json` and is JSON.
+pub fn content_type_json<Op>(check: &Check, all: &[Arc<Observed<Op>>]) -> Run {
+    let mut findings = Vec::new();
+    for o in all.iter().filter(|o| o.has_body()) {
+        let ct = o.exchange.header("content-type");
+        if !ct.is_some_and(is_json_media_type) {
+            findings.push(
+                check.finding(
+                    format!("{} has no JSON Content-Type", o.label()),
+                    "Content-Type: application/json",
+                    ct.map(|c| format!("Content-Type: {c}"))
+                        .unwrap_or_else(|| "no Content-Type".into()),
+                    Some(o),
+                ),
+            );
+        } else if o.json.is_none() {
+            findings.push(check.finding(
+                format!("{} body is not JSON", o.label()),
+                "a JSON body",
+                "unparseable body",
+                Some(o),
+            ));
+        }
+    }
+    Ok(findings)
+}
+
+/// Every response carries `X-Request-Id`, echoing the one sent.
+pub fn request_id_echo<Op>(check: &Check, all: &[Arc<Observed<Op>>]) -> Run {
+    let mut findings = Vec::new();
+    for o in all {
+        let got = o.exchange.header("x-request-id");
+        match (&o.sent_request_id, got) {
+            (_, None) => findings.push(check.finding(
+                format!("{} has no X-Request-Id", o.label()),
+                "an X-Request-Id header",
+                "none",
+                Some(o),
+            )),
+            (Some(sent), Some(got)) if sent != got => findings.push(check.finding(
+                format!("{} did not echo X-Request-Id", o.label()),
+                format!("X-Request-Id: {sent}"),
+                format!("X-Request-Id: {got}"),
+                Some(o),
+            )),
+            _ => {}
+        }
+    }
+    Ok(findings)
+}
+
+/// What an API answers beyond its OpenAPI document's per-operation statuses.
+#[derive(Debug, Clone, Copy)]
+pub struct StatusPolicy {
+    /// A path no template matches (an unknown route): e.g. 401, 404, 429.
+    pub unknown_route: &'static [u16],
+    /// A known path with a method it does not document: e.g. 401, 405, 429.
+    pub wrong_method: &'static [u16],
+    /// Statuses any operation may answer (429: a rate limit is never a finding).
+    pub always: &'static [u16],
+}
+
+/// The statuses `method path` may answer: the document's, or the policy's for unknown
+/// routes and methods.
+pub fn documented_statuses(
+    openapi: &OpenApi,
+    policy: &StatusPolicy,
+    method: &str,
+    path: &str,
+) -> Vec<u16> {
+    let mut out: Vec<u16> = match openapi.match_path(path) {
+        None => policy.unknown_route.to_vec(),
+        Some(template) => openapi
+            .documented_statuses(method, template)
+            .unwrap_or_else(|| policy.wrong_method.to_vec()),
+    };
+    out.extend_from_slice(policy.always);
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// Every 2xx–4xx status is one the document (or the policy) gives the operation; 5xx are
+/// [`no_server_errors`]'s.
+pub fn status_documented<Op>(
+    check: &Check,
+    all: &[Arc<Observed<Op>>],
+    openapi: &OpenApi,
+    policy: &StatusPolicy,
+) -> Run {
+    let mut findings = Vec::new();
+    for o in all.iter().filter(|o| o.status() < 500) {
+        let allowed = documented_statuses(openapi, policy, o.method(), o.path());
+        if !allowed.contains(&o.status()) {
+            findings.push(check.finding(
+                format!("{} answered an undocumented status", o.label()),
+                format!("one of {allowed:?}"),
+                o.status().to_string(),
+                Some(o),
+            ));
+        }
+    }
+    Ok(findings)
+}
+
+fn violations_text(v: &[SchemaViolation]) -> String {
+    v.iter()
+        .take(5)
+        .map(|v| format!("{}: {}", v.instance_path, v.message))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Which responses a schema rule judges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bodies {
+    /// 2xx.
+    Success,
+    /// 4xx and 5xx.
+    Errors,
+}
+
+/// Every body of the chosen kind conforms to the schema the OpenAPI document gives its
+/// operation and status. Responses the document does not cover (an unknown route, an
+/// undocumented status) are the status rule's, not this one's — except that an error
+/// body is always judged against the document's error schema when the path is unknown.
+pub fn bodies_conform<Op>(
+    check: &Check,
+    all: &[Arc<Observed<Op>>],
+    openapi: &OpenApi,
+    which: Bodies,
+) -> Run {
+    let mut findings = Vec::new();
+    for o in all.iter().filter(|o| o.method() != "HEAD") {
+        let wanted = match which {
+            Bodies::Success => o.is_success(),
+            Bodies::Errors => o.status() >= 400,
+        };
+        if !wanted {
+            continue;
+        }
+        let Some(template) = openapi.match_path(o.path()) else {
+            continue;
+        };
+        let body = if o.exchange.body.is_empty() {
+            None
+        } else {
+            match &o.json {
+                Some(json) => Some(json),
+                None => {
+                    // transport's Content-Type rule reports a body that is not JSON.
+                    continue;
+                }
+            }
+        };
+        match openapi.validate_response(o.method(), template, o.status(), body) {
+            Ok(violations) if violations.is_empty() => {}
+            Ok(violations) => findings.push(check.finding(
+                format!("{} does not conform to its documented schema", o.label()),
+                format!("the {} body of {} {template}", o.status(), o.method()),
+                violations_text(&violations),
+                Some(o),
+            )),
+            Err(Undocumented::Status { .. } | Undocumented::Operation { .. }) => {}
+        }
+    }
+    Ok(findings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::contract::recorder::fake::observed;
+
+    const CHECK: Check = Check::must("t.check", "§1", "t");
+    const JSON: (&str, &str) = ("content-type", "application/json; charset=utf-8");
+    const RID: (&str, &str) = ("x-request-id", "rid-1");
+
+    #[test]
+    fn judges_every_exchange() {
+        let ok = observed("GET", "/a", 200, &[JSON, RID], "{}");
+        let plain = observed(
+            "GET",
+            "/a",
+            200,
+            &[("content-type", "text/plain"), RID],
+            "{}",
+        );
+        let boom = observed(
+            "GET",
+            "/b",
+            500,
+            &[JSON],
+            r#"{"error":{"code":"x","message":"x"}}"#,
+        );
+        let other = observed("POST", "/c", 200, &[JSON, ("x-request-id", "other")], "{}");
+        let none = observed("DELETE", "/c", 204, &[RID], "");
+        let all = vec![ok, plain, boom, other, none];
+        assert_eq!(no_server_errors(&CHECK, &all).unwrap().len(), 1);
+        assert_eq!(content_type_json(&CHECK, &all).unwrap().len(), 1);
+        assert_eq!(request_id_echo(&CHECK, &all).unwrap().len(), 2);
+        assert!(is_json_media_type("Application/JSON"));
+        assert!(!is_json_media_type("application/jsonp"));
+    }
+}
