@@ -6,17 +6,15 @@
 //! to `recorder` → `summary` turns histograms into a [`LoadSummary`] → `.hgrm` files and
 //! the interval log are written under the artifacts folder.
 //!
-//! Code map: `scenario` (TOML → plan), `catalog` (live ids and order bodies),
-//! `pacing` (open-model schedule; the only place that knows about rates),
-//! `transactions` (goose transaction functions), `engine` (goose configuration),
-//! `recorder` (lock-free sample path, per-second intervals), `histlog` (`.hgrm`, interval
-//! logs, exact merge), `thresholds`, `summary`, `validate` (sampled body checks),
+//! Code map: `scenario` (the Gate's transaction kinds), `catalog` (live ids and order
+//! bodies), `transactions` (the Gate's engine `Transaction`s), `validate` (sampled body
+//! checks), `agent`; the engine's `crate::engine::load` does pacing, goose, recording,
+//! logs, thresholds and the summary;
 //! `cli` (flags, console table, `merge`).
 
 pub mod agent;
 pub mod catalog;
 pub mod cli;
-pub mod engine;
 pub mod scenario;
 pub mod transactions;
 pub mod validate;
@@ -32,7 +30,7 @@ use crate::engine::target::ResolvedTarget;
 use crate::GateError;
 
 pub use crate::engine::load::thresholds::Threshold;
-use crate::engine::load::{histlog, pacing, recorder, summary, thresholds};
+use crate::engine::load::{attack, goose, histlog, pacing, recorder, summary, thresholds};
 pub use scenario::{Scenario, ScenarioError, ThinkTime};
 
 /// Everything a load run needs besides the target.
@@ -92,7 +90,13 @@ pub async fn run(
     let catalog = catalog::discover(&resolved.client).await?;
     let (client, agent_remark) = agent::load_client(resolved, &catalog).await;
     let client = &client;
-    let compiled = transactions::compile(&plan.scenario.transactions, client, &catalog)
+    let gate = Arc::new(transactions::GateLoad::new(
+        client,
+        &catalog,
+        resolved.spend.clone(),
+        validate::BodyValidator::new(plan.schemas.clone()),
+    ));
+    let compiled = transactions::compile(&plan.scenario.transactions, client, &catalog, &gate)
         .map_err(GateError::Config)?;
     if let Some(dir) = &plan.artifacts_dir {
         std::fs::create_dir_all(dir)
@@ -118,20 +122,17 @@ pub async fn run(
         None => pacing::Schedule::Closed,
     };
     let ctx = Arc::new(
-        transactions::LoadContext::new(
+        goose::LoadContext::new(
             client,
-            &catalog,
             samples,
             schedule,
             origin,
-            resolved.spend.clone(),
             plan.validate_sample,
-            validate::BodyValidator::new(plan.schemas.clone()),
             plan.goose_metrics,
         )
         .map_err(GateError::Other)?,
     );
-    let engine_cfg = engine::EngineConfig {
+    let engine_cfg = attack::EngineConfig {
         host: client.target().base_url.clone(),
         scenario: plan.scenario.name.clone(),
         users: plan.users,
@@ -156,15 +157,17 @@ pub async fn run(
     };
 
     let bar = progress_bar(progress, &engine_cfg, collector.live.clone());
-    let result = engine::execute(&engine_cfg, ctx.clone(), &compiled).await;
+    let result = attack::execute(&engine_cfg, ctx.clone(), &compiled).await;
     let elapsed = origin.elapsed();
     if let Some((bar, ticker)) = bar {
         ticker.abort();
         bar.finish_and_clear();
     }
     // Every user has stopped: drop the context so the recorder sees all samples.
-    let switched = ctx.orders_switched_to_test.load(Ordering::Relaxed);
+    let switched = gate.orders_switched_to_test.load(Ordering::Relaxed);
     drop(ctx);
+    drop(compiled);
+    drop(gate);
     let recording = tokio::task::spawn_blocking(move || collector.finish(elapsed))
         .await
         .map_err(|e| GateError::Other(anyhow::anyhow!("recorder: {e}")))?
@@ -266,7 +269,7 @@ type Ticker = tokio::task::JoinHandle<()>;
 
 fn progress_bar(
     progress: Progress,
-    cfg: &engine::EngineConfig,
+    cfg: &attack::EngineConfig,
     live: Arc<recorder::LiveCounters>,
 ) -> Option<(indicatif::ProgressBar, Ticker)> {
     if progress == Progress::Hidden {

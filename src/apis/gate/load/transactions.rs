@@ -1,24 +1,17 @@
-//! The goose transaction functions: one closure per scenario transaction, compiled once
-//! from the scenario and the live catalog (paths and order bodies are built before the
-//! run, not per request).
+//! The Gate's load transactions: each scenario transaction compiled once from the scenario
+//! and the live catalog (paths and order bodies are built before the run, not per
+//! request), and what it does when the engine (`crate::engine::load::goose`) runs it.
 //!
-//! Every transaction: wait for its send time (`pacing`), do its requests through goose
-//! (so goose's own report sees them), check each status, check the body on a sample, then
-//! send one numeric `Sample` to the recorder. **Invariant:** on the GET path there is no
-//! formatting, no lock and no allocation of ours beyond goose's and reqwest's own; an
-//! order creation builds its JSON body and key (it must) and asks the spend guard.
+//! An order creation builds its JSON body and key (it must) and asks the spend guard.
 
 use crate::apis::gate::client::GateClientExt as _;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use goose::prelude::*;
 use rand::Rng;
-use reqwest::header::{HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE};
+use reqwest::header::HeaderValue;
 use serde::Deserialize;
 use serde_json::Value;
 use tokio::time::Instant;
@@ -28,103 +21,48 @@ use crate::apis::gate::load::scenario::{Action, ProductChoice, TransactionSpec};
 use crate::apis::gate::load::validate::{BodyKind, BodyValidator};
 use crate::apis::gate::wire::OrderStatus;
 use crate::engine::client::ApiClient;
-use crate::engine::load::pacing::{Schedule, UserPacer};
-use crate::engine::load::recorder::{ErrorReason, Sample, SampleSender, StatusClass};
+use crate::engine::load::attack::Compiled;
+use crate::engine::load::goose::{Endpoint, LoadUser, Outcome, Request, Response, Transaction};
+use crate::engine::load::recorder::ErrorReason;
 use crate::engine::spend::SpendGuard;
 
-const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
-const REPLAYED: &str = "idempotent-replayed";
-
-/// What every transaction shares. Built once before the run.
-pub struct LoadContext {
-    pub samples: SampleSender,
-    pub schedule: Schedule,
-    /// Sample times count from here.
-    pub origin: Instant,
-    pub api_key: HeaderValue,
+/// What every Gate transaction shares. Built once before the run.
+pub struct GateLoad {
     pub orders: Endpoint,
     /// `/agent/{id}/orders/` — an order id is appended.
     pub order_prefix: String,
     pub vouchers: Vec<Orderable>,
     pub top_ups: Vec<Orderable>,
     pub spend: SpendGuard,
-    /// Check every Nth body of a user (0: never).
-    pub validate_every: u64,
     pub validator: BodyValidator,
-    /// Requests go through goose (its metrics and report); else straight to the pool.
-    pub goose_metrics: bool,
-    pub base_url: reqwest::Url,
-    pub next_user: AtomicU64,
     pub orders_switched_to_test: AtomicU64,
     cap_noted: AtomicBool,
 }
 
-impl LoadContext {
-    #[allow(clippy::too_many_arguments)]
+impl GateLoad {
     pub fn new(
         client: &ApiClient,
         catalog: &Catalog,
-        samples: SampleSender,
-        schedule: Schedule,
-        origin: Instant,
         spend: SpendGuard,
-        validate_sample: f64,
         validator: BodyValidator,
-        goose_metrics: bool,
-    ) -> anyhow::Result<LoadContext> {
-        let base_url = reqwest::Url::parse(&client.target().base_url)?;
-        let api_key = HeaderValue::from_str(client.target().api_key.expose())
-            .map_err(|_| anyhow::anyhow!("the API key is not a valid header value"))?;
-        let validate_every = if validate_sample <= 0.0 {
-            0
-        } else {
-            (1.0 / validate_sample.min(1.0)).round().max(1.0) as u64
-        };
-        let orders = Endpoint::new(Some(&base_url), client.agent_path("/orders"));
-        Ok(LoadContext {
-            samples,
-            schedule,
-            origin,
-            api_key,
-            orders,
+    ) -> GateLoad {
+        let base_url = reqwest::Url::parse(&client.target().base_url).ok();
+        GateLoad {
+            orders: Endpoint::new(base_url.as_ref(), client.agent_path("/orders")),
             order_prefix: client.agent_path("/orders/"),
             vouchers: catalog.vouchers.clone(),
             top_ups: catalog.top_ups.clone(),
             spend,
-            validate_every,
             validator,
-            goose_metrics,
-            base_url,
-            next_user: AtomicU64::new(0),
             orders_switched_to_test: AtomicU64::new(0),
             cap_noted: AtomicBool::new(false),
-        })
+        }
     }
 }
 
-/// A request target: the path (goose's request name, error messages) and the absolute URL
-/// joined once before the run, so no request parses or formats a URL of ours.
-#[derive(Debug, Clone)]
-pub struct Endpoint {
-    pub path: String,
-    /// `None` when the path does not join onto the base URL (every send then fails as a
-    /// transport error, as an unparsable request would).
-    pub url: Option<reqwest::Url>,
-}
-
-impl Endpoint {
-    pub fn new(base: Option<&reqwest::Url>, path: String) -> Endpoint {
-        let url = base.and_then(|b| b.join(&path).ok());
-        Endpoint { path, url }
-    }
-}
-
-/// A transaction ready to run: its index (histogram), name and pre-built requests.
-#[derive(Debug, Clone)]
-pub struct Compiled {
-    pub index: u16,
-    pub name: String,
-    pub weight: u32,
+/// A Gate transaction ready to run.
+pub struct GateTx {
+    load: Arc<GateLoad>,
     pub op: Op,
 }
 
@@ -152,7 +90,8 @@ pub fn compile(
     specs: &[TransactionSpec],
     client: &ApiClient,
     catalog: &Catalog,
-) -> Result<Vec<Compiled>, String> {
+    load: &Arc<GateLoad>,
+) -> Result<Vec<Compiled<GateTx>>, String> {
     let with_limit = |suffix: &str, limit: Option<u32>| {
         let mut p = client.agent_path(suffix);
         if let Some(l) = limit {
@@ -162,7 +101,7 @@ pub fn compile(
     };
     let base = reqwest::Url::parse(&client.target().base_url).ok();
     let mut out = Vec::with_capacity(specs.len());
-    for (i, spec) in specs.iter().enumerate() {
+    for spec in specs {
         let get = |mut paths: Vec<String>, body| {
             if paths.is_empty() {
                 paths.push("/".to_string());
@@ -271,10 +210,12 @@ pub fn compile(
             Action::ReplayOrder => Op::ReplayOrder,
         };
         out.push(Compiled {
-            index: i as u16,
             name: spec.name.clone(),
             weight: spec.weight,
-            op,
+            tx: Arc::new(GateTx {
+                load: load.clone(),
+                op,
+            }),
         });
     }
     Ok(out)
@@ -284,11 +225,9 @@ fn encode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
-/// Per-user state (goose session data).
-#[derive(Clone)]
-pub struct UserState {
-    pacer: UserPacer,
-    responses: u64,
+/// Per-user state: the user's latest created order, for poll and replay.
+#[derive(Clone, Default)]
+pub struct GateUser {
     last_order: Option<Arc<LastOrder>>,
 }
 
@@ -303,144 +242,42 @@ struct LastOrder {
     real_charge: Option<crate::apis::gate::money::Amount>,
 }
 
-/// The boxed future a goose transaction function returns.
-type TransactionFuture<'r> = Pin<Box<dyn Future<Output = TransactionResult> + Send + 'r>>;
+impl Transaction for GateTx {
+    type User = GateUser;
 
-/// Pins a closure to goose's higher-ranked transaction-function signature.
-fn function<F>(f: F) -> goose::goose::TransactionFunction
-where
-    F: for<'r> Fn(&'r mut GooseUser) -> TransactionFuture<'r> + Send + Sync + 'static,
-{
-    Arc::new(f)
-}
-
-/// The on-start transaction: gives the user its index and schedule position.
-pub fn on_start(ctx: Arc<LoadContext>) -> Transaction {
-    Transaction::new(function(move |user| {
-        let ctx = ctx.clone();
-        Box::pin(async move {
-            let index = ctx.next_user.fetch_add(1, Ordering::Relaxed);
-            user.set_session_data(UserState {
-                pacer: UserPacer::new(ctx.schedule, index, Instant::now()),
-                responses: index,
-                last_order: None,
-            });
-            Ok(())
-        })
-    }))
-    .set_name("start")
-    .set_on_start()
-}
-
-/// The goose transaction for one compiled transaction.
-pub fn transaction(
-    ctx: Arc<LoadContext>,
-    compiled: Arc<Compiled>,
-) -> Result<Transaction, GooseError> {
-    let name = compiled.name.clone();
-    let weight = compiled.weight as usize;
-    Transaction::new(function(move |user| {
-        let ctx = ctx.clone();
-        let compiled = compiled.clone();
-        Box::pin(async move {
-            run(&ctx, &compiled, user).await;
-            Ok(())
-        })
-    }))
-    .set_name(&name)
-    .set_weight(weight)
-}
-
-/// How one transaction ended.
-struct Outcome {
-    class: StatusClass,
-    error: Option<ErrorReason>,
-}
-
-async fn run(ctx: &LoadContext, tx: &Compiled, user: &mut GooseUser) {
-    // Poll and replay need an order of this user; without one they do nothing (and take
-    // no slot of the schedule).
-    let needs_order = matches!(tx.op, Op::PollOrder { .. } | Op::ReplayOrder);
-    let last_order = user
-        .get_session_data::<UserState>()
-        .and_then(|s| s.last_order.clone());
-    if needs_order && last_order.is_none() {
-        return;
+    /// Poll and replay need an order of this user; without one they do nothing (and take
+    /// no slot of the schedule).
+    fn ready(&self, user: &GateUser) -> bool {
+        !matches!(self.op, Op::PollOrder { .. } | Op::ReplayOrder) || user.last_order.is_some()
     }
-    let send = match user.get_session_data_mut::<UserState>() {
-        Some(state) => state.pacer.next_send().await,
-        None => {
-            let now = Instant::now();
-            crate::engine::load::pacing::SendTime {
-                intended: now,
-                actual: now,
-            }
-        }
-    };
-    let validate = should_validate(ctx, user);
-    let outcome = match &tx.op {
-        Op::Get { paths, body } => match pick(paths) {
-            Some(endpoint) => {
-                let body = validate.then_some(*body);
-                let (outcome, _) = get(ctx, user, &tx.name, endpoint, 200, body).await;
-                outcome
-            }
-            None => Outcome {
-                class: StatusClass::NoResponse,
-                error: Some(ErrorReason::Transport),
+
+    async fn run(&self, user: &mut LoadUser<'_, GateUser>) -> Outcome {
+        let ctx = &*self.load;
+        let last_order = user.state().and_then(|s| s.last_order.clone());
+        let validate = user.validate();
+        match &self.op {
+            Op::Get { paths, body } => match pick(paths) {
+                Some(endpoint) => {
+                    let body = validate.then_some(*body);
+                    let (outcome, _) = get(ctx, user, endpoint, body).await;
+                    outcome
+                }
+                None => Outcome::not_sent(),
             },
-        },
-        Op::CreateOrder {
-            choice,
-            quantity,
-            force_test,
-        } => {
-            create_order(
-                ctx,
-                user,
-                &tx.name,
-                *choice,
-                *quantity,
-                *force_test,
-                validate,
-            )
-            .await
+            Op::CreateOrder {
+                choice,
+                quantity,
+                force_test,
+            } => create_order(ctx, user, *choice, *quantity, *force_test, validate).await,
+            Op::PollOrder { interval, timeout } => match &last_order {
+                Some(order) => poll_order(ctx, user, order, *interval, *timeout, validate).await,
+                None => Outcome::not_sent(),
+            },
+            Op::ReplayOrder => match &last_order {
+                Some(order) => replay_order(ctx, user, order).await,
+                None => Outcome::not_sent(),
+            },
         }
-        Op::PollOrder { interval, timeout } => match &last_order {
-            Some(order) => {
-                poll_order(ctx, user, &tx.name, order, *interval, *timeout, validate).await
-            }
-            None => return,
-        },
-        Op::ReplayOrder => match &last_order {
-            Some(order) => replay_order(ctx, user, &tx.name, order).await,
-            None => return,
-        },
-    };
-    let done = Instant::now();
-    ctx.samples.record(Sample {
-        transaction: tx.index,
-        class: outcome.class,
-        error: outcome.error,
-        intended_us: send
-            .intended
-            .saturating_duration_since(ctx.origin)
-            .as_micros() as u64,
-        latency_us: done.saturating_duration_since(send.intended).as_micros() as u64,
-        lag_us: send.lag().as_micros() as u64,
-    });
-}
-
-fn should_validate(ctx: &LoadContext, user: &mut GooseUser) -> bool {
-    if ctx.validate_every == 0 {
-        return false;
-    }
-    match user.get_session_data_mut::<UserState>() {
-        Some(s) => {
-            s.responses = s.responses.wrapping_add(1);
-            s.responses % ctx.validate_every == 0
-        }
-        None => false,
     }
 }
 
@@ -452,138 +289,28 @@ fn pick(paths: &[Endpoint]) -> Option<&Endpoint> {
     }
 }
 
-/// One response: its status class, headers we need, and body.
-struct Response {
-    status: Option<u16>,
-    replayed: bool,
-    body: Bytes,
-    error: Option<ErrorReason>,
-}
-
-/// Sends one request through goose; never fails — transport trouble is an outcome.
-async fn send(
-    ctx: &LoadContext,
-    user: &mut GooseUser,
-    name: &str,
-    method: GooseMethod,
-    endpoint: &Endpoint,
-    expect: u16,
-    post: Option<(&HeaderValue, &Bytes)>,
-) -> Response {
-    let Some(url) = &endpoint.url else {
-        return transport_failure(ErrorReason::Transport);
-    };
-    let http_method = match method {
-        GooseMethod::Post => reqwest::Method::POST,
-        _ => reqwest::Method::GET,
-    };
-    // The URL was joined before the run: a clone, not goose's per-request parse and join.
-    let builder = user.client.request(http_method, url.clone());
-    let result = if ctx.goose_metrics {
-        let request = GooseRequest::builder()
-            .method(method)
-            .path(endpoint.path.as_str())
-            .name(name)
-            .expect_status_code(expect)
-            .set_request_builder(with_headers(ctx, builder, post))
-            .build();
-        match user.request(request).await {
-            Ok(g) => g.response,
-            Err(_) => return transport_failure(ErrorReason::Transport),
-        }
-    } else {
-        // goose's per-request metrics are off: the user's pooled client sends directly.
-        with_headers(ctx, builder, post).send().await
-    };
-    match result {
-        Err(e) => transport_failure(if e.is_timeout() {
-            ErrorReason::Timeout
-        } else {
-            ErrorReason::Transport
-        }),
-        Ok(response) => {
-            let status = response.status().as_u16();
-            let replayed = response
-                .headers()
-                .get(REPLAYED)
-                .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"true"));
-            match response.bytes().await {
-                Ok(body) => Response {
-                    status: Some(status),
-                    replayed,
-                    body,
-                    error: (status != expect).then_some(ErrorReason::UnexpectedStatus(status)),
-                },
-                Err(e) => Response {
-                    status: Some(status),
-                    replayed,
-                    body: Bytes::new(),
-                    error: Some(if e.is_timeout() {
-                        ErrorReason::Timeout
-                    } else {
-                        ErrorReason::Transport
-                    }),
-                },
-            }
-        }
-    }
-}
-
-fn with_headers(
-    ctx: &LoadContext,
-    builder: reqwest::RequestBuilder,
-    post: Option<(&HeaderValue, &Bytes)>,
-) -> reqwest::RequestBuilder {
-    let builder = builder.header(AUTHORIZATION, ctx.api_key.clone());
-    match post {
-        Some((key, body)) => builder
-            .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
-            .header(IDEMPOTENCY_KEY, key.clone())
-            .body(body.clone()),
-        None => builder,
-    }
-}
-
-fn transport_failure(reason: ErrorReason) -> Response {
-    Response {
-        status: None,
-        replayed: false,
-        body: Bytes::new(),
-        error: Some(reason),
-    }
-}
-
-fn class_of(r: &Response) -> StatusClass {
-    r.status.map_or(StatusClass::NoResponse, StatusClass::of)
-}
-
-/// Applies the sampled body check; a failure becomes the outcome's error and a note.
-fn checked(ctx: &LoadContext, r: &Response, body_kind: Option<BodyKind>) -> Outcome {
-    let mut error = r.error;
-    if error.is_none() {
-        if let Some(kind) = body_kind {
-            if let Err(problem) = ctx.validator.check(kind, &r.body) {
-                ctx.samples.note(format!("schema: {problem}"));
-                error = Some(ErrorReason::SchemaViolation);
-            }
-        }
-    }
-    Outcome {
-        class: class_of(r),
-        error,
-    }
+/// The sampled body check of `kind`, for [`LoadUser::checked`].
+fn body_check(
+    ctx: &GateLoad,
+    kind: Option<BodyKind>,
+) -> Option<impl FnOnce(&[u8]) -> Result<(), String> + '_> {
+    kind.map(|kind| move |body: &[u8]| ctx.validator.check(kind, body))
 }
 
 async fn get(
-    ctx: &LoadContext,
-    user: &mut GooseUser,
-    name: &str,
+    ctx: &GateLoad,
+    user: &mut LoadUser<'_, GateUser>,
     endpoint: &Endpoint,
-    expect: u16,
     body_kind: Option<BodyKind>,
 ) -> (Outcome, Response) {
-    let r = send(ctx, user, name, GooseMethod::Get, endpoint, expect, None).await;
-    (checked(ctx, &r, body_kind), r)
+    let r = user
+        .send(Request {
+            endpoint,
+            expect: 200,
+            post: None,
+        })
+        .await;
+    (user.checked(&r, body_check(ctx, body_kind)), r)
 }
 
 #[derive(Deserialize)]
@@ -594,19 +321,15 @@ struct OrderRef {
 
 #[allow(clippy::too_many_arguments)]
 async fn create_order(
-    ctx: &LoadContext,
-    user: &mut GooseUser,
-    name: &str,
+    ctx: &GateLoad,
+    user: &mut LoadUser<'_, GateUser>,
     choice: ProductChoice,
     quantity: u32,
     force_test: bool,
     validate: bool,
 ) -> Outcome {
     let Some(product) = choose(ctx, choice) else {
-        return Outcome {
-            class: StatusClass::NoResponse,
-            error: Some(ErrorReason::Transport),
-        };
+        return Outcome::not_sent();
     };
     let quantity = if product.is_voucher { quantity } else { 1 };
     let charge = product.charge(quantity);
@@ -617,8 +340,7 @@ async fn create_order(
                 Err(cap) => {
                     ctx.orders_switched_to_test.fetch_add(1, Ordering::Relaxed);
                     if !ctx.cap_noted.swap(true, Ordering::Relaxed) {
-                        ctx.samples
-                            .note(format!("{cap}: later orders were created as test orders"));
+                        user.note(format!("{cap}: later orders were created as test orders"));
                     }
                     None
                 }
@@ -634,29 +356,24 @@ async fn create_order(
     let body = Bytes::from(serde_json::to_vec(&body).unwrap_or_default());
     let key = HeaderValue::from_str(&format!("gatecheck-{}", uuid::Uuid::new_v4()))
         .unwrap_or_else(|_| HeaderValue::from_static("gatecheck-key"));
-    let r = send(
-        ctx,
-        user,
-        name,
-        GooseMethod::Post,
-        &ctx.orders,
-        201,
-        Some((&key, &body)),
-    )
-    .await;
-    let outcome = checked(ctx, &r, validate.then_some(BodyKind::Order));
+    let r = user
+        .send(Request {
+            endpoint: &ctx.orders,
+            expect: 201,
+            post: Some((&key, &body)),
+        })
+        .await;
+    let outcome = user.checked(&r, body_check(ctx, validate.then_some(BodyKind::Order)));
     let created = match (r.status, serde_json::from_slice::<OrderRef>(&r.body)) {
         (Some(201), Ok(order)) => Some(order),
         _ => None,
     };
     match created {
         Some(order) => {
-            if let Some(state) = user.get_session_data_mut::<UserState>() {
+            let endpoint = user.endpoint(format!("{}{}", ctx.order_prefix, order.id));
+            if let Some(state) = user.state_mut() {
                 state.last_order = Some(Arc::new(LastOrder {
-                    endpoint: Endpoint::new(
-                        Some(&ctx.base_url),
-                        format!("{}{}", ctx.order_prefix, order.id),
-                    ),
+                    endpoint,
                     id: order.id,
                     key,
                     body,
@@ -674,7 +391,7 @@ async fn create_order(
     outcome
 }
 
-fn choose(ctx: &LoadContext, choice: ProductChoice) -> Option<&Orderable> {
+fn choose(ctx: &GateLoad, choice: ProductChoice) -> Option<&Orderable> {
     let mut rng = rand::rng();
     let from = |list: &'_ [Orderable], rng: &mut rand::rngs::ThreadRng| -> Option<usize> {
         (!list.is_empty()).then(|| rng.random_range(0..list.len()))
@@ -697,9 +414,8 @@ fn choose(ctx: &LoadContext, choice: ProductChoice) -> Option<&Orderable> {
 
 #[allow(clippy::too_many_arguments)]
 async fn poll_order(
-    ctx: &LoadContext,
-    user: &mut GooseUser,
-    name: &str,
+    ctx: &GateLoad,
+    user: &mut LoadUser<'_, GateUser>,
     order: &LastOrder,
     interval: Duration,
     timeout: Duration,
@@ -710,9 +426,7 @@ async fn poll_order(
         let (outcome, r) = get(
             ctx,
             user,
-            name,
             &order.endpoint,
-            200,
             validate.then_some(BodyKind::Order),
         )
         .await;
@@ -749,26 +463,22 @@ async fn poll_order(
 }
 
 async fn replay_order(
-    ctx: &LoadContext,
-    user: &mut GooseUser,
-    name: &str,
+    ctx: &GateLoad,
+    user: &mut LoadUser<'_, GateUser>,
     order: &LastOrder,
 ) -> Outcome {
-    let r = send(
-        ctx,
-        user,
-        name,
-        GooseMethod::Post,
-        &ctx.orders,
-        201,
-        Some((&order.key, &order.body)),
-    )
-    .await;
-    let mut outcome = checked(ctx, &r, None);
+    let r = user
+        .send(Request {
+            endpoint: &ctx.orders,
+            expect: 201,
+            post: Some((&order.key, &order.body)),
+        })
+        .await;
+    let mut outcome = user.checked(&r, body_check(ctx, None));
     if outcome.error.is_none() {
         let same = serde_json::from_slice::<OrderRef>(&r.body).is_ok_and(|o| o.id == order.id);
         if !(same && r.replayed) {
-            ctx.samples.note(format!(
+            user.note(format!(
                 "replay of order {} {}",
                 order.id,
                 if same {

@@ -13,9 +13,26 @@ use std::time::Duration;
 use goose::config::GooseConfiguration;
 use goose::prelude::*;
 
-use crate::apis::gate::load::scenario::ThinkTime;
-use crate::apis::gate::load::transactions::{self, Compiled, LoadContext};
-use crate::GateError;
+use crate::engine::exit::GateError;
+use crate::engine::load::goose::{self as glue, LoadContext, Transaction};
+use crate::engine::load::scenario::ThinkTime;
+
+/// One compiled transaction of an API's scenario: its histogram is its position.
+pub struct Compiled<T> {
+    pub name: String,
+    pub weight: u32,
+    pub tx: Arc<T>,
+}
+
+impl<T> Clone for Compiled<T> {
+    fn clone(&self) -> Self {
+        Compiled {
+            name: self.name.clone(),
+            weight: self.weight,
+            tx: self.tx.clone(),
+        }
+    }
+}
 
 /// The run shape goose is given.
 #[derive(Debug, Clone)]
@@ -40,10 +57,10 @@ pub struct EngineConfig {
 /// a user, its request and its connection task then never wake each other across threads
 /// (on a small machine shared with the target, those cross-thread wake-ups — a futex call
 /// and a context switch per request — cost more than the HTTP work itself).
-pub async fn execute(
+pub async fn execute<T: Transaction>(
     cfg: &EngineConfig,
     ctx: Arc<LoadContext>,
-    compiled: &[Compiled],
+    compiled: &[Compiled<T>],
 ) -> Result<GooseMetrics, GateError> {
     let cfg = cfg.clone();
     let compiled = compiled.to_vec();
@@ -68,16 +85,17 @@ pub async fn execute(
         .map_err(|_| GateError::Other(anyhow::anyhow!("the load thread panicked")))?
 }
 
-async fn run_goose(
+async fn run_goose<T: Transaction>(
     cfg: &EngineConfig,
     ctx: Arc<LoadContext>,
-    compiled: &[Compiled],
+    compiled: &[Compiled<T>],
 ) -> Result<GooseMetrics, GateError> {
     let goose_err = |e: GooseError| GateError::Other(anyhow::anyhow!("goose: {e}"));
     let mut scenario =
-        Scenario::new(&cfg.scenario).register_transaction(transactions::on_start(ctx.clone()));
-    for c in compiled {
-        let t = transactions::transaction(ctx.clone(), Arc::new(c.clone())).map_err(goose_err)?;
+        Scenario::new(&cfg.scenario).register_transaction(glue::on_start::<T::User>(ctx.clone()));
+    for (i, c) in compiled.iter().enumerate() {
+        let t = glue::transaction(ctx.clone(), i as u16, &c.name, c.weight, c.tx.clone())
+            .map_err(goose_err)?;
         scenario = scenario.register_transaction(t);
     }
     if let Some(think) = cfg.think_time {
