@@ -302,7 +302,39 @@ impl Probe<'_> {
             OperationKind::Cancel => t.cancelled_amount,
             OperationKind::Refund => t.refunded_amount,
         };
-        if ok != want || total != ok * amount || conservation_broken(&t).is_some() {
+        let wrong = ok != want || total != ok * amount || conservation_broken(&t).is_some();
+        if wrong && ok > want {
+            // The control: the same operation once more, alone. Accepted beyond what the
+            // server itself says is left, the bug is no race but the §5 bound itself.
+            let left_now = match kind {
+                OperationKind::Capture | OperationKind::Cancel => t.remaining(),
+                OperationKind::Refund => t.refundable(),
+            }
+            .unwrap_or(0);
+            let path = kind.path(id);
+            let body = json!({ "amount": amount });
+            let control = pace::send(|| client.post(path.as_str()).json(&body))
+                .await
+                .map_err(transport)?;
+            self.requests += 1;
+            script.one(
+                &control,
+                &format!("{} {amount} alone: the control", kind.as_str()),
+            );
+            if control.status == 200 && left_now < amount {
+                return Ok(found(
+                    Check::ExceedsRemainingRejected,
+                    &control,
+                    format!(
+                        "a {} of {amount}, sent alone with {left_now} left, was accepted",
+                        kind.as_str()
+                    ),
+                    "400 amount_exceeds_remaining".into(),
+                    script,
+                ));
+            }
+        }
+        if wrong {
             return Ok(found(
                 check,
                 &ex,

@@ -224,8 +224,9 @@ impl<'a> Exec<'a> {
                 let amount = sized(size, self.txs[tx].left(kind));
                 self.operate(kind, tx, amount, key).await
             }
-            Op::Replay { nth } if !self.ops.is_empty() => {
-                let sent = self.ops[nth % self.ops.len()].clone();
+            Op::Replay { back } if !self.ops.is_empty() => {
+                let n = self.ops.len();
+                let sent = self.ops[n - 1 - back % n].clone();
                 self.replay(&sent).await
             }
             Op::Foreign { kind, tx } if !self.txs.is_empty() && self.env.admin => {
@@ -390,11 +391,12 @@ impl<'a> Exec<'a> {
         self.exercise(check);
         if reused_failed {
             self.exercise(Check::ErrorDoesNotBindKey);
-            if ex.status == 422 {
+            let replayed = ex.header("Idempotent-Replayed").map(str::trim) == Some("true");
+            if ex.status == 422 || replayed {
                 return Err(fail(
                     Check::ErrorDoesNotBindKey,
                     &ex,
-                    "a key whose earlier request failed (400/409) was treated as bound",
+                    "a key whose earlier request failed (400/409) was treated as bound (422 or a replay)",
                     "the answer for this payload alone (the failed request bound nothing)",
                 )
                 .into());
@@ -626,13 +628,12 @@ impl<'a> Exec<'a> {
         Ok(())
     }
 
-    /// A control read of a pending transaction: conservation and the lifecycle only; the
-    /// status it shows becomes the model's (its totals are judged by the next read).
+    /// A control read of a pending transaction: the lifecycle only; the status it shows
+    /// becomes the model's (its totals are judged after the step's answer is).
     async fn adopt_status(&mut self, tx: usize) -> Run {
         let path = transaction_path(&self.txs[tx].id);
         let ex = self.get(Role::Observe, None, &path).await?;
         let t: WalletTransaction = parse(&ex, Check::Conservation)?;
-        self.judge_conservation(&t, &ex)?;
         let m = &self.txs[tx];
         let status = t.wallet_transaction_status;
         if !m.status.may_become(status) {

@@ -69,9 +69,10 @@ pub enum Op {
         size: Size,
         key: OpKey,
     },
-    /// Replays an earlier keyed operation that succeeded (often after `remaining` dropped).
+    /// Replays the keyed operation that succeeded `back` before the last one (often after
+    /// `remaining` dropped).
     Replay {
-        nth: usize,
+        back: usize,
     },
     /// Another merchant reads (`None`) or moves this transaction.
     Foreign {
@@ -161,14 +162,14 @@ fn op(admin: bool) -> SBoxedStrategy<Op> {
         size,
         key,
     });
-    let replay = any::<usize>().prop_map(|nth| Op::Replay { nth });
+    let replay = (0usize..4).prop_map(|back| Op::Replay { back });
     let foreign = (proptest::option::of(kind()), any::<usize>())
         .prop_map(|(kind, tx)| Op::Foreign { kind, tx });
     let force = (any::<usize>(), any::<bool>()).prop_map(|(tx, succeed)| Op::Force { tx, succeed });
     if admin {
-        prop_oneof![3 => authorize, 8 => moves, 2 => replay, 1 => foreign, 1 => force].sboxed()
+        prop_oneof![3 => authorize, 8 => moves, 3 => replay, 1 => foreign, 1 => force].sboxed()
     } else {
-        prop_oneof![3 => authorize, 8 => moves, 2 => replay].sboxed()
+        prop_oneof![3 => authorize, 8 => moves, 3 => replay].sboxed()
     }
 }
 
