@@ -172,3 +172,10 @@ caught! {
     error_binds_key: "wallet-error-binds-key" => "wallet.idempotency.error_does_not_bind_key";
     failed_with_totals: "wallet-failed-with-totals" => "wallet.conservation";
 }
+
+caught! {
+    refund_race: "wallet-refund-race" => "wallet.concurrency.refunds";
+    foreign_readable: "wallet-foreign-readable" => "wallet.scope.other_merchant_not_found";
+    force_final_again: "wallet-force-final-again" => "wallet.lifecycle.transitions";
+    authorize_says_success: "wallet-authorize-says-success" => "wallet.authorize_matches_model";
+}
