@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Throughput of the embedded sandbox (issue 2): GET product by id and POST order, with wrk,
-# against the release binary and a file-backed --db.
+# Throughput of the embedded sandbox (issues 2 and 11): the Gate's GET product by id and
+# POST order, then the Wallet's POST authorize and GET transaction, with wrk, against the
+# release binary and a file-backed --db (one store for both APIs).
 #
 #   apt-get update && apt-get install -y wrk
 #   cargo build --release --bin gatecheck
@@ -9,7 +10,8 @@
 # It starts `gatecheck sandbox --json --db <tmp>/bench.db --addr 127.0.0.1:0`, discovers an
 # available USD voucher through the catalog (no hard-coded ids), creates a bench agent
 # with a large USD deposit through the admin API, runs wrk for each endpoint and prints
-# requests/s. Needs python3 (JSON parsing) and wrk.
+# requests/s; then authorizes as the default merchant (a fresh Idempotency-Key per request)
+# and reads one transaction by id. Needs python3 (JSON parsing) and wrk.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -68,3 +70,50 @@ print(n)
 PY
 )
 echo "orders stored for the bench agent: $COUNT"
+
+# ---- the Wallet: authorizations (each with its own Idempotency-Key) and reads by id.
+MKEY=$(field "$INFO" merchant_api_key)
+cat >"$WORK/authorize.lua" <<LUA
+local counter = 0
+local prefix = ""
+function init(args)
+  math.randomseed(os.time() + math.floor(os.clock() * 1000000))
+  prefix = string.format("bench-%d-%d-", os.time(), math.random(1, 1000000000))
+end
+function request()
+  counter = counter + 1
+  local headers = {}
+  headers["Content-Type"] = "application/json"
+  headers["Authorization"] = "$MKEY"
+  headers["Idempotency-Key"] = prefix .. counter
+  return wrk.format("POST", nil, headers,
+    '{"amount": 15000, "phoneNumber": "+77001234567", "iin": "900101300007", "orderReference": "BENCH", "currency": "KZT"}')
+end
+LUA
+cat >"$WORK/wallet_get.lua" <<LUA
+wrk.headers["Authorization"] = "$MKEY"
+LUA
+echo "== POST /v1/wallet/authorize  (file-backed --db, $DURATION, $CONNECTIONS connections, $THREADS wrk threads)"
+wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$WORK/authorize.lua" "$BASE/v1/wallet/authorize"
+echo
+TX=$(curl -sf "$BASE/v1/wallet/transactions?limit=1" -H "Authorization: $MKEY" |
+  python3 -c "import json,sys; print(json.load(sys.stdin)['items'][0]['walletTransactionId'])")
+echo "== GET /v1/wallet/transaction/$TX  ($DURATION, $CONNECTIONS connections, $THREADS wrk threads)"
+wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$WORK/wallet_get.lua" "$BASE/v1/wallet/transaction/$TX"
+echo
+# Every authorization above must have been a 201 and stored: count them through the API.
+COUNT=$(python3 - "$BASE" "$MKEY" <<'PY'
+import json, sys, urllib.request
+base, key = sys.argv[1:]
+n, cursor = 0, ""
+while True:
+    req = urllib.request.Request(f"{base}/v1/wallet/transactions?limit=100&orderReference=BENCH&cursor={cursor}", headers={"Authorization": key})
+    page = json.load(urllib.request.urlopen(req))
+    n += len(page["items"])
+    if not page["nextCursor"]:
+        break
+    cursor = page["nextCursor"]
+print(n)
+PY
+)
+echo "wallet transactions stored for the bench merchant: $COUNT"

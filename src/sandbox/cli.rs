@@ -124,13 +124,13 @@ pub async fn run(args: SandboxArgs) -> Result<Exit, GateError> {
         };
         let _ = writeln!(
             out,
-            "gatecheck sandbox listening on {} (Gate API and Wallet API)\n  agent_id:         {}\n  api_key:          {}\n  merchant_id:      {}\n  merchant_api_key: {}\n  admin_token:      {}\n  store:            {}\n  orders and wallet authorizations complete after {:?} (sandbox-slow, …1111: {:?})\nPress Ctrl-C to stop.",
+            "gatecheck sandbox listening on {} (Gate API and Wallet API)\n  agent_id:         {}\n  api_key:          {}\n  admin_token:      {}\n  merchant_id:      {}\n  merchant_api_key: {}\n  store:            {}\n  orders and wallet authorizations complete after {:?} (sandbox-slow, …1111: {:?})\nPress Ctrl-C to stop.",
             sb.base_url(),
             sb.agent_id(),
             sb.api_key(),
+            sb.admin_token(),
             sb.merchant_id(),
             sb.merchant_api_key(),
-            sb.admin_token(),
             store,
             config.gate.complete_after,
             config.gate.slow_after,

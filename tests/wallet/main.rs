@@ -1,3 +1,12 @@
-//! Wallet API tests (`WALLET_API.md`): one binary, as the Gate's.
+//! Wallet API tests: the sandbox's Wallet half (WALLET_API.md), its mutants, the Wallet
+//! schemas and OpenAPI document, and the Wallet invariants. One binary beside `tests/gate/`.
 
+mod common;
 mod invariants_mutants;
+mod readme_wallet;
+mod sandbox_wallet_concurrency;
+mod sandbox_wallet_crash;
+mod sandbox_wallet_flow;
+mod sandbox_wallet_mutants;
+mod sandbox_wallet_rules;
+mod schema_wallet;

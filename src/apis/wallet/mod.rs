@@ -5,4 +5,5 @@ pub mod contract;
 pub mod invariants;
 pub mod load;
 pub mod sandbox;
+pub mod schemas;
 pub mod wire;

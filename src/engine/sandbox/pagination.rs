@@ -26,6 +26,10 @@ impl Query {
     pub fn parse(raw: Option<&str>) -> Result<Query, ApiError> {
         let mut params = HashMap::new();
         for (k, v) in url::form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
+            // A parameter without a name names nothing (and no error can name it).
+            if k.is_empty() {
+                continue;
+            }
             if params.insert(k.to_string(), v.to_string()).is_some() {
                 let name = k.to_string();
                 return Err(ApiError::invalid(
@@ -213,6 +217,12 @@ mod tests {
         assert!(c.check(&Binding { filter: "", ..b }, &cur).is_err());
         assert!(c.check(&b, "garbage").is_err());
         assert!(Cursors::new(b"other".to_vec()).check(&b, &cur).is_err());
+    }
+
+    #[test]
+    fn nameless_parameters_are_ignored() {
+        let q = Query::parse(Some("=x&=y&limit=5")).unwrap();
+        assert_eq!(q.limit().unwrap(), 5);
     }
 
     #[test]

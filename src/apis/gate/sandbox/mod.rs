@@ -11,10 +11,11 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Map: `server` (the order of checks, rendering) → `gate` (reads), `orders` (create),
-//! `admin` → `store` (SQLite, every money movement one transaction), `lifecycle`
-//! (completion scheduler), `catalog` (in memory), `idempotency`, `pagination`, `auth`,
-//! `faults`, `mutants`.
+//! Map: `server` (the order of checks; the Gate's `Mount`) → `gate` (reads), `orders`
+//! (create), `admin` → `store` (the Gate's SQL; every money movement one savepoint on the
+//! engine's store thread), `lifecycle` (completions on the engine's schedule), `catalog`
+//! (in memory), `mutants`. Shared plumbing (store thread, HTTP edge, faults, idempotency,
+//! cursors, keys) is `engine::sandbox`; `crate::sandbox` serves the Gate beside the Wallet.
 //!
 //! **Invariant:** the sandbox knows nothing of the harness's checks; it only follows the
 //! contract (or, under a mutant, breaks exactly one rule of it).

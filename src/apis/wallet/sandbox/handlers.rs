@@ -24,7 +24,7 @@ use crate::engine::sandbox::reply::{Handled, Reply};
 use crate::engine::sandbox::request::json_object;
 
 /// The gap the race mutants leave between their two steps.
-const RACE_GAP: Duration = Duration::from_millis(20);
+const RACE_GAP: Duration = Duration::from_millis(50);
 
 /// The payload an Idempotency-Key is bound to: method, path and JSON body (§5).
 fn payload_hash(method: &str, path: &str, body: &Map<String, Value>) -> String {

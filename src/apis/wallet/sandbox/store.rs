@@ -656,7 +656,7 @@ pub fn operate(
     // MUTANT HOOK (wallet-operates-on-unsettled): the status is not checked.
     if tx.status != SUCCESS && !is(WalletMutant::OperatesOnUnsettled) {
         return refuse(
-            ApiError::invalid_state(&format!(
+            ApiError::invalid_state(format!(
                 "The transaction is {}; only a SUCCESS transaction can be {}",
                 tx.status,
                 past_tense(op.operation)
