@@ -24,8 +24,8 @@ pub struct Cli {
 pub enum Command {
     /// Certify a target: health, contract, invariants and load; one report, one exit code.
     Certify(Box<crate::certify::CertifyArgs>),
-    /// Check a Gate API target against the contract; exit 1 on any MUST violation.
-    Contract(crate::apis::gate::contract::cli::ContractArgs),
+    /// Check a target against its API's contract (`--api gate|wallet`); exit 1 on any MUST violation.
+    Contract(crate::apis::ContractCommand),
     /// Probe the money invariants: idempotency, reservations, pricing, the ledger.
     Invariants(crate::apis::gate::invariants::cli::InvariantsArgs),
     /// Drive load from a scenario; latency in HDR histograms; thresholds gate the run.

@@ -19,7 +19,7 @@ pub async fn run(cli: cli::Cli) -> Result<Exit, GateError> {
         cli::Command::Certify(args) => certify::run(*args).await,
         cli::Command::Sandbox(args) => sandbox::cli::run(args).await,
         cli::Command::Invariants(args) => gate::invariants::cli::run(args).await,
-        cli::Command::Contract(args) => gate::contract::cli::run(args).await,
+        cli::Command::Contract(cmd) => cmd.run().await,
         cli::Command::Load(args) => gate::load::cli::run(*args).await,
         cli::Command::Merge(args) => gate::load::cli::run_merge(args).await,
         cli::Command::Schemas(args) => gate::schema_command::run(args),

@@ -38,3 +38,36 @@ impl ApiName {
         }
     }
 }
+
+/// The `--api` flag, flattened into every command that certifies one API.
+#[derive(Debug, Clone, Copy, Default, clap::Args)]
+pub struct ApiArg {
+    /// Which API the target serves: the Gate or the Pay API's Wallet.
+    #[arg(long, value_enum, default_value_t = ApiName::Gate)]
+    pub api: ApiName,
+}
+
+/// `gatecheck contract [--api gate|wallet] …`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ContractCommand {
+    #[command(flatten)]
+    pub api: ApiArg,
+    #[command(flatten)]
+    pub args: crate::engine::contract::cli::ContractArgs,
+}
+
+impl ContractCommand {
+    /// Runs the chosen API's suite, printing to stdout.
+    pub async fn run(self) -> Result<crate::Exit, crate::GateError> {
+        match self.api.api {
+            ApiName::Gate => gate::contract::cli::run(self.args).await,
+            ApiName::Wallet => {
+                let launcher = crate::sandbox::Launcher {
+                    config: crate::sandbox::SandboxConfig::default(),
+                    api: ApiName::Wallet,
+                };
+                wallet::contract::cli::run(self.args, &launcher).await
+            }
+        }
+    }
+}

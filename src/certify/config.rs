@@ -50,11 +50,16 @@ impl std::str::FromStr for Phase {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EnvConfig {
+    /// Which API this environment serves (`gate` or `wallet`). Absent: the Gate, or both
+    /// on the embedded sandbox.
+    pub api: Option<crate::apis::ApiName>,
     /// Absent: the embedded sandbox.
     pub base_url: Option<String>,
     pub agent_id: Option<String>,
     /// Name of the environment variable that holds the API key.
     pub api_key_env: Option<String>,
+    /// Name of the environment variable that holds the merchant's API key (the Wallet).
+    pub merchant_api_key_env: Option<String>,
     /// Name of the environment variable that holds the sandbox admin token.
     pub admin_token_env: Option<String>,
     pub allow_spend: Option<bool>,
@@ -189,7 +194,7 @@ impl ConfigFile {
                         "[env.{name}] base_url = \"{url}\" is not an http(s) URL"
                     ));
                 }
-                if env.agent_id.is_none() {
+                if env.agent_id.is_none() && env.api != Some(crate::apis::ApiName::Wallet) {
                     return Err(format!("[env.{name}] has base_url but no agent_id"));
                 }
             }

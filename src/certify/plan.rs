@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::config::{ConfigFile, EnvConfig, LoadSection, Phase};
+use crate::apis::ApiName;
 use crate::engine::target::TargetArgs;
 use crate::GateError;
 
@@ -40,6 +41,16 @@ pub struct CertifyArgs {
     /// GATECHECK_API_KEY.
     #[arg(long, value_name = "KEY")]
     pub api_key: Option<String>,
+
+    /// The merchant's API key (the Wallet). Default: the variable named by the
+    /// environment's `merchant_api_key_env`, else GATECHECK_MERCHANT_API_KEY.
+    #[arg(long, value_name = "KEY")]
+    pub merchant_api_key: Option<String>,
+
+    /// The API to certify. Default: the environment's `api`; on the embedded sandbox
+    /// both APIs, else the Gate.
+    #[arg(long, value_enum)]
+    pub api: Option<ApiName>,
 
     /// The sandbox admin token. Default: the variable named by `admin_token_env`, else
     /// GATECHECK_ADMIN_TOKEN.
@@ -120,6 +131,8 @@ pub const DEFAULT_THRESHOLDS: &[&str] = &["error_rate<1%"];
 #[derive(Debug, Clone)]
 pub struct Plan {
     pub env_name: Option<String>,
+    /// The APIs to certify, in report order (both on the embedded sandbox by default).
+    pub apis: Vec<ApiName>,
     pub target: TargetArgs,
     pub phases: Vec<Phase>,
     /// `None`: the built-in scenario.
@@ -175,6 +188,15 @@ impl CertifyArgs {
             .clone()
             .or(secret_from(&env.api_key_env, env_lookup, "api_key_env")?)
             .or_else(|| env_lookup("GATECHECK_API_KEY"));
+        let merchant_api_key = self
+            .merchant_api_key
+            .clone()
+            .or(secret_from(
+                &env.merchant_api_key_env,
+                env_lookup,
+                "merchant_api_key_env",
+            )?)
+            .or_else(|| env_lookup("GATECHECK_MERCHANT_API_KEY"));
         let admin_token = self
             .admin_token
             .clone()
@@ -202,6 +224,7 @@ impl CertifyArgs {
             base_url: self.base_url.clone().or(env.base_url.clone()),
             agent_id: self.agent_id.clone().or(env.agent_id.clone()),
             api_key,
+            merchant_api_key,
             admin_token,
             timeout,
             allow_spend: self.allow_spend || env.allow_spend.unwrap_or(false),
@@ -242,8 +265,14 @@ impl CertifyArgs {
             .as_ref()
             .map(|c| c.invariants.clone())
             .unwrap_or_default();
+        let apis = match self.api.or(env.api) {
+            Some(api) => vec![api],
+            None if target.base_url.is_none() => ApiName::ALL.to_vec(),
+            None => vec![ApiName::Gate],
+        };
         Ok(Plan {
             env_name,
+            apis,
             target,
             phases,
             scenario: self.scenario.clone().or(scenario),

@@ -13,12 +13,15 @@ use crate::apis::gate::contract::{self, ContractOptions};
 use crate::apis::gate::invariants::{self, InvariantOptions};
 use crate::apis::gate::load::{self, cli::LoadArgs, LoadPlan, Progress};
 use crate::apis::gate::sandbox::SandboxConfig;
+use crate::apis::wallet::contract::WalletContractOptions;
+use crate::apis::ApiName;
 use crate::engine::model::{
     CheckResult, Finding, PhaseReport, RunReport, Severity, TargetInfo, Verdict,
 };
 use crate::engine::report::{self, ConsoleOptions, Format, Verbosity};
+use crate::engine::schema::openapi::OpenApi;
 use crate::engine::schema::SchemaSet;
-use crate::engine::target::ResolvedTarget;
+use crate::engine::target::{EmbeddedLauncher, ResolvedTarget};
 use crate::{Exit, GateError};
 
 /// `gatecheck certify`.
@@ -47,15 +50,39 @@ pub struct Outcome {
     pub unreachable: bool,
 }
 
-/// Runs the plan's phases against the target. Configuration problems (schemas, scenario,
-/// flags) are found before any request is sent.
+/// Runs the plan's phases against the target, for each API of the plan. Configuration
+/// problems (schemas, scenario, flags) are found before any request is sent.
 pub async fn certify(plan: &Plan, sandbox: SandboxConfig) -> Result<Outcome, GateError> {
+    let wallet = crate::sandbox::Launcher {
+        config: crate::sandbox::SandboxConfig::from(sandbox.clone()),
+        api: ApiName::Wallet,
+    };
+    certify_with(plan, sandbox, &wallet).await
+}
+
+/// [`certify`] with the Wallet's embedded-sandbox launcher chosen too (tests pass mutants).
+pub async fn certify_with(
+    plan: &Plan,
+    sandbox: SandboxConfig,
+    wallet: &dyn EmbeddedLauncher,
+) -> Result<Outcome, GateError> {
     let schemas = match &plan.schemas {
         Some(dir) => SchemaSet::load_dir(&crate::apis::gate::schemas::BUNDLE, dir),
         None => SchemaSet::embedded(&crate::apis::gate::schemas::BUNDLE),
     }
     .map_err(|e| GateError::Config(e.to_string()))?;
-    let load_plan = if plan.phases.contains(&Phase::Load) {
+    let wallet_openapi = if plan.apis.contains(&ApiName::Wallet) {
+        crate::apis::wallet::openapi(
+            plan.schemas
+                .as_deref()
+                .map(|d| d.join("wallet"))
+                .as_deref()
+                .filter(|d| d.exists()),
+        )?
+    } else {
+        None
+    };
+    let load_plan = if plan.phases.contains(&Phase::Load) && plan.apis.contains(&ApiName::Gate) {
         Some(load_plan(plan)?)
     } else {
         None
@@ -63,16 +90,78 @@ pub async fn certify(plan: &Plan, sandbox: SandboxConfig) -> Result<Outcome, Gat
 
     let started_at = now_rfc3339();
     let progress = PhaseProgress::new(plan.quiet || plan.format == OutputFormat::Json);
+    let mut phases = Vec::new();
+    let mut unreachable = false;
+    let mut target = None;
+    for api in &plan.apis {
+        let section = match api {
+            ApiName::Gate => {
+                gate_section(plan, &sandbox, &schemas, load_plan.clone(), &progress).await?
+            }
+            ApiName::Wallet => {
+                wallet_section(plan, wallet, wallet_openapi.as_ref(), &progress).await?
+            }
+        };
+        phases.extend(section.phases);
+        unreachable |= section.unreachable;
+        target.get_or_insert(section.target);
+        if unreachable {
+            break;
+        }
+    }
+    let report = RunReport {
+        tool: "gatecheck".to_string(),
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        schema_version: schemas.version().to_string(),
+        command: "certify".to_string(),
+        target: target.unwrap_or(TargetInfo {
+            base_url: plan.target.base_url.clone().unwrap_or_default(),
+            identity: Default::default(),
+            embedded_sandbox: plan.target.base_url.is_none(),
+        }),
+        started_at,
+        finished_at: now_rfc3339(),
+        phases,
+    };
+    Ok(Outcome {
+        report,
+        unreachable,
+    })
+}
+
+/// One API's part of the report.
+struct Section {
+    phases: Vec<PhaseReport>,
+    unreachable: bool,
+    target: TargetInfo,
+}
+
+fn target_info(resolved: &ResolvedTarget) -> TargetInfo {
+    TargetInfo {
+        base_url: resolved.target().base_url.clone(),
+        identity: crate::engine::model::identity_of(&resolved.target().identity),
+        embedded_sandbox: resolved.embedded.is_some(),
+    }
+}
+
+/// The Gate's phases, named as they always were (`health`, `contract`, …).
+async fn gate_section(
+    plan: &Plan,
+    sandbox: &SandboxConfig,
+    schemas: &SchemaSet,
+    load_plan: Option<LoadPlan>,
+    progress: &PhaseProgress,
+) -> Result<Section, GateError> {
     let resolved = plan
         .target
-        .resolve(&crate::apis::gate::GATE, &sandbox)
+        .resolve(&crate::apis::gate::GATE, sandbox)
         .await?;
     let mut phases = Vec::new();
     let mut unreachable = false;
     for (index, phase) in plan.phases.iter().enumerate() {
         progress.start(index, plan.phases.len(), *phase);
         let clock = Instant::now();
-        let result = run_phase(*phase, plan, &resolved, &schemas, load_plan.clone()).await;
+        let result = run_phase(*phase, plan, &resolved, schemas, load_plan.clone()).await;
         let mut report = match result {
             Ok(report) => report,
             Err(e) => {
@@ -91,25 +180,70 @@ pub async fn certify(plan: &Plan, sandbox: SandboxConfig) -> Result<Outcome, Gat
             break;
         }
     }
-    let target = TargetInfo {
-        base_url: resolved.target().base_url.clone(),
-        identity: crate::engine::model::identity_of(&resolved.target().identity),
-        embedded_sandbox: resolved.embedded.is_some(),
-    };
+    let target = target_info(&resolved);
     resolved.shutdown().await;
-    let report = RunReport {
-        tool: "gatecheck".to_string(),
-        tool_version: env!("CARGO_PKG_VERSION").to_string(),
-        schema_version: schemas.version().to_string(),
-        command: "certify".to_string(),
-        target,
-        started_at,
-        finished_at: now_rfc3339(),
+    Ok(Section {
         phases,
-    };
-    Ok(Outcome {
-        report,
         unreachable,
+        target,
+    })
+}
+
+/// The Wallet's phases, named `wallet <phase>`. The Wallet has no health endpoint (its
+/// reachability is the resolution's preflight); its contract runs here.
+async fn wallet_section(
+    plan: &Plan,
+    launcher: &dyn EmbeddedLauncher,
+    openapi: Option<&OpenApi>,
+    progress: &PhaseProgress,
+) -> Result<Section, GateError> {
+    let resolved = plan
+        .target
+        .resolve(&crate::apis::wallet::WALLET, launcher)
+        .await?;
+    let mut phases = Vec::new();
+    let mut unreachable = false;
+    let wallet_phases: Vec<Phase> = plan
+        .phases
+        .iter()
+        .copied()
+        .filter(|p| *p == Phase::Contract)
+        .collect();
+    for (index, phase) in wallet_phases.iter().enumerate() {
+        progress.start(index, wallet_phases.len(), *phase);
+        let clock = Instant::now();
+        let result = match phase {
+            Phase::Contract => {
+                crate::apis::wallet::contract::run(
+                    &WalletContractOptions::default(),
+                    &resolved,
+                    openapi,
+                )
+                .await
+            }
+            _ => continue,
+        };
+        let mut report = match result {
+            Ok(report) => report,
+            Err(e) => {
+                unreachable |= matches!(e, GateError::Unreachable(_));
+                phase_error(*phase, &e)
+            }
+        };
+        report.name = format!("wallet {}", report.name);
+        report.duration_ms = clock.elapsed().as_millis() as u64;
+        progress.finish(&report);
+        phases.push(report);
+        if unreachable {
+            break;
+        }
+    }
+    let target = target_info(&resolved);
+    resolved.shutdown().await;
+    Ok(Section {
+        phases,
+        unreachable,
+        target,
     })
 }
 

@@ -33,6 +33,16 @@ pub struct TargetArgs {
     )]
     pub api_key: Option<String>,
 
+    /// The merchant's API key, for an API whose caller is a merchant (`--api wallet`).
+    /// Prefer the environment variable.
+    #[arg(
+        long,
+        env = "GATECHECK_MERCHANT_API_KEY",
+        hide_env_values = true,
+        value_name = "KEY"
+    )]
+    pub merchant_api_key: Option<String>,
+
     /// Sandbox admin token (§9.2); admin-only checks and probes are skipped without it.
     #[arg(
         long,
@@ -81,13 +91,51 @@ pub trait EmbeddedLauncher: Send + Sync {
     fn launch(&self) -> BoxFuture<'_, anyhow::Result<Embedded>>;
 }
 
+/// Which key flag names an API's caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyFlag {
+    /// `--api-key` / `GATECHECK_API_KEY` (the Gate's agents).
+    ApiKey,
+    /// `--merchant-api-key` / `GATECHECK_MERCHANT_API_KEY` (the Wallet's merchants).
+    MerchantApiKey,
+}
+
+impl KeyFlag {
+    /// The flag, for messages.
+    pub fn flag(self) -> &'static str {
+        match self {
+            KeyFlag::ApiKey => "--api-key",
+            KeyFlag::MerchantApiKey => "--merchant-api-key",
+        }
+    }
+
+    /// The environment variable, also the name secrets are masked as.
+    pub fn variable(self) -> &'static str {
+        match self {
+            KeyFlag::ApiKey => "GATECHECK_API_KEY",
+            KeyFlag::MerchantApiKey => "GATECHECK_MERCHANT_API_KEY",
+        }
+    }
+
+    fn value(self, args: &TargetArgs) -> Option<&String> {
+        match self {
+            KeyFlag::ApiKey => args.api_key.as_ref(),
+            KeyFlag::MerchantApiKey => args.merchant_api_key.as_ref(),
+        }
+    }
+}
+
 /// What the engine needs to know of an API to resolve a target for it.
 pub trait TargetProfile: Send + Sync {
     /// The identity field the `--agent-id`-style flag fills, and a check of its value
     /// (normalised on success).
     fn identity(&self, value: Option<&str>) -> Result<Identity, GateError>;
-    /// The unauthenticated reachability path (`/health`).
+    /// The reachability path, sent without a key: any HTTP answer means reachable.
     fn health_path(&self) -> &'static str;
+    /// Which key flag names the caller.
+    fn key_flag(&self) -> KeyFlag {
+        KeyFlag::ApiKey
+    }
 }
 
 /// A resolved target: a client for it, the embedded sandbox when one was started (kept
@@ -135,8 +183,9 @@ impl TargetArgs {
                 (target, Some(sb))
             }
         };
-        let client = ApiClient::new(target, self.timeout)
-            .map_err(|e| GateError::Config(format!("cannot build the HTTP client: {e:#}")))?;
+        let client =
+            ApiClient::with_key_variable(target, self.timeout, profile.key_flag().variable())
+                .map_err(|e| GateError::Config(format!("cannot build the HTTP client: {e:#}")))?;
         preflight(&client, profile.health_path()).await?;
         let real_orders_allowed =
             !self.read_only && (client.target().is_loopback() || self.allow_spend);
@@ -156,11 +205,13 @@ impl TargetArgs {
             )));
         }
         let identity = profile.identity(self.agent_id.as_deref())?;
-        let api_key = self.api_key.clone().ok_or_else(|| {
-            GateError::Config(
-                "an API key is required with --base-url: set GATECHECK_API_KEY or pass --api-key"
-                    .to_string(),
-            )
+        let flag = profile.key_flag();
+        let api_key = flag.value(self).cloned().ok_or_else(|| {
+            GateError::Config(format!(
+                "an API key is required with --base-url: set {} or pass {}",
+                flag.variable(),
+                flag.flag()
+            ))
         })?;
         Ok(Target {
             base_url: url.trim_end_matches('/').to_string(),
@@ -193,6 +244,7 @@ impl Default for TargetArgs {
             base_url: None,
             agent_id: None,
             api_key: None,
+            merchant_api_key: None,
             admin_token: None,
             timeout: Duration::from_secs(10),
             allow_spend: false,

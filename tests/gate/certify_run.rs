@@ -50,7 +50,17 @@ async fn the_correct_sandbox_is_certified_with_all_three_reports() {
         .iter()
         .map(|p| p["name"].as_str().unwrap())
         .collect();
-    assert_eq!(phases, ["health", "contract", "invariants", "load"]);
+    // The embedded sandbox serves both APIs: the Gate's phases, then the Wallet's section.
+    assert_eq!(
+        phases,
+        [
+            "health",
+            "contract",
+            "invariants",
+            "load",
+            "wallet contract"
+        ]
+    );
     let html = std::fs::read_to_string(out_dir.join("report.html")).unwrap();
     assert!(html.contains("certified") && !html.contains("NOT certified"));
 }

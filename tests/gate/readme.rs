@@ -187,3 +187,44 @@ fn the_sandbox_walkthrough_runs_as_written() {
     assert!(stdout.contains("\"currency_code\":\"USD\""), "{stdout}");
     assert!(stdout.contains("\"balance_after\":\"981.00\""), "{stdout}");
 }
+
+#[test]
+fn the_wallet_walkthrough_runs_as_written() {
+    let text = readme();
+    let (_, script, _) = code_blocks(&text)
+        .into_iter()
+        .find(|(_, _, before)| before.contains("readme-test: wallet-walkthrough"))
+        .expect("the Wallet walk-through block");
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_gatecheck")).parent().unwrap();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let output = Command::new("bash")
+        .arg("-c")
+        .arg(format!("set -u\n{script}\nkill %1\nwait\n"))
+        .env("PATH", path)
+        .output()
+        .expect("bash runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        stdout.matches("HTTP/1.1 201 Created").count(),
+        1,
+        "{stdout}"
+    );
+    assert!(
+        stdout
+            .to_ascii_lowercase()
+            .contains("idempotent-replayed: true"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("\"operation\":\"capture\""), "{stdout}");
+    assert!(stdout.contains("\"operation\":\"refund\""), "{stdout}");
+    assert!(stdout.contains("\"capturedAmount\":10000"), "{stdout}");
+    assert!(stdout.contains("\"refundedAmount\":2000"), "{stdout}");
+    assert!(
+        stdout.contains("\"walletTransactionStatus\":\"SUCCESS\""),
+        "{stdout}"
+    );
+}

@@ -3,7 +3,7 @@
 
 mod common;
 mod invariants_mutants;
-mod readme_wallet;
+mod contract;
 mod sandbox_wallet_concurrency;
 mod sandbox_wallet_crash;
 mod sandbox_wallet_flow;

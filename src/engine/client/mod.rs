@@ -86,12 +86,21 @@ pub struct ApiClient {
 
 impl ApiClient {
     pub fn new(target: Target, timeout: Duration) -> anyhow::Result<ApiClient> {
+        ApiClient::with_key_variable(target, timeout, "GATECHECK_API_KEY")
+    }
+
+    /// As [`ApiClient::new`], masking the key as `$variable` in evidence.
+    pub fn with_key_variable(
+        target: Target,
+        timeout: Duration,
+        variable: &str,
+    ) -> anyhow::Result<ApiClient> {
         let http = reqwest::Client::builder()
             .timeout(timeout)
             .pool_max_idle_per_host(64)
             .build()?;
         let masker = Masker::new();
-        masker.add(target.api_key.expose(), "GATECHECK_API_KEY");
+        masker.add(target.api_key.expose(), variable);
         if let Some(admin) = &target.admin_token {
             masker.add(admin.expose(), "GATECHECK_ADMIN_TOKEN");
         }

@@ -8,6 +8,7 @@
 //! exchanges (`Classify`) and names its own checks (id, contract section).
 
 pub mod check;
+pub mod cli;
 pub mod recorder;
 pub mod traffic;
 

@@ -3,47 +3,14 @@
 //! `--junit`, and map the verdict onto the exit code (0 pass, 1 violations, 2 usage,
 //! 3 unreachable). SHOULD findings are warnings and never change the exit code.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::time::Duration;
-
-use std::io::IsTerminal;
-
 use crate::apis::gate::sandbox::SandboxConfig;
-use crate::engine::model::{RunReport, TargetInfo, Verdict};
-use crate::engine::report::{self, ConsoleOptions, Verbosity};
+use crate::engine::model::{RunReport, TargetInfo};
 use crate::engine::schema::SchemaSet;
-use crate::engine::target::TargetArgs;
 use crate::{Exit, GateError};
 
+pub use crate::engine::contract::cli::{exit_of, now, render, ContractArgs};
+
 use super::ContractOptions;
-
-/// Check a Gate API target against the contract (schemas, auth, errors, pagination, money).
-#[derive(Debug, Clone, clap::Args)]
-pub struct ContractArgs {
-    #[command(flatten)]
-    pub target: TargetArgs,
-
-    /// Directory of JSON Schemas to validate against (default: the embedded ones).
-    #[arg(long, value_name = "DIR")]
-    pub schemas: Option<PathBuf>,
-
-    /// Write the report as JSON to FILE.
-    #[arg(long, value_name = "FILE")]
-    pub json: Option<PathBuf>,
-
-    /// Write the report as JUnit XML to FILE (one testcase per check).
-    #[arg(long, value_name = "FILE")]
-    pub junit: Option<PathBuf>,
-
-    /// Print only failures' evidence and the verdict line.
-    #[arg(long)]
-    pub quiet: bool,
-
-    /// How long to wait for the suite's own orders to leave `pending`.
-    #[arg(long, default_value = "3s", value_parser = humantime::parse_duration, value_name = "DURATION")]
-    pub settle: Duration,
-}
 
 /// Runs the command, printing to stdout.
 pub async fn run(args: ContractArgs) -> Result<Exit, GateError> {
@@ -85,56 +52,4 @@ pub async fn execute(args: &ContractArgs, sandbox: SandboxConfig) -> Result<RunR
         finished_at: now(),
         phases: vec![phase],
     })
-}
-
-/// Console summary plus the requested files.
-pub fn render(
-    args: &ContractArgs,
-    report: &RunReport,
-    out: &mut impl Write,
-) -> Result<(), GateError> {
-    let verbosity = if args.quiet {
-        Verbosity::Quiet
-    } else {
-        Verbosity::Normal
-    };
-    let options = ConsoleOptions::detect(verbosity, std::io::stdout().is_terminal());
-    report::write_console(report, out, &options).map_err(anyhow_error)?;
-    if let Some(path) = &args.json {
-        write_file(path, |f| {
-            report::write_json(report, f).map_err(anyhow_error)
-        })?;
-    }
-    if let Some(path) = &args.junit {
-        write_file(path, |f| {
-            report::write_junit(report, f).map_err(anyhow_error)
-        })?;
-    }
-    Ok(())
-}
-
-pub fn exit_of(report: &RunReport) -> Exit {
-    match report.verdict() {
-        Verdict::Pass => Exit::Pass,
-        Verdict::Fail => Exit::Violations,
-    }
-}
-
-fn write_file(
-    path: &Path,
-    write: impl FnOnce(std::io::BufWriter<std::fs::File>) -> Result<(), GateError>,
-) -> Result<(), GateError> {
-    let file = std::fs::File::create(path)
-        .map_err(|e| GateError::Config(format!("cannot write {}: {e}", path.display())))?;
-    write(std::io::BufWriter::new(file))
-}
-
-fn anyhow_error(e: impl Into<anyhow::Error>) -> GateError {
-    GateError::Other(e.into())
-}
-
-fn now() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
 }

@@ -31,6 +31,10 @@ pub struct App {
     pub complete_after: Duration,
     pub slow_after: Duration,
     pub mutant: Option<WalletMutant>,
+    /// The default merchant's key (contract mutants act as it).
+    pub default_key: String,
+    /// Keys added to a merchant that had one (the `SecondKeyRefused` mutant).
+    pub second_keys: RwLock<HashSet<String>>,
 }
 
 impl App {

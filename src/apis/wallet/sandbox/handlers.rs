@@ -49,17 +49,19 @@ pub async fn authorize(
             "Idempotency-Key is required on authorize",
         )
     })?;
-    let obj = json_object(&body)?;
-    let amount = fields::amount(&obj)?;
-    let phone = fields::phone_number(&obj)?;
-    fields::iin(&obj)?;
-    let order_reference = fields::order_reference(&obj)?.to_string();
+    let mut obj = json_object(&body)?;
     let accepted = app
         .merchants
         .read()
         .get(merchant)
         .cloned()
         .unwrap_or_default();
+    // MUTANT HOOK (contract mutants of the field rules; none by default).
+    crate::apis::wallet::sandbox::contract_mutants::loosen(app.mutant, &mut obj, &accepted)?;
+    let amount = fields::amount(&obj)?;
+    let phone = fields::phone_number(&obj)?;
+    fields::iin(&obj)?;
+    let order_reference = fields::order_reference(&obj)?.to_string();
     let currency = fields::currency(&obj, &accepted)?.to_string();
     // §6 scenarios by phone suffix.
     let (status, outcome, delay) = if phone.ends_with("0000") {

@@ -12,6 +12,7 @@
 
 mod admin;
 mod app;
+pub mod contract_mutants;
 mod fields;
 mod handlers;
 pub mod ids;
@@ -113,6 +114,8 @@ impl Wallet {
             complete_after: settings.complete_after,
             slow_after: settings.slow_after,
             mutant: settings.mutant,
+            default_key: default.1.clone(),
+            second_keys: RwLock::default(),
         });
         Ok(Wallet {
             app,

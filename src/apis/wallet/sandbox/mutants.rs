@@ -49,6 +49,82 @@ pub enum WalletMutant {
     ForeignReadable,
     /// Forcing an outcome on a final transaction answers 200 with that outcome, not 409.
     ForceFinalAgain,
+    // ---- contract mutants (in `contract_mutants.rs`: request and reply rewrites, and the
+    // field-rule hook in handlers.rs), one per Wallet contract check ----
+    /// `Authorization: Bearer <key>` is accepted as the key.
+    AcceptsBearer,
+    /// A request without Authorization acts as the default merchant.
+    AcceptsMissingKey,
+    /// A key the sandbox never issued acts as the default merchant.
+    AcceptsUnknownKey,
+    /// A revoked key keeps working (as the default merchant).
+    RevokedKeyWorks,
+    /// A merchant's second key answers 401 while the first is active.
+    SecondKeyRefused,
+    /// Another merchant's transaction is readable (answers 400 instead of 404).
+    OtherMerchantNot404,
+    /// An error about `iin` or `phoneNumber` repeats the refused value in its message.
+    EchoesPersonalData,
+    /// An integral float amount (`150.0`) is accepted as an integer.
+    AcceptsFloatAmount,
+    /// Currencies are accepted in any case (`kzt`).
+    AcceptsLowercaseCurrency,
+    /// A phone number without `+` is accepted.
+    AcceptsPhoneWithoutPlus,
+    /// The IIN's check digit is not verified.
+    IinCheckDigitIgnored,
+    /// An orderReference longer than 64 characters is accepted (cut to 64).
+    AcceptsLongOrderReference,
+    /// authorize without Idempotency-Key is accepted.
+    KeyOptionalOnAuthorize,
+    /// A body that is not a JSON object is refused with `param: "body"`.
+    BodyShapeParam,
+    /// A text/plain body is read as JSON when it parses (no 415).
+    IgnoresMediaType,
+    /// capture/cancel/refund refuse a zero amount with `param: null`.
+    OperationAmountParamNull,
+    /// authorize checks `currency` before `amount`.
+    CurrencyBeforeAmount,
+    /// A lower-case transaction id is looked up (404) instead of refused (400).
+    LowercaseIdAccepted,
+    /// An unknown transaction's 404 names `param: "wallet_transaction_id"`.
+    NotFoundNamesParam,
+    /// `/v1/wallet/authorize/` is served as `/v1/wallet/authorize`.
+    SlashTwinEverywhere,
+    /// A 405 carries no `Allow` header.
+    NoAllowHeader,
+    /// authorize's 201 shows another currency than the request's.
+    AuthorizeWrongCurrency,
+    /// authorize's 201 has no `Location`.
+    NoLocation,
+    /// Every WalletOperation says `"operation": "capture"`.
+    OperationMislabelled,
+    /// Lists never give a `nextCursor`.
+    ListNoNextCursor,
+    /// A list page is sorted oldest first.
+    ListAscending,
+    /// `status=` with an unknown status lists nothing instead of 400.
+    StatusFilterLenient,
+    /// `limit` above 100 lists instead of 400.
+    LimitUnbounded,
+    /// A cursor is accepted under other filters (lists nothing instead of 400).
+    CursorUnbound,
+    /// `/v1/wallet/transactions` (no slash) is an unknown route.
+    NoSlashTwin,
+    /// List items show `createdAt` one millisecond earlier than the transaction's own GET.
+    ListCreatedAtOff,
+    /// Timestamps have no fraction of a second.
+    TimestampsWithoutMillis,
+    /// Transaction ids carry a ULID time 10 s before `createdAt`.
+    IdTimeOff,
+    /// `updatedAt` never moves from `createdAt`.
+    UpdatedAtFrozen,
+    /// A GET of an unknown transaction answers 500.
+    ServerErrorOnNotFound,
+    /// 404s say `Content-Type: text/plain`.
+    NotFoundTextPlain,
+    /// `X-Request-Id` is not echoed.
+    NoRequestIdEcho,
     // ---- wire mutants (in `rewrite`) ----
     /// Authorize's 201 says `SUCCESS` at once (the hold is not yet settled).
     AuthorizeSaysSuccess,
@@ -75,6 +151,43 @@ impl WalletMutant {
         WalletMutant::FailedWithTotals,
         WalletMutant::AmountAsString,
         WalletMutant::AuthorizeSaysSuccess,
+        WalletMutant::AcceptsBearer,
+        WalletMutant::AcceptsMissingKey,
+        WalletMutant::AcceptsUnknownKey,
+        WalletMutant::RevokedKeyWorks,
+        WalletMutant::SecondKeyRefused,
+        WalletMutant::OtherMerchantNot404,
+        WalletMutant::EchoesPersonalData,
+        WalletMutant::AcceptsFloatAmount,
+        WalletMutant::AcceptsLowercaseCurrency,
+        WalletMutant::AcceptsPhoneWithoutPlus,
+        WalletMutant::IinCheckDigitIgnored,
+        WalletMutant::AcceptsLongOrderReference,
+        WalletMutant::KeyOptionalOnAuthorize,
+        WalletMutant::BodyShapeParam,
+        WalletMutant::IgnoresMediaType,
+        WalletMutant::OperationAmountParamNull,
+        WalletMutant::CurrencyBeforeAmount,
+        WalletMutant::LowercaseIdAccepted,
+        WalletMutant::NotFoundNamesParam,
+        WalletMutant::SlashTwinEverywhere,
+        WalletMutant::NoAllowHeader,
+        WalletMutant::AuthorizeWrongCurrency,
+        WalletMutant::NoLocation,
+        WalletMutant::OperationMislabelled,
+        WalletMutant::ListNoNextCursor,
+        WalletMutant::ListAscending,
+        WalletMutant::StatusFilterLenient,
+        WalletMutant::LimitUnbounded,
+        WalletMutant::CursorUnbound,
+        WalletMutant::NoSlashTwin,
+        WalletMutant::ListCreatedAtOff,
+        WalletMutant::TimestampsWithoutMillis,
+        WalletMutant::IdTimeOff,
+        WalletMutant::UpdatedAtFrozen,
+        WalletMutant::ServerErrorOnNotFound,
+        WalletMutant::NotFoundTextPlain,
+        WalletMutant::NoRequestIdEcho,
     ];
 
     /// The kebab-case name used by `--wallet-mutant` and `FromStr`.
@@ -95,6 +208,43 @@ impl WalletMutant {
             WalletMutant::ForeignReadable => "wallet-foreign-readable",
             WalletMutant::ForceFinalAgain => "wallet-force-final-again",
             WalletMutant::AuthorizeSaysSuccess => "wallet-authorize-says-success",
+            WalletMutant::AcceptsBearer => "wallet-accepts-bearer",
+            WalletMutant::AcceptsMissingKey => "wallet-accepts-missing-key",
+            WalletMutant::AcceptsUnknownKey => "wallet-accepts-unknown-key",
+            WalletMutant::RevokedKeyWorks => "wallet-revoked-key-works",
+            WalletMutant::SecondKeyRefused => "wallet-second-key-refused",
+            WalletMutant::OtherMerchantNot404 => "wallet-other-merchant-not-404",
+            WalletMutant::EchoesPersonalData => "wallet-echoes-personal-data",
+            WalletMutant::AcceptsFloatAmount => "wallet-accepts-float-amount",
+            WalletMutant::AcceptsLowercaseCurrency => "wallet-accepts-lowercase-currency",
+            WalletMutant::AcceptsPhoneWithoutPlus => "wallet-accepts-phone-without-plus",
+            WalletMutant::IinCheckDigitIgnored => "wallet-iin-check-digit-ignored",
+            WalletMutant::AcceptsLongOrderReference => "wallet-accepts-long-order-reference",
+            WalletMutant::KeyOptionalOnAuthorize => "wallet-key-optional-on-authorize",
+            WalletMutant::BodyShapeParam => "wallet-body-shape-param",
+            WalletMutant::IgnoresMediaType => "wallet-ignores-media-type",
+            WalletMutant::OperationAmountParamNull => "wallet-operation-amount-param-null",
+            WalletMutant::CurrencyBeforeAmount => "wallet-currency-before-amount",
+            WalletMutant::LowercaseIdAccepted => "wallet-lowercase-id-accepted",
+            WalletMutant::NotFoundNamesParam => "wallet-not-found-names-param",
+            WalletMutant::SlashTwinEverywhere => "wallet-slash-twin-everywhere",
+            WalletMutant::NoAllowHeader => "wallet-no-allow-header",
+            WalletMutant::AuthorizeWrongCurrency => "wallet-authorize-wrong-currency",
+            WalletMutant::NoLocation => "wallet-no-location",
+            WalletMutant::OperationMislabelled => "wallet-operation-mislabelled",
+            WalletMutant::ListNoNextCursor => "wallet-list-no-next-cursor",
+            WalletMutant::ListAscending => "wallet-list-ascending",
+            WalletMutant::StatusFilterLenient => "wallet-status-filter-lenient",
+            WalletMutant::LimitUnbounded => "wallet-limit-unbounded",
+            WalletMutant::CursorUnbound => "wallet-cursor-unbound",
+            WalletMutant::NoSlashTwin => "wallet-no-slash-twin",
+            WalletMutant::ListCreatedAtOff => "wallet-list-created-at-off",
+            WalletMutant::TimestampsWithoutMillis => "wallet-timestamps-without-millis",
+            WalletMutant::IdTimeOff => "wallet-id-time-off",
+            WalletMutant::UpdatedAtFrozen => "wallet-updated-at-frozen",
+            WalletMutant::ServerErrorOnNotFound => "wallet-server-error-on-not-found",
+            WalletMutant::NotFoundTextPlain => "wallet-not-found-text-plain",
+            WalletMutant::NoRequestIdEcho => "wallet-no-request-id-echo",
         }
     }
 }
@@ -163,7 +313,10 @@ pub fn rewrite(mutant: Option<WalletMutant>, route: Option<&'static str>, reply:
 }
 
 /// Applies `f` to every transaction object of a JSON reply (the body, or a list's items).
-fn map_transactions(reply: Reply, f: impl Fn(&mut serde_json::Map<String, Value>)) -> Reply {
+pub(crate) fn map_transactions(
+    reply: Reply,
+    f: impl Fn(&mut serde_json::Map<String, Value>),
+) -> Reply {
     crate::engine::sandbox::reply::map_json(reply, |body| {
         if let Some(Value::Array(items)) = body.get_mut("items") {
             items

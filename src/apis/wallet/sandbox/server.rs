@@ -14,6 +14,7 @@ use http::Method;
 
 use crate::apis::wallet::sandbox::admin;
 use crate::apis::wallet::sandbox::app::App;
+use crate::apis::wallet::sandbox::contract_mutants;
 use crate::apis::wallet::sandbox::handlers;
 use crate::apis::wallet::sandbox::mutants;
 use crate::apis::wallet::sandbox::store::Operation;
@@ -51,8 +52,16 @@ impl Mount for WalletMount {
 
 async fn handle(app: &App, req: Request) -> Response {
     let request_id = request_id(req.headers());
+    let (req, seen) = contract_mutants::observe(app, req).await;
     let (route, reply) = guarded(dispatch(app, req), None).await;
-    render(mutants::rewrite(app.mutant, route, reply), &request_id)
+    let reply = mutants::rewrite(app.mutant, route, reply);
+    if let Some(seen) = &seen {
+        contract_mutants::remember(app, seen, &reply);
+    }
+    render(
+        contract_mutants::rewrite(app.mutant, seen.as_ref(), reply),
+        &request_id,
+    )
 }
 
 type Routed = (Option<&'static str>, Handled);

@@ -557,7 +557,12 @@ pub fn authorize(
     }
     let now = now_us();
     let row = TxRow {
-        id: new_transaction_id(now / 1000),
+        // MUTANT HOOK (IdTimeOff): the id's time 10 s before createdAt.
+        id: new_transaction_id(if mutant == Some(WalletMutant::IdTimeOff) {
+            now / 1000 - 10_000
+        } else {
+            now / 1000
+        }),
         merchant_id: new.merchant_id.clone(),
         status: new.status.to_string(),
         order_reference: new.order_reference.clone(),

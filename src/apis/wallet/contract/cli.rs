@@ -1,0 +1,59 @@
+//! `gatecheck contract --api wallet`: resolve the target (or start the embedded sandbox),
+//! run the Wallet suite, render it like every contract report.
+
+use crate::engine::contract::cli::{exit_of, now, render, ContractArgs};
+use crate::engine::model::{RunReport, TargetInfo};
+use crate::engine::schema::openapi::OpenApi;
+use crate::engine::target::EmbeddedLauncher;
+use crate::{Exit, GateError};
+
+use super::WalletContractOptions;
+
+/// Runs the command, printing to stdout.
+pub async fn run(args: ContractArgs, launcher: &dyn EmbeddedLauncher) -> Result<Exit, GateError> {
+    let report = execute(&args, launcher).await?;
+    let mut stdout = std::io::stdout().lock();
+    render(&args, &report, &mut stdout)?;
+    Ok(exit_of(&report))
+}
+
+/// The Wallet's OpenAPI document: `--schemas DIR`, else the embedded one.
+pub fn openapi(args: &ContractArgs) -> Result<Option<OpenApi>, GateError> {
+    crate::apis::wallet::openapi(args.schemas.as_deref())
+}
+
+/// Runs the suite and returns the report; with no `--base-url` the embedded sandbox
+/// starts through `launcher` (tests pass one with a mutant). Writes nothing.
+pub async fn execute(
+    args: &ContractArgs,
+    launcher: &dyn EmbeddedLauncher,
+) -> Result<RunReport, GateError> {
+    let openapi = openapi(args)?;
+    let started_at = now();
+    let target = args
+        .target
+        .resolve(&crate::apis::wallet::WALLET, launcher)
+        .await?;
+    let opts = WalletContractOptions {
+        settle: args.settle,
+        ..WalletContractOptions::default()
+    };
+    let phase = super::run(&opts, &target, openapi.as_ref()).await;
+    let info = TargetInfo {
+        base_url: target.target().base_url.clone(),
+        identity: crate::engine::model::identity_of(&target.target().identity),
+        embedded_sandbox: target.embedded.is_some(),
+    };
+    target.shutdown().await;
+    let phase = phase?;
+    Ok(RunReport {
+        tool: "gatecheck".to_string(),
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        schema_version: "wallet".to_string(),
+        command: "contract".to_string(),
+        target: info,
+        started_at,
+        finished_at: now(),
+        phases: vec![phase],
+    })
+}

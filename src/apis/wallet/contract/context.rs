@@ -1,0 +1,290 @@
+//! The Wallet suite's context: the engine's recorder classified by Wallet route, the
+//! OpenAPI document the traffic rules are judged by, the spend guard (every real
+//! authorization counted), and helpers to authorize and to wait for a final status.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+pub use crate::apis::wallet::wire::WalletTransaction;
+use crate::apis::wallet::wire::{self, WalletStatus};
+use crate::engine::client::{ApiClient, Auth};
+use crate::engine::contract::{Classify, Observed, Recorder, Req};
+use crate::engine::schema::openapi::OpenApi;
+use crate::engine::spend::{Minor, SpendGuard};
+
+pub use crate::engine::contract::NoResponse;
+
+/// Which Wallet route an exchange addressed (method ignored), from its path alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Route {
+    Authorize,
+    Operation,
+    Transaction,
+    List,
+    Admin,
+    Other,
+}
+
+impl Classify for Route {
+    fn classify(_method: &str, path: &str) -> Route {
+        let path = path.split(['?', '#']).next().unwrap_or("");
+        let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        match segs.as_slice() {
+            ["v1", "wallet", "authorize"] => Route::Authorize,
+            ["v1", "wallet", "transactions"] | ["v1", "wallet", "transactions", ""] => Route::List,
+            ["v1", "wallet", "transaction", id] if !id.is_empty() => Route::Transaction,
+            ["v1", "wallet", id, "capture" | "cancel" | "refund"] if !id.is_empty() => {
+                Route::Operation
+            }
+            ["_sandbox", ..] => Route::Admin,
+            _ => Route::Other,
+        }
+    }
+}
+
+/// A recorded Wallet exchange.
+pub type WObserved = Observed<Route>;
+/// What a send returns.
+pub type Sent = Result<Arc<WObserved>, NoResponse>;
+
+/// A phone number for the sandbox's plain scenario (ends in neither 0000 nor 1111).
+pub const PHONE: &str = "+77011234567";
+/// A phone number the sandbox fails (suffix `0000`, §6); an ordinary number elsewhere.
+pub const PHONE_FAIL: &str = "+77019990000";
+/// A valid IIN (the contract's own example).
+pub const IIN: &str = "900101300007";
+
+/// The run's shared state.
+pub struct Ctx<'a> {
+    pub recorder: Recorder<Route>,
+    pub spend: SpendGuard,
+    pub openapi: Option<&'a OpenApi>,
+    /// A run-unique tag for order references, so lists can be filtered to our own items.
+    pub tag: String,
+    /// Deadline for our transactions to leave NEW/PROCESSING.
+    pub settle: Duration,
+    /// The currency the merchant accepts (found by the first authorization).
+    pub currency: parking_lot::Mutex<Option<String>>,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(
+        client: ApiClient,
+        spend: SpendGuard,
+        openapi: Option<&'a OpenApi>,
+        settle: Duration,
+    ) -> Self {
+        let tag = format!("gc-{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
+        Ctx {
+            recorder: Recorder::new(client),
+            spend,
+            openapi,
+            tag,
+            settle,
+            currency: parking_lot::Mutex::new(None),
+        }
+    }
+
+    pub fn client(&self) -> &ApiClient {
+        &self.recorder.client
+    }
+
+    pub fn has_admin(&self) -> bool {
+        self.client().target().admin_token.is_some()
+    }
+
+    pub fn is_loopback(&self) -> bool {
+        self.client().target().is_loopback()
+    }
+
+    pub async fn send(&self, req: Req) -> Sent {
+        self.recorder.send(req).await
+    }
+
+    pub async fn send_as(&self, other: &ApiClient, req: Req) -> Sent {
+        self.recorder.send_as(other, req).await
+    }
+
+    pub fn observed(&self) -> Vec<Arc<WObserved>> {
+        self.recorder.observed()
+    }
+
+    /// The accepted currency (KZT until the first authorization found another).
+    pub fn currency(&self) -> String {
+        self.currency.lock().clone().unwrap_or_else(|| "KZT".into())
+    }
+
+    /// A run-unique order reference.
+    pub fn reference(&self, what: &str) -> String {
+        format!("{}-{what}", self.tag)
+    }
+
+    /// A valid authorize body.
+    pub fn body(&self, amount: u64, reference: &str) -> Value {
+        json!({
+            "amount": amount,
+            "phoneNumber": PHONE,
+            "iin": IIN,
+            "orderReference": reference,
+            "currency": self.currency(),
+        })
+    }
+
+    /// Counts `amount` against the spend cap; `Err` with the reason when refused.
+    pub fn may_spend(&self, amount: u64) -> Result<(), String> {
+        let minor = Minor(i64::try_from(amount).unwrap_or(i64::MAX));
+        self.spend.try_spend(&self.currency(), minor).map_err(|e| {
+            if self.spend.real_orders_allowed() {
+                e.to_string()
+            } else {
+                "real authorizations need --allow-spend outside loopback".to_string()
+            }
+        })
+    }
+
+    /// `POST /v1/wallet/authorize` with an Idempotency-Key and a raw JSON body, counted
+    /// against the spend cap by `amount` (what a server would hold were it to accept).
+    pub async fn authorize_raw(
+        &self,
+        amount: u64,
+        body: String,
+        key: Option<&str>,
+    ) -> Result<Sent, String> {
+        self.may_spend(amount)?;
+        let mut req = Req::post(wire::AUTHORIZE_PATH)
+            .header("Content-Type", "application/json")
+            .raw_body(body);
+        if let Some(key) = key {
+            req = req.header("Idempotency-Key", key);
+        }
+        Ok(self.send(req).await)
+    }
+
+    /// A fresh idempotency key.
+    pub fn key(&self) -> String {
+        format!("{}-{}", self.tag, uuid::Uuid::new_v4().simple())
+    }
+
+    /// Authorizes `amount` with a fresh key and a valid body; the transaction on a 201.
+    pub async fn authorize(
+        &self,
+        amount: u64,
+        reference: &str,
+        phone: &str,
+    ) -> Result<(Arc<WObserved>, Option<WalletTransaction>), String> {
+        let mut body = self.body(amount, reference);
+        body["phoneNumber"] = json!(phone);
+        let sent = self
+            .authorize_raw(amount, body.to_string(), Some(&self.key()))
+            .await?
+            .map_err(|e| format!("{} got no response: {}", e.label, e.reason))?;
+        let tx = (sent.status() == 201)
+            .then(|| {
+                sent.json
+                    .clone()
+                    .and_then(|j| serde_json::from_value(j).ok())
+            })
+            .flatten();
+        Ok((sent, tx))
+    }
+
+    /// Finds the currency the merchant accepts (KZT, USD, EUR in that order) with one
+    /// small authorization; returns it with the transaction.
+    pub async fn discover(&self, amount: u64) -> Result<WalletTransaction, String> {
+        let mut last = String::new();
+        for currency in ["KZT", "USD", "EUR"] {
+            *self.currency.lock() = Some(currency.to_string());
+            let (sent, tx) = self
+                .authorize(amount, &self.reference("first"), PHONE)
+                .await?;
+            if let Some(tx) = tx {
+                return Ok(tx);
+            }
+            last = format!(
+                "{} answered {}: {}",
+                sent.label(),
+                sent.status(),
+                sent.exchange.body_excerpt()
+            );
+            if sent.error_param() != Some(Some("currency")) {
+                break;
+            }
+        }
+        Err(format!("no authorization succeeded ({last})"))
+    }
+
+    /// `GET /v1/wallet/transaction/{id}` as our merchant.
+    pub async fn get(&self, id: &str) -> Sent {
+        self.send(Req::get(wire::transaction_path(id))).await
+    }
+
+    /// Polls until the transaction is final or `settle` passes; the last read.
+    pub async fn settle(&self, id: &str) -> Option<WalletTransaction> {
+        let deadline = Instant::now() + self.settle + Duration::from_secs(5);
+        let mut wait = Duration::from_millis(50);
+        loop {
+            let tx = self
+                .get(id)
+                .await
+                .ok()
+                .filter(|o| o.status() == 200)
+                .and_then(|o| o.json.clone())
+                .and_then(|j| serde_json::from_value::<WalletTransaction>(j).ok());
+            let done = tx
+                .as_ref()
+                .is_some_and(|t| t.wallet_transaction_status.is_final());
+            if done || Instant::now() >= deadline {
+                return tx;
+            }
+            tokio::time::sleep(wait).await;
+            wait = (wait * 2).min(Duration::from_millis(400));
+        }
+    }
+
+    /// Forces an outcome through the admin API (§6): `succeed` or `fail`.
+    pub async fn force(&self, id: &str, outcome: &str) -> Sent {
+        self.send(
+            Req::post(format!("/_sandbox/wallet/transactions/{id}/{outcome}")).auth(Auth::Admin),
+        )
+        .await
+    }
+
+    /// A fresh merchant through the admin API: (merchant_id, api key).
+    pub async fn new_merchant(
+        &self,
+        currencies: Option<&[&str]>,
+    ) -> Result<(String, String), String> {
+        let mut req = Req::post("/_sandbox/merchants").auth(Auth::Admin);
+        if let Some(c) = currencies {
+            req = req.json(&json!({ "currencies": c }));
+        }
+        let o = self.send(req).await.map_err(|e| e.reason)?;
+        let j = o.json.clone().unwrap_or(Value::Null);
+        match (o.status(), j["merchant_id"].as_str(), j["api_key"].as_str()) {
+            (201, Some(m), Some(k)) => {
+                self.client()
+                    .masker()
+                    .add_numbered(k, "GATECHECK_OTHER_KEY");
+                Ok((m.to_string(), k.to_string()))
+            }
+            _ => Err(format!("POST /_sandbox/merchants answered {}", o.status())),
+        }
+    }
+
+    /// A client acting as another merchant with `key`.
+    pub fn as_merchant(&self, key: &str) -> ApiClient {
+        self.client().as_identity(Default::default(), key)
+    }
+}
+
+/// The transaction in a 200/201 body, if it parses.
+pub fn transaction_of(o: &WObserved) -> Option<WalletTransaction> {
+    o.json.clone().and_then(|j| serde_json::from_value(j).ok())
+}
+
+/// Whether a status is one of `NEW`/`PROCESSING`.
+pub fn is_pending(s: WalletStatus) -> bool {
+    !s.is_final()
+}
