@@ -2,8 +2,8 @@
 //! schemas and OpenAPI document, and the Wallet invariants. One binary beside `tests/gate/`.
 
 mod common;
-mod invariants_mutants;
 mod contract;
+mod invariants_mutants;
 mod sandbox_wallet_concurrency;
 mod sandbox_wallet_crash;
 mod sandbox_wallet_flow;

@@ -113,7 +113,7 @@ fn now() -> String {
         .unwrap_or_default()
 }
 
-fn write_outputs(
+pub fn write_outputs(
     args: &InvariantsArgs,
     report: &RunReport,
     stats: &RunStats,
