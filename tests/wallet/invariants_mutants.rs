@@ -179,3 +179,17 @@ caught! {
     force_final_again: "wallet-force-final-again" => "wallet.lifecycle.transitions";
     authorize_says_success: "wallet-authorize-says-success" => "wallet.authorize_matches_model";
 }
+
+/// No flakes: the correct sandbox passes under several seeds in a row.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn correct_sandbox_passes_under_many_seeds() {
+    for seed in [1u64, 2, 3, 0xdead, 0xbeef] {
+        let phase = run(None, &options(64, seed)).await;
+        let failed = failed_ids(&phase.checks);
+        assert!(
+            failed.is_empty(),
+            "seed {seed:x}: {}",
+            details(&phase, &failed.iter().collect::<Vec<_>>())
+        );
+    }
+}
