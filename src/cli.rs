@@ -27,7 +27,7 @@ pub enum Command {
     /// Check a target against its API's contract (`--api gate|wallet`); exit 1 on any MUST violation.
     Contract(crate::apis::ContractCommand),
     /// Probe the money invariants: idempotency, reservations, pricing, the ledger.
-    Invariants(crate::apis::gate::invariants::cli::InvariantsArgs),
+    Invariants(crate::apis::InvariantsCommand),
     /// Drive load from a scenario; latency in HDR histograms; thresholds gate the run.
     Load(Box<crate::apis::gate::load::cli::LoadArgs>),
     /// Find the highest open-model rate at which every threshold holds (ramp, then bisection).

@@ -18,7 +18,7 @@ pub async fn run(cli: cli::Cli) -> Result<Exit, GateError> {
     match cli.command {
         cli::Command::Certify(args) => certify::run(*args).await,
         cli::Command::Sandbox(args) => sandbox::cli::run(args).await,
-        cli::Command::Invariants(args) => gate::invariants::cli::run(args).await,
+        cli::Command::Invariants(cmd) => cmd.run().await,
         cli::Command::Contract(cmd) => cmd.run().await,
         cli::Command::Load(args) => gate::load::cli::run(*args).await,
         cli::Command::Capacity(args) => gate::load::capacity::run(*args).await,

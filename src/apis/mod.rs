@@ -71,3 +71,28 @@ impl ContractCommand {
         }
     }
 }
+
+/// `gatecheck invariants [--api gate|wallet]`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct InvariantsCommand {
+    #[command(flatten)]
+    pub api: ApiArg,
+    #[command(flatten)]
+    pub args: gate::invariants::cli::InvariantsArgs,
+}
+
+impl InvariantsCommand {
+    /// Runs the chosen API's probes, printing to stdout.
+    pub async fn run(self) -> Result<crate::Exit, crate::GateError> {
+        match self.api.api {
+            ApiName::Gate => gate::invariants::cli::run(self.args).await,
+            ApiName::Wallet => {
+                let launcher = crate::sandbox::Launcher {
+                    config: crate::sandbox::SandboxConfig::default(),
+                    api: ApiName::Wallet,
+                };
+                wallet::invariants::cli::run(self.args, &launcher).await
+            }
+        }
+    }
+}

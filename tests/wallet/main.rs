@@ -1,8 +1,9 @@
-//! Wallet API tests: the sandbox's Wallet half (WALLET_API.md), its mutants, and the
-//! Wallet schemas and OpenAPI document. One binary beside `tests/gate/`.
+//! Wallet API tests: the sandbox's Wallet half (WALLET_API.md), its mutants, the Wallet
+//! schemas and OpenAPI document, and the Wallet invariants. One binary beside `tests/gate/`.
 
 mod common;
 mod contract;
+mod invariants_mutants;
 mod sandbox_wallet_concurrency;
 mod sandbox_wallet_crash;
 mod sandbox_wallet_flow;

@@ -4,9 +4,7 @@
 //! **Invariant:** every finding names exactly one of these checks; a check that was never
 //! exercised is reported as skipped with the reason, never as passed.
 
-use std::collections::{BTreeMap, BTreeSet};
-
-use crate::engine::model::{CheckResult, ExchangeEvidence, Finding, Severity};
+use crate::engine::invariants::book::{self, InvariantCheck};
 
 /// One money invariant of the contract.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -148,135 +146,34 @@ impl CheckId {
     }
 }
 
-/// A broken invariant, as a probe first sees it (before it becomes a report `Finding`).
-#[derive(Debug, Clone)]
-pub struct Violation {
-    pub check: CheckId,
-    pub message: String,
-    pub expected: String,
-    pub got: String,
-    /// Boxed: violations travel in `Result`s and should stay small.
-    pub exchange: Option<Box<ExchangeEvidence>>,
-}
+impl InvariantCheck for CheckId {
+    const ALL: &'static [CheckId] = &CheckId::ALL;
 
-impl Violation {
-    pub fn new(
-        check: CheckId,
-        message: impl Into<String>,
-        expected: impl Into<String>,
-        got: impl Into<String>,
-    ) -> Violation {
-        Violation {
-            check,
-            message: message.into(),
-            expected: expected.into(),
-            got: got.into(),
-            exchange: None,
-        }
+    fn id(self) -> &'static str {
+        CheckId::id(self)
     }
 
-    pub fn with_exchange(mut self, exchange: Option<ExchangeEvidence>) -> Violation {
-        self.exchange = exchange.map(Box::new);
-        self
+    fn section(self) -> &'static str {
+        CheckId::section(self)
     }
 
-    pub fn into_finding(self, reproduction: Vec<String>, seed: Option<String>) -> Finding {
-        Finding {
-            check: self.check.id().to_string(),
-            section: self.check.section().to_string(),
-            severity: Severity::Must,
-            message: self.message,
-            expected: self.expected,
-            got: self.got,
-            exchange: self.exchange.map(|e| *e),
-            reproduction,
-            seed,
-        }
+    fn title(self) -> &'static str {
+        CheckId::title(self)
     }
 }
 
-/// Collects what every probe found, exercised and skipped; renders the check results.
-#[derive(Debug, Default)]
-pub struct Ledgerbook {
-    findings: BTreeMap<CheckId, Vec<Finding>>,
-    exercised: BTreeMap<CheckId, u64>,
-    skipped: BTreeMap<CheckId, String>,
-    durations: BTreeMap<CheckId, u64>,
-}
+/// A broken Gate invariant, as a probe first sees it.
+pub type Violation = book::Violation<CheckId>;
 
-impl Ledgerbook {
-    pub fn exercised(&mut self, check: CheckId, times: u64) {
-        *self.exercised.entry(check).or_default() += times;
-    }
+/// Collects what the Gate's probes found, exercised and skipped.
+pub type Ledgerbook = book::Ledgerbook<CheckId>;
 
-    pub fn exercised_all(&mut self, checks: &BTreeMap<CheckId, u64>) {
-        for (c, n) in checks {
-            self.exercised(*c, *n);
-        }
-    }
-
-    pub fn finding(&mut self, finding: Finding, check: CheckId) {
-        self.exercised(check, 1);
-        self.findings.entry(check).or_default().push(finding);
-    }
-
-    /// Records why a check could not run (kept only if it never ran anywhere else).
-    pub fn skip(&mut self, check: CheckId, reason: impl Into<String>) {
-        self.skipped.entry(check).or_insert_with(|| reason.into());
-    }
-
-    pub fn add_duration(&mut self, check: CheckId, ms: u64) {
-        *self.durations.entry(check).or_default() += ms;
-    }
-
-    pub fn has_failures(&self) -> bool {
-        self.findings.values().any(|f| !f.is_empty())
-    }
-
-    pub fn results(&self) -> Vec<CheckResult> {
-        CheckId::ALL
-            .into_iter()
-            .map(|check| {
-                let findings = self.findings.get(&check).cloned().unwrap_or_default();
-                let ran = self.exercised.get(&check).copied().unwrap_or(0);
-                let duration = self.durations.get(&check).copied().unwrap_or(0);
-                if findings.is_empty() && ran == 0 {
-                    let reason = self.skipped.get(&check).cloned().unwrap_or_else(|| {
-                        "not exercised by the generated cases (raise --cases)".to_string()
-                    });
-                    return CheckResult::skipped(
-                        check.id(),
-                        check.section(),
-                        check.title(),
-                        Severity::Must,
-                        reason,
-                    );
-                }
-                CheckResult::from_findings(
-                    check.id(),
-                    check.section(),
-                    check.title(),
-                    Severity::Must,
-                    findings,
-                    duration,
-                )
-            })
-            .collect()
-    }
-}
-
-/// Which checks a set of results failed, by id (tests and summaries).
-pub fn failed_ids(results: &[CheckResult]) -> BTreeSet<String> {
-    results
-        .iter()
-        .filter(|r| r.outcome == crate::engine::model::Outcome::Failed)
-        .map(|r| r.id.clone())
-        .collect()
-}
+pub use book::failed_ids;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeSet;
 
     #[test]
     fn ids_are_unique_and_round_trip() {

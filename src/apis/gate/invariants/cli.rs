@@ -1,6 +1,6 @@
 //! `gatecheck invariants`: flags, the run, the outputs and the exit code.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use crate::apis::gate::invariants::{run_with_stats, InvariantOptions, RunStats, DEFAULT_CASES};
@@ -114,7 +114,7 @@ fn now() -> String {
         .unwrap_or_default()
 }
 
-fn write_outputs(
+pub fn write_outputs(
     args: &InvariantsArgs,
     report: &RunReport,
     stats: &RunStats,
@@ -148,24 +148,4 @@ fn write_outputs(
     Ok(())
 }
 
-/// The run's numbers: seed (to replay), cases per second, requests, shrinking.
-pub fn write_stats(stats: &RunStats, out: &mut impl Write) -> std::io::Result<()> {
-    writeln!(
-        out,
-        "invariants: seed {:016x}; {} cases in {:.2} s ({:.1} cases/s); concurrency probes {:.2} s; {} requests",
-        stats.seed,
-        stats.cases,
-        stats.stateful_elapsed.as_secs_f64(),
-        stats.cases_per_second(),
-        stats.concurrency_elapsed.as_secs_f64(),
-        stats.requests,
-    )?;
-    if let Some((from, to)) = stats.shrunk {
-        writeln!(
-            out,
-            "invariants: the failure shrank from {from} to {to} operations in {} runs",
-            stats.shrink_runs
-        )?;
-    }
-    Ok(())
-}
+pub use crate::engine::invariants::stats::write_stats;

@@ -24,6 +24,7 @@ use crate::apis::gate::invariants::{Env, InvariantOptions, ProbeError};
 use crate::apis::gate::money::Amount;
 use crate::engine::client::pages;
 use crate::engine::client::{ApiClient, Exchange};
+use crate::engine::invariants::script::Script;
 
 /// Runs every concurrency probe, recording results (or why one was skipped) in `book`.
 pub async fn run_all(
@@ -126,34 +127,12 @@ struct Probe<'a> {
     width: usize,
 }
 
-/// The exchanges of one probe round, in the order a reproduction needs them.
-#[derive(Default)]
-struct Script {
-    lines: Vec<String>,
-}
-
-impl Script {
-    fn one(&mut self, ex: &Exchange, note: &str) {
-        self.lines
-            .push(format!("{}  # {note} → {}", ex.curl(), ex.status));
-    }
-
-    fn parallel(&mut self, exs: &[Exchange], note: &str) {
-        let n = exs.len();
-        for (i, ex) in exs.iter().enumerate() {
-            self.lines
-                .push(format!("{} &  # {note}: {}/{n} at once", ex.curl(), i + 1));
-        }
-        let statuses: Vec<String> = exs.iter().map(|e| e.status.to_string()).collect();
-        self.lines.push(format!("wait  # → {}", statuses.join(" ")));
-    }
-
-    fn fail(self, v: Violation) -> Option<Failure> {
-        Some(Failure {
-            violation: v,
-            script: self.lines,
-        })
-    }
+/// A failed round: what broke and the script that shows it.
+fn fail(script: Script, v: Violation) -> Option<Failure> {
+    Some(Failure {
+        violation: v,
+        script: script.lines,
+    })
 }
 
 fn transport(check: CheckId) -> impl Fn(crate::engine::client::TransportError) -> ProbeError {
@@ -283,7 +262,8 @@ impl Probe<'_> {
                 _ => false,
             };
             if !ok {
-                return Ok(script.fail(
+                return Ok(fail(
+                    script,
                     Violation::new(
                         check,
                         "a request racing on one key got neither the order nor 409",
@@ -295,21 +275,25 @@ impl Probe<'_> {
             }
         }
         if ids.len() != 1 {
-            return Ok(script.fail(Violation::new(
-                check,
-                format!(
-                    "{} requests with one key and one payload answered {} different orders",
-                    self.width,
-                    ids.len()
+            return Ok(fail(
+                script,
+                Violation::new(
+                    check,
+                    format!(
+                        "{} requests with one key and one payload answered {} different orders",
+                        self.width,
+                        ids.len()
+                    ),
+                    "exactly one order id among the 201s",
+                    ids.join(", "),
                 ),
-                "exactly one order id among the 201s",
-                ids.join(", "),
-            )));
+            ));
         }
         let (list, items) = Self::orders_with_ref(&client, &ext, check).await?;
         if items.len() != 1 {
             script.one(&list, "list the orders of that external_ref");
-            return Ok(script.fail(
+            return Ok(fail(
+                script,
                 Violation::new(
                     check,
                     "one key created more than one order",
@@ -328,7 +312,8 @@ impl Probe<'_> {
             let want_available = price.times(2).unwrap_or(price).saturating_sub(price);
             if available != want_available || (reserved != want_reserved && !reserved.is_zero()) {
                 script.one(&bal, "read the balance");
-                return Ok(script.fail(
+                return Ok(fail(
+                    script,
                     Violation::new(
                         check,
                         "one key reserved more than one charge",
@@ -365,7 +350,8 @@ impl Probe<'_> {
             _ => true,
         });
         if let Some(ex) = bad {
-            return Ok(script.fail(
+            return Ok(fail(
+                script,
                 Violation::new(
                     check,
                     "a request racing on one key with another payload got an unexpected reply",
@@ -378,7 +364,8 @@ impl Probe<'_> {
         let (list, items) = Self::orders_with_ref(&client, &ext, check).await?;
         if created > 1 || items.len() > 1 {
             script.one(&list, "list the orders of that external_ref");
-            return Ok(script.fail(
+            return Ok(fail(
+                script,
                 Violation::new(
                     check,
                     "one key accepted several different payloads",
@@ -400,7 +387,8 @@ impl Probe<'_> {
             // A completed order (a paced run reads late) has consumed its reservation.
             if available != want_available || (reserved != want_reserved && !reserved.is_zero()) {
                 script.one(&bal, "read the balance");
-                return Ok(script.fail(
+                return Ok(fail(
+                    script,
                     Violation::new(
                         check,
                         "one key reserved other than one charge",
@@ -476,7 +464,8 @@ impl Probe<'_> {
             Self::balance(&client, &self.voucher.currency, check).await?;
         if let Some((ex, worst)) = negative {
             script.one(&ex, "read the balance while they fly");
-            return Ok(script.fail(
+            return Ok(fail(
+                script,
                 Violation::new(
                     check,
                     "available went below zero under concurrent orders",
@@ -490,7 +479,7 @@ impl Probe<'_> {
         let fits = fits.min(ran as u32);
         if created != fits as usize || refused != ran - fits as usize {
             script.one(&bal, "read the balance");
-            return Ok(script.fail(Violation::new(
+            return Ok(fail(script, Violation::new(
                 check,
                 format!("{} parallel orders against a balance for {fits} did not split exactly", self.width),
                 format!("{fits} × 201, {} × 400 insufficient_balance", ran - fits as usize),
@@ -525,7 +514,8 @@ impl Probe<'_> {
             || (reserved != pending && reserved != funded.saturating_sub(want_available))
         {
             script.one(&bal, "read the balance");
-            return Ok(script.fail(
+            return Ok(fail(
+                script,
                 Violation::new(
                     check,
                     "after parallel orders the balance does not match the orders that succeeded",
@@ -563,7 +553,8 @@ impl Probe<'_> {
         let first = send().await.map_err(transport(check))?;
         script.one(&first, "order more than the balance, with a key");
         if first.status != 400 || first.error_code().as_deref() != Some("insufficient_balance") {
-            return Ok(script.fail(
+            return Ok(fail(
+                script,
                 Violation::new(
                     CheckId::InsufficientBalanceRejected,
                     "an order above the balance was not refused",
@@ -591,14 +582,15 @@ impl Probe<'_> {
             .header("Idempotent-Replayed")
             .is_some_and(|v| v.eq_ignore_ascii_case("true"));
         if retry.status != 201 || replayed {
-            return Ok(script.fail(Violation::new(check, "a key whose request failed (insufficient_balance) was bound: the retry after a deposit did not create the order", "201 Created, a new order, no Idempotent-Replayed", format!("{} Idempotent-Replayed: {}, {}", retry.status, retry.header("Idempotent-Replayed").unwrap_or("(absent)"), retry.body_excerpt())).with_exchange(Some(retry.evidence()))));
+            return Ok(fail(script, Violation::new(check, "a key whose request failed (insufficient_balance) was bound: the retry after a deposit did not create the order", "201 Created, a new order, no Idempotent-Replayed", format!("{} Idempotent-Replayed: {}, {}", retry.status, retry.header("Idempotent-Replayed").unwrap_or("(absent)"), retry.body_excerpt())).with_exchange(Some(retry.evidence()))));
         }
         let (bal, available, reserved) =
             Self::balance(&client, &self.voucher.currency, check).await?;
         let want_available = short;
         if available != want_available || reserved != price {
             script.one(&bal, "read the balance");
-            return Ok(script.fail(
+            return Ok(fail(
+                script,
                 Violation::new(
                     check,
                     "the retried order did not reserve exactly its charge once",

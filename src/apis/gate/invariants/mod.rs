@@ -35,7 +35,7 @@ pub mod script;
 pub mod strategy;
 
 use crate::apis::gate::admin::AdminClient;
-use std::path::PathBuf;
+use crate::apis::gate::client::GateClientExt as _;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -52,76 +52,8 @@ use strategy::GenMode;
 /// Cases of the default run (tuned so the default run stays well under 15 s locally).
 pub const DEFAULT_CASES: u32 = 256;
 
-/// How much the probes do.
-#[derive(Debug, Clone)]
-pub struct InvariantOptions {
-    /// Generated cases of the stateful probe.
-    pub cases: u32,
-    /// Run seed; random when `None` (printed either way).
-    pub seed: Option<u64>,
-    /// Longest generated operation sequence.
-    pub max_ops: usize,
-    /// Cases run at once (isolated agents only).
-    pub parallel_cases: usize,
-    /// Rounds of each concurrency probe.
-    pub concurrency_rounds: u32,
-    /// Requests in flight at once in a concurrency probe.
-    pub concurrency_width: usize,
-    pub max_shrink_iters: u32,
-    pub shrink_time: Duration,
-    /// How long to wait for an order to end on its own.
-    pub settle_timeout: Duration,
-    pub poll_interval: Duration,
-    /// Seeds of failing cases: retried first, appended on failure. `None`: not kept.
-    pub regressions: Option<PathBuf>,
-    pub stateful: bool,
-    pub concurrency: bool,
-}
-
-impl Default for InvariantOptions {
-    fn default() -> Self {
-        InvariantOptions {
-            cases: DEFAULT_CASES,
-            seed: None,
-            max_ops: 12,
-            parallel_cases: 8,
-            concurrency_rounds: 4,
-            concurrency_width: 12,
-            max_shrink_iters: 256,
-            shrink_time: Duration::from_secs(10),
-            settle_timeout: Duration::from_secs(10),
-            poll_interval: Duration::from_millis(20),
-            regressions: None,
-            stateful: true,
-            concurrency: true,
-        }
-    }
-}
-
-/// Numbers about a run, for the console and for measurements.
-#[derive(Debug, Clone, Default)]
-pub struct RunStats {
-    pub seed: u64,
-    pub cases: u32,
-    pub requests: u64,
-    /// Time to run the cases (until the first failure), shrinking excluded.
-    pub stateful_elapsed: Duration,
-    pub shrink_elapsed: Duration,
-    pub concurrency_elapsed: Duration,
-    pub shrink_runs: u32,
-    pub shrunk: Option<(usize, usize)>,
-}
-
-impl RunStats {
-    pub fn cases_per_second(&self) -> f64 {
-        let s = self.stateful_elapsed.as_secs_f64();
-        if s > 0.0 {
-            f64::from(self.cases) / s
-        } else {
-            0.0
-        }
-    }
-}
+pub use crate::engine::invariants::options::InvariantOptions;
+pub use crate::engine::invariants::stats::RunStats;
 
 /// Why a probe could not run at all.
 #[derive(Debug, thiserror::Error)]
@@ -234,31 +166,9 @@ pub async fn run_with_stats(
         }
     }
     if opts.stateful {
-        let report = runner::run_stateful(&env, opts, seed).await?;
-        book.exercised_all(&report.exercised);
-        stats.cases = report.cases;
-        stats.requests += report.requests;
-        stats.stateful_elapsed = report.elapsed;
-        stats.shrink_elapsed = report.shrink_elapsed;
-        if let Some(f) = report.failure {
-            for c in CheckId::ALL {
-                book.skip(
-                    c,
-                    format!(
-                        "not exercised: the stateful probe stops at its first failure (after {} cases)",
-                        report.cases
-                    ),
-                );
-            }
-            stats.shrink_runs = f.shrink_runs;
-            stats.shrunk = Some((f.original_ops, f.shrunk_ops));
-            let check = f.violation.check;
-            book.finding(
-                f.violation
-                    .into_finding(f.reproduction, Some(format!("{:016x}", f.seed))),
-                check,
-            );
-        }
+        runner::run_stateful(&env, opts, seed)
+            .await?
+            .record(&mut book, &mut stats);
     }
     if opts.concurrency {
         let t = Instant::now();

@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 
 use crate::apis::wallet::sandbox::app::App;
 use crate::apis::wallet::sandbox::fields;
+use crate::apis::wallet::sandbox::mutants::WalletMutant;
 use crate::apis::wallet::sandbox::store::{self, Final, SettleError, DEFAULT_CURRENCIES};
 use crate::engine::sandbox::errors::ApiError;
 use crate::engine::sandbox::reply::{Handled, Reply};
@@ -166,6 +167,19 @@ async fn force(app: &App, raw_id: &str, to: Final) -> Handled {
         .await?;
     match result {
         Ok(row) => Ok(Reply::json(StatusCode::OK, &row.view())),
+        // MUTANT HOOK (wallet-force-final-again): a final transaction is "forced" again
+        // and answered 200 with the outcome asked for (nothing is stored).
+        Err(SettleError::Final) if app.mutant_is(WalletMutant::ForceFinalAgain) => {
+            let id = fields::transaction_id(raw_id)?;
+            let row = app
+                .store
+                .call(move |c| Ok(store::transaction(c, &id)?))
+                .await?
+                .ok_or_else(|| ApiError::not_found("No such wallet transaction"))?;
+            let mut view = serde_json::to_value(row.view()).unwrap_or_default();
+            view["walletTransactionStatus"] = Value::from(to.status());
+            Ok(Reply::json(StatusCode::OK, &view))
+        }
         Err(SettleError::Final) => Err(ApiError::conflict(
             "The wallet transaction is already SUCCESS or FAILED",
         )),

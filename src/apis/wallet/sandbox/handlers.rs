@@ -155,9 +155,15 @@ pub async fn operate(
     }
     // MUTANT HOOK (wallet-capture-race): `remaining` is read in its own step, then the
     // capture moves later without a check.
-    if app.mutant_is(WalletMutant::CaptureRace) && operation == Operation::Capture {
+    // MUTANT HOOK (wallet-refund-race): the same gap for refunds and what is refundable.
+    let racy_room = (app.mutant_is(WalletMutant::CaptureRace) && operation == Operation::Capture)
+        || (app.mutant_is(WalletMutant::RefundRace) && operation == Operation::Refund);
+    if racy_room {
         let (m, t) = (merchant.to_string(), op.transaction_id.clone());
-        let (status, room) = app.store.call(move |c| store::remaining(c, &m, &t)).await?;
+        let (status, room) = app
+            .store
+            .call(move |c| store::room(c, &m, &t, operation))
+            .await?;
         if status == SUCCESS && amount <= room {
             tokio::time::sleep(RACE_GAP).await;
             op.check_room = false;
@@ -185,7 +191,10 @@ pub async fn transaction(app: &App, merchant: &str, raw_id: &str) -> Handled {
         .call(move |c| Ok(store::transaction(c, &id)?))
         .await?;
     match row {
-        Some(t) if t.merchant_id == merchant => Ok(Reply::json(StatusCode::OK, &t.view())),
+        // MUTANT HOOK (wallet-foreign-readable): any merchant reads any transaction.
+        Some(t) if t.merchant_id == merchant || app.mutant_is(WalletMutant::ForeignReadable) => {
+            Ok(Reply::json(StatusCode::OK, &t.view()))
+        }
         _ => Err(ApiError::not_found("No such wallet transaction")),
     }
 }

@@ -43,6 +43,12 @@ pub enum WalletMutant {
     MismatchReplays,
     /// A failed operation (400/409) binds its Idempotency-Key.
     ErrorBindsKey,
+    /// Parallel refunds read what is refundable in one step and move in another.
+    RefundRace,
+    /// Another merchant's transaction can be read (`GET` answers 200, not 404).
+    ForeignReadable,
+    /// Forcing an outcome on a final transaction answers 200 with that outcome, not 409.
+    ForceFinalAgain,
     // ---- contract mutants (in `contract_mutants.rs`: request and reply rewrites, and the
     // field-rule hook in handlers.rs), one per Wallet contract check ----
     /// `Authorization: Bearer <key>` is accepted as the key.
@@ -120,6 +126,8 @@ pub enum WalletMutant {
     /// `X-Request-Id` is not echoed.
     NoRequestIdEcho,
     // ---- wire mutants (in `rewrite`) ----
+    /// Authorize's 201 says `SUCCESS` at once (the hold is not yet settled).
+    AuthorizeSaysSuccess,
     /// `FAILED` transactions show `capturedAmount` equal to the authorized amount.
     FailedWithTotals,
     /// Amounts are JSON strings (`"15000"`).
@@ -137,8 +145,12 @@ impl WalletMutant {
         WalletMutant::ReplayRechecksRemaining,
         WalletMutant::MismatchReplays,
         WalletMutant::ErrorBindsKey,
+        WalletMutant::RefundRace,
+        WalletMutant::ForeignReadable,
+        WalletMutant::ForceFinalAgain,
         WalletMutant::FailedWithTotals,
         WalletMutant::AmountAsString,
+        WalletMutant::AuthorizeSaysSuccess,
         WalletMutant::AcceptsBearer,
         WalletMutant::AcceptsMissingKey,
         WalletMutant::AcceptsUnknownKey,
@@ -192,6 +204,10 @@ impl WalletMutant {
             WalletMutant::ErrorBindsKey => "wallet-error-binds-key",
             WalletMutant::FailedWithTotals => "wallet-failed-with-totals",
             WalletMutant::AmountAsString => "wallet-amount-as-string",
+            WalletMutant::RefundRace => "wallet-refund-race",
+            WalletMutant::ForeignReadable => "wallet-foreign-readable",
+            WalletMutant::ForceFinalAgain => "wallet-force-final-again",
+            WalletMutant::AuthorizeSaysSuccess => "wallet-authorize-says-success",
             WalletMutant::AcceptsBearer => "wallet-accepts-bearer",
             WalletMutant::AcceptsMissingKey => "wallet-accepts-missing-key",
             WalletMutant::AcceptsUnknownKey => "wallet-accepts-unknown-key",
@@ -287,6 +303,11 @@ pub fn rewrite(mutant: Option<WalletMutant>, route: Option<&'static str>, reply:
                 }
             }
         }),
+        WalletMutant::AuthorizeSaysSuccess if route == Some("authorize") => {
+            map_transactions(reply, |t| {
+                t.insert("walletTransactionStatus".into(), Value::from("SUCCESS"));
+            })
+        }
         _ => reply,
     }
 }

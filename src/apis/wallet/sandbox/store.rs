@@ -153,7 +153,7 @@ impl Final {
         }
     }
 
-    fn status(self) -> &'static str {
+    pub fn status(self) -> &'static str {
         match self {
             Final::Success => SUCCESS,
             Final::Fail => FAILED,
@@ -219,7 +219,8 @@ pub struct NewOp {
     pub key: Option<KeyUse>,
     /// False only under `wallet-same-key-race`: the key was looked up apart, earlier.
     pub lookup_key: bool,
-    /// False only under `wallet-capture-race`: `remaining` was read apart, earlier.
+    /// False only under `wallet-capture-race` / `wallet-refund-race`: the room was read
+    /// apart, earlier.
     pub check_room: bool,
 }
 
@@ -674,8 +675,9 @@ pub fn operate(
     };
     // MUTANT HOOK (wallet-capture-beyond-hold): captures are not held to `remaining`.
     // MUTANT HOOK (wallet-capture-race): the check was done earlier, in its own step.
-    let unchecked = op.operation == Operation::Capture
-        && (is(WalletMutant::CaptureBeyondHold) || !op.check_room);
+    // MUTANT HOOK (wallet-refund-race): the same for refunds.
+    let unchecked = !op.check_room
+        || (op.operation == Operation::Capture && is(WalletMutant::CaptureBeyondHold));
     if op.amount > room && !unchecked {
         return refuse(exceeds(op.operation), sp);
     }
@@ -731,14 +733,20 @@ fn exceeds(op: Operation) -> ApiError {
     })
 }
 
-/// The remaining hold of a merchant's transaction (the capture-race mutant's separate read).
-pub fn remaining(
+/// The status and the room an operation has: `remaining` for capture and cancel, what is
+/// refundable for a refund (the race mutants' separate read).
+pub fn room(
     conn: &Connection,
     merchant_id: &str,
     id: &str,
+    operation: Operation,
 ) -> Result<(String, i64), ApiError> {
     let t = owned(conn, merchant_id, id)?;
-    Ok((t.status.clone(), t.remaining()))
+    let room = match operation {
+        Operation::Refund => t.captured - t.refunded,
+        _ => t.remaining(),
+    };
+    Ok((t.status.clone(), room))
 }
 
 /// Moves an open transaction to `SUCCESS` or `FAILED` in one savepoint (the lifecycle and
