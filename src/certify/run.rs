@@ -16,10 +16,10 @@ use crate::apis::gate::load::{self, cli::LoadArgs, LoadPlan, Progress};
 use crate::apis::gate::sandbox::SandboxConfig;
 use crate::apis::wallet::contract::WalletContractOptions;
 use crate::apis::ApiName;
+use crate::engine::client::{ExchangeJournal, PacingSummary};
 use crate::engine::model::{
     CheckResult, Finding, PhaseReport, RunReport, Severity, TargetInfo, Verdict,
 };
-use crate::engine::client::{ExchangeJournal, PacingSummary};
 use crate::engine::report::baseline::{self, Comparison};
 use crate::engine::report::{self, ConsoleOptions, Format, HarWriter, Verbosity};
 use crate::engine::schema::openapi::OpenApi;
@@ -142,12 +142,25 @@ pub async fn certify_with(
     for api in &plan.apis {
         let section = match api {
             ApiName::Gate => {
-                gate_section(plan, &sandbox, &schemas, load_plan.clone(), &progress, har.as_ref())
-                    .await?
+                gate_section(
+                    plan,
+                    &sandbox,
+                    &schemas,
+                    load_plan.clone(),
+                    &progress,
+                    har.as_ref(),
+                )
+                .await?
             }
             ApiName::Wallet => {
-                wallet_section(plan, wallet, wallet_openapi.as_ref(), &progress, har.as_ref())
-                    .await?
+                wallet_section(
+                    plan,
+                    wallet,
+                    wallet_openapi.as_ref(),
+                    &progress,
+                    har.as_ref(),
+                )
+                .await?
             }
         };
         phases.extend(section.phases);

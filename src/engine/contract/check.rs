@@ -83,12 +83,10 @@ impl Check {
     /// own (checks whose id starts with [`RATE_LIMIT_FAMILY`]): such a check is
     /// inconclusive, a skip with the reason, never a failure.
     pub fn result(&self, run: Run, started: Instant) -> CheckResult {
-        let rests_on_429 =
-            |f: &Finding| f.exchange.as_ref().is_some_and(|e| e.status == Some(429));
+        let rests_on_429 = |f: &Finding| f.exchange.as_ref().is_some_and(|e| e.status == Some(429));
         match run {
             Ok(findings)
-                if !self.id.starts_with(RATE_LIMIT_FAMILY)
-                    && findings.iter().any(rests_on_429) =>
+                if !self.id.starts_with(RATE_LIMIT_FAMILY) && findings.iter().any(rests_on_429) =>
             {
                 let path = findings
                     .iter()

@@ -139,9 +139,7 @@ pub fn parse_stall(s: &str) -> Result<Stall, String> {
 }
 
 /// Parses `N:DURATION` (`4:20ms`) for `--capacity`.
-pub fn parse_capacity(
-    s: &str,
-) -> Result<CapacityFault, String> {
+pub fn parse_capacity(s: &str) -> Result<CapacityFault, String> {
     let (n, d) = s
         .split_once(':')
         .ok_or("expected CONCURRENCY:SERVICE_TIME, e.g. 4:20ms")?;

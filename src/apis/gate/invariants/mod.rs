@@ -35,7 +35,6 @@ pub mod script;
 pub mod strategy;
 
 use crate::apis::gate::admin::AdminClient;
-use crate::apis::gate::client::GateClientExt as _;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

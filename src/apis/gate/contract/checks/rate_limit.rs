@@ -29,7 +29,12 @@ fn finding(check: &Check, ex: &Exchange, message: String, expected: &str) -> Fin
     );
     Finding {
         exchange: Some(ex.evidence()),
-        ..check.finding(message, expected, got, None::<&super::super::context::Observed>)
+        ..check.finding(
+            message,
+            expected,
+            got,
+            None::<&super::super::context::Observed>,
+        )
     }
 }
 
