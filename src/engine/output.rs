@@ -142,6 +142,7 @@ const SECRET_FLAGS: &[(&str, &str)] = &[
     ("--api-key", "GATECHECK_API_KEY"),
     ("--key", "GATECHECK_API_KEY"),
     ("--admin-token", "GATECHECK_ADMIN_TOKEN"),
+    ("--merchant-api-key", "GATECHECK_MERCHANT_API_KEY"),
 ];
 
 /// A user's secret as given and as it will be sent (trimmed).

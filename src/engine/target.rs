@@ -256,11 +256,13 @@ impl TargetArgs {
         let api_key = user_secret(
             &api_key,
             &format!("the API key ({} / {})", flag.flag(), flag.variable()),
+            flag.variable(),
         )?;
         let admin_token = match (&self.admin_token, self.read_only) {
             (Some(token), false) => Some(user_secret(
                 token,
                 "the admin token (--admin-token / GATECHECK_ADMIN_TOKEN)",
+                "GATECHECK_ADMIN_TOKEN",
             )?),
             _ => None,
         };
@@ -275,10 +277,12 @@ impl TargetArgs {
 
 /// A key or token as the user gave it, validated and normalised once, here: trimmed
 /// (sent and masked trimmed), refused when empty or with a control character (exit 2).
-/// The value is masked before anything can print it; the error never shows it.
-fn user_secret(value: &str, what: &str) -> Result<Secret, GateError> {
+/// The value is masked (as `$variable`, the name a reproduction expands) before anything
+/// can print it; the error never shows it.
+fn user_secret(value: &str, what: &str, variable: &str) -> Result<Secret, GateError> {
     let masker = Masker::global();
-    masker.add(value, "GATECHECK_SECRET");
+    masker.add(value.trim(), variable);
+    masker.add(value, variable);
     Secret::from_user(value).map_err(|e| GateError::Config(format!("{what} {e}")))
 }
 
