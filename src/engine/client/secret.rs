@@ -84,8 +84,11 @@ pub struct Masker {
 struct Inner {
     /// (secret, `$VARIABLE`), in registration order.
     secrets: Vec<(String, String)>,
-    /// The matcher over every form of every secret, rebuilt when a secret is added.
-    compiled: Option<Arc<Compiled>>,
+    /// Matchers over every form of every secret, in tiers of consecutive secrets: a new
+    /// secret gets a small tier of its own, and a tier is merged into the one before it once
+    /// it is as large (a binary counter), so registering N secrets rebuilds O(N log N)
+    /// patterns in all, not O(N²) — a run makes an agent key per invariants case.
+    tiers: Vec<Arc<Compiled>>,
 }
 
 /// One searchable form of a secret.
@@ -98,7 +101,9 @@ struct Pattern {
 struct Compiled {
     matcher: AhoCorasick,
     patterns: Vec<Pattern>,
-    variables: Vec<String>,
+    /// The secrets `start..end` of `Inner::secrets` this tier covers.
+    start: usize,
+    end: usize,
 }
 
 impl Masker {
@@ -125,7 +130,6 @@ impl Masker {
         inner
             .secrets
             .push((secret.to_string(), format!("${variable}")));
-        inner.compiled = None;
     }
 
     /// Registers a secret learned during the run under a numbered variable name.
@@ -178,13 +182,16 @@ impl Masker {
 
     /// `text` with every form of every secret replaced by its variable.
     pub fn mask(&self, text: &str) -> String {
-        let Some(compiled) = self.compiled() else {
+        let tiers = self.tiers();
+        if tiers.is_empty() {
             return text.to_string();
-        };
+        }
         let mut hits: Vec<(Range<usize>, usize)> = Vec::new();
         let mut view = View::identity(text);
         for _layer in 0..4 {
-            compiled.find(&view, &mut hits);
+            for tier in &tiers {
+                tier.find(&view, &mut hits);
+            }
             match view.decode() {
                 Some(next) => view = next,
                 None => break,
@@ -193,29 +200,48 @@ impl Masker {
         if hits.is_empty() {
             return text.to_string();
         }
-        replace(text, hits, &compiled.variables)
+        let variables: Vec<String> = {
+            let inner = self.inner.read();
+            inner.secrets.iter().map(|(_, v)| v.clone()).collect()
+        };
+        replace(text, hits, &variables)
     }
 
-    fn compiled(&self) -> Option<Arc<Compiled>> {
-        if let Some(c) = &self.inner.read().compiled {
-            return Some(c.clone());
+    /// The tiers covering every registered secret, building a tier for the new ones.
+    fn tiers(&self) -> Vec<Arc<Compiled>> {
+        {
+            let inner = self.inner.read();
+            let covered = inner.tiers.last().map_or(0, |t| t.end);
+            if covered == inner.secrets.len() {
+                return inner.tiers.clone();
+            }
         }
         let mut inner = self.inner.write();
-        if inner.secrets.is_empty() {
-            return None;
+        let covered = inner.tiers.last().map_or(0, |t| t.end);
+        let len = inner.secrets.len();
+        if covered < len {
+            let mut start = covered;
+            // Merge while the tier before is no larger than what would follow it.
+            while let Some(last) = inner.tiers.last() {
+                if last.end - last.start <= len - start {
+                    start = last.start;
+                    inner.tiers.pop();
+                } else {
+                    break;
+                }
+            }
+            let tier = Compiled::build(&inner.secrets, start, len);
+            inner.tiers.push(Arc::new(tier));
         }
-        if inner.compiled.is_none() {
-            inner.compiled = Some(Arc::new(Compiled::build(&inner.secrets)));
-        }
-        inner.compiled.clone()
+        inner.tiers.clone()
     }
 }
 
 impl Compiled {
-    fn build(secrets: &[(String, String)]) -> Compiled {
+    fn build(secrets: &[(String, String)], start: usize, end: usize) -> Compiled {
         let mut texts: Vec<String> = Vec::new();
         let mut patterns = Vec::new();
-        for (index, (secret, _)) in secrets.iter().enumerate() {
+        for (index, (secret, _)) in secrets.iter().enumerate().take(end).skip(start) {
             let short = secret.chars().count() < SHORT;
             let mut forms = vec![secret.clone()];
             if secret.contains(' ') {
@@ -238,7 +264,8 @@ impl Compiled {
         Compiled {
             matcher,
             patterns,
-            variables: secrets.iter().map(|(_, v)| v.clone()).collect(),
+            start,
+            end,
         }
     }
 
