@@ -78,7 +78,7 @@ pub struct InvariantsCommand {
     #[command(flatten)]
     pub api: ApiArg,
     #[command(flatten)]
-    pub args: gate::invariants::cli::InvariantsArgs,
+    pub args: crate::engine::invariants::cli::InvariantsArgs,
 }
 
 impl InvariantsCommand {
