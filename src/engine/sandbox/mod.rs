@@ -10,6 +10,7 @@ pub mod errors;
 pub mod faults;
 pub mod idempotency;
 pub mod pagination;
+pub mod precedence;
 pub mod reply;
 pub mod request;
 pub mod schedule;
