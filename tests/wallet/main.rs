@@ -10,3 +10,5 @@ mod sandbox_wallet_flow;
 mod sandbox_wallet_mutants;
 mod sandbox_wallet_rules;
 mod schema_wallet;
+#[path = "../support/mod.rs"]
+mod support;
