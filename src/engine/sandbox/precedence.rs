@@ -1,24 +1,20 @@
 //! The order of checks every API's sandbox applies, kept once (GATE_API.md §10,
 //! WALLET_API.md §3): faults → 401 (→ the API's own check of the caller, the Gate's 403)
 //! → 429 → unknown route 404 → 405 → the route's handler (415, its 400s, its domain
-//! errors). The admin routes under `/_sandbox` have their own: admin token 401 → unknown
-//! route 404 → an unreadable body (415, else 400) → 405 → 415 → the handler.
+//! errors). The admin routes have their own order ([`crate::engine::sandbox::admin`]).
 //!
 //! An API hands in its pieces — its caller check, its route table, its handlers — through
-//! [`Api`] and [`Admin`]; routing stays by hand, so no framework answer can bypass the
-//! order or the Error model.
+//! [`Api`]; routing stays by hand, so no framework answer can bypass the order or the
+//! Error model.
 
 use axum::extract::Request;
-use bytes::Bytes;
 use futures::future::BoxFuture;
 use http::{HeaderMap, Method};
 
-use crate::engine::sandbox::auth::{check_admin, RateLimiter};
-use crate::engine::sandbox::edge::read_body;
+use crate::engine::sandbox::auth::RateLimiter;
 use crate::engine::sandbox::errors::ApiError;
 use crate::engine::sandbox::faults::FaultInjector;
 use crate::engine::sandbox::reply::Handled;
-use crate::engine::sandbox::request::check_media_type;
 
 /// A request's answer and the name of the route that gave it (`None`: no route matched).
 pub type Routed = (Option<&'static str>, Handled);
@@ -88,60 +84,4 @@ pub async fn dispatch<A: Api>(api: &A, req: Request, rest: &str) -> Routed {
         return (Some(name), Err(ApiError::method_not_allowed(route.allow())));
     }
     (Some(name), api.handle(route, caller, req).await)
-}
-
-/// An API's admin routes under `/_sandbox/`.
-pub trait Admin: Sync {
-    type Route<'a>: Route + Send;
-    /// The `X-Sandbox-Admin` token.
-    fn admin_token(&self) -> &str;
-    /// Whether a request without the admin token passes anyway (a test-only mutant).
-    fn lax_admin(&self) -> bool {
-        false
-    }
-    /// The route the segments after `/_sandbox/` name, if any.
-    fn admin_route<'a>(&self, segments: &[&'a str]) -> Option<Self::Route<'a>>;
-    /// Answers a matched admin request with the right method and media type.
-    fn admin_handle<'a>(&'a self, route: Self::Route<'a>, body: Bytes) -> BoxFuture<'a, Handled>;
-}
-
-/// Applies the admin chain to a request under `/_sandbox`.
-pub async fn admin<A: Admin>(api: &A, req: Request) -> Routed {
-    if let Err(e) = check_admin(req.headers(), api.admin_token()) {
-        if !api.lax_admin() {
-            return (None, Err(e));
-        }
-    }
-    let path = req.uri().path().to_string();
-    let segments: Vec<&str> = path.trim_start_matches("/_sandbox/").split('/').collect();
-    let Some(route) = api.admin_route(&segments) else {
-        return (None, Err(ApiError::unknown_route()));
-    };
-    let method = req.method().clone();
-    let name = route.name(&method);
-    let (parts, body) = req.into_parts();
-    let body = if method == Method::POST {
-        read_body(body).await
-    } else {
-        Ok(Bytes::new())
-    };
-    let body = match body {
-        Ok(b) => b,
-        Err(()) => {
-            let media = check_media_type(&parts.headers, false);
-            return (
-                Some(name),
-                media.and(Err(ApiError::invalid_body("The body could not be read"))),
-            );
-        }
-    };
-    if !route.allows(&method) {
-        return (Some(name), Err(ApiError::method_not_allowed(route.allow())));
-    }
-    if method == Method::POST {
-        if let Err(e) = check_media_type(&parts.headers, body.is_empty()) {
-            return (Some(name), Err(e));
-        }
-    }
-    (Some(name), api.admin_handle(route, body).await)
 }

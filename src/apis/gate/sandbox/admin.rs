@@ -9,12 +9,11 @@ use serde_json::{json, Map, Value};
 use crate::apis::gate::money::Amount;
 use crate::apis::gate::sandbox::app::App;
 use crate::apis::gate::sandbox::store::{self, Outcome, TransitionError};
+use crate::engine::sandbox::admin::revoke_key;
 use crate::engine::sandbox::errors::ApiError;
 use crate::engine::sandbox::precedence::Route;
 use crate::engine::sandbox::reply::{Handled, Reply};
-use crate::engine::sandbox::request::{
-    field, is_capital_code, json_object, opt_str, parse_uuid, percent_decode,
-};
+use crate::engine::sandbox::request::{field, is_capital_code, json_object, opt_str, parse_uuid};
 
 /// An admin route and the methods it allows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -196,20 +195,9 @@ async fn add_key(app: &App, raw_id: &str) -> Handled {
 }
 
 async fn revoke(app: &App, raw_key: &str) -> Handled {
-    let key = percent_decode(raw_key);
-    let owned = key.clone();
-    let known = app
-        .store
-        .call(move |c| Ok(store::revoke_key(c, &owned)?))
-        .await?;
-    if !known {
-        return Err(ApiError::not_found("No such API key"));
-    }
     // MUTANT HOOK (revoked-key-still-works): the key stays active.
-    if !app.mutant_is(crate::apis::gate::sandbox::mutants::Mutant::RevokedKeyStillWorks) {
-        app.keys.revoke(&key);
-    }
-    Ok(Reply::no_content())
+    let keep = app.mutant_is(crate::apis::gate::sandbox::mutants::Mutant::RevokedKeyStillWorks);
+    revoke_key(&app.store, &app.keys, raw_key, store::revoke_key, keep).await
 }
 
 async fn transition(app: &App, raw_id: &str, to: Outcome) -> Handled {

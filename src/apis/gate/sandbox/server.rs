@@ -18,6 +18,7 @@ use crate::apis::gate::sandbox::app::App;
 use crate::apis::gate::sandbox::gate;
 use crate::apis::gate::sandbox::mutants::{self, Seen};
 use crate::apis::gate::sandbox::orders;
+use crate::engine::sandbox::admin as admin_routes;
 use crate::engine::sandbox::auth::RateLimiter;
 use crate::engine::sandbox::clock::{now_us, rfc3339};
 use crate::engine::sandbox::edge::{guarded, post_body, render, Mount};
@@ -65,7 +66,7 @@ async fn dispatch(app: &App, req: Request) -> Routed {
         return (Some("health"), health(app, req.method()).await);
     }
     if path == "/_sandbox" || path.starts_with("/_sandbox/") {
-        return precedence::admin(app, req).await;
+        return admin_routes::dispatch(app, req).await;
     }
     if let Some(rest) = path.strip_prefix("/agent/") {
         let rest = rest.to_string();
@@ -221,7 +222,7 @@ async fn gate_handle(app: &App, route: GateRoute<'_>, agent: String, req: Reques
     }
 }
 
-impl precedence::Admin for App {
+impl admin_routes::Admin for App {
     type Route<'a> = admin::AdminRoute<'a>;
 
     fn admin_token(&self) -> &str {

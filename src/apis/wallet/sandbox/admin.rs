@@ -10,12 +10,11 @@ use crate::apis::wallet::sandbox::app::App;
 use crate::apis::wallet::sandbox::fields;
 use crate::apis::wallet::sandbox::mutants::WalletMutant;
 use crate::apis::wallet::sandbox::store::{self, Final, SettleError, DEFAULT_CURRENCIES};
+use crate::engine::sandbox::admin::revoke_key;
 use crate::engine::sandbox::errors::ApiError;
 use crate::engine::sandbox::precedence::Route;
 use crate::engine::sandbox::reply::{Handled, Reply};
-use crate::engine::sandbox::request::{
-    field, is_capital_code, json_object, parse_uuid, percent_decode,
-};
+use crate::engine::sandbox::request::{field, is_capital_code, json_object, parse_uuid};
 
 /// A Wallet admin route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,17 +129,7 @@ async fn add_key(app: &App, raw_id: &str) -> Handled {
 }
 
 async fn revoke(app: &App, raw_key: &str) -> Handled {
-    let key = percent_decode(raw_key);
-    let owned = key.clone();
-    let known = app
-        .store
-        .call(move |c| Ok(store::revoke_key(c, &owned)?))
-        .await?;
-    if !known {
-        return Err(ApiError::not_found("No such API key"));
-    }
-    app.keys.revoke(&key);
-    Ok(Reply::no_content())
+    revoke_key(&app.store, &app.keys, raw_key, store::revoke_key, false).await
 }
 
 async fn force(app: &App, raw_id: &str, to: Final) -> Handled {

@@ -19,6 +19,7 @@ use crate::apis::wallet::sandbox::contract_mutants;
 use crate::apis::wallet::sandbox::handlers;
 use crate::apis::wallet::sandbox::mutants;
 use crate::apis::wallet::sandbox::store::Operation;
+use crate::engine::sandbox::admin as admin_routes;
 use crate::engine::sandbox::auth::RateLimiter;
 use crate::engine::sandbox::edge::{guarded, post_body, render, Mount};
 use crate::engine::sandbox::errors::ApiError;
@@ -71,7 +72,7 @@ async fn dispatch(app: &App, req: Request) -> Routed {
     let path = req.uri().path().to_string();
     match path.strip_prefix(PREFIX) {
         Some(rest) => precedence::dispatch(app, req, rest).await,
-        None => precedence::admin(app, req).await,
+        None => admin_routes::dispatch(app, req).await,
     }
 }
 
@@ -168,7 +169,7 @@ async fn wallet_handle(app: &App, route: Route<'_>, merchant: String, req: Reque
     }
 }
 
-impl precedence::Admin for App {
+impl admin_routes::Admin for App {
     type Route<'a> = admin::AdminRoute<'a>;
 
     fn admin_token(&self) -> &str {
