@@ -119,7 +119,7 @@ fn validate_prints_violations_and_exits_1() {
 
 #[test]
 fn schema_names_parse_from_titles_and_file_stems() {
-    for name in SchemaName::ALL {
+    for &name in SchemaName::ALL {
         assert_eq!(name.title().parse::<SchemaName>(), Ok(name));
         assert_eq!(name.file_name().parse::<SchemaName>(), Ok(name));
         let stem = name.file_name().trim_end_matches(".json");

@@ -6,7 +6,19 @@ use std::fmt;
 use crate::engine::schema::{SchemaBundle, SchemaKey};
 
 /// One object of the Wallet contract that has a schema file in `schemas/wallet/`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    strum::VariantArray,
+    strum::IntoStaticStr,
+)]
+#[strum(serialize_all = "kebab-case", suffix = ".json")]
 pub enum WalletSchema {
     WalletTransaction,
     WalletOperation,
@@ -18,24 +30,11 @@ pub enum WalletSchema {
 }
 
 impl WalletSchema {
-    pub const ALL: [WalletSchema; 6] = [
-        WalletSchema::WalletTransaction,
-        WalletSchema::WalletOperation,
-        WalletSchema::AuthorizeRequest,
-        WalletSchema::OperationRequest,
-        WalletSchema::List,
-        WalletSchema::Error,
-    ];
+    pub const ALL: &'static [WalletSchema] = <WalletSchema as strum::VariantArray>::VARIANTS;
 
+    /// The file of this schema inside `schemas/wallet/` (`wallet-transaction.json`).
     pub fn file_name(self) -> &'static str {
-        match self {
-            WalletSchema::WalletTransaction => "wallet-transaction.json",
-            WalletSchema::WalletOperation => "wallet-operation.json",
-            WalletSchema::AuthorizeRequest => "authorize-request.json",
-            WalletSchema::OperationRequest => "operation-request.json",
-            WalletSchema::List => "list.json",
-            WalletSchema::Error => "error.json",
-        }
+        self.into()
     }
 }
 
