@@ -14,7 +14,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::apis::gate::schemas::{SchemaName, BUNDLE, EMBEDDED_FILES, EMBEDDED_OPENAPI};
-use crate::engine::exit::{Exit, GateError};
+use crate::engine::exit::{Exit, FileError, GateError};
 use crate::engine::schema::cli::SchemaArgs;
 use crate::engine::schema::SchemaSet;
 
@@ -115,8 +115,7 @@ pub fn run_to(args: SchemasArgs, out: &mut impl std::io::Write) -> Result<Exit, 
 }
 
 fn export(dir: &Path, force: bool) -> Result<usize, GateError> {
-    std::fs::create_dir_all(dir)
-        .map_err(|e| GateError::Config(format!("cannot create {}: {e}", dir.display())))?;
+    std::fs::create_dir_all(dir).map_err(|e| FileError::create(dir, e))?;
     let files = EMBEDDED_FILES.iter().copied().chain([(
         crate::engine::schema::openapi::OPENAPI_FILE,
         EMBEDDED_OPENAPI,
@@ -130,8 +129,7 @@ fn export(dir: &Path, force: bool) -> Result<usize, GateError> {
                 path.display()
             )));
         }
-        crate::engine::output::write_file(&path, text)
-            .map_err(|e| GateError::Config(format!("cannot write {}: {e}", path.display())))?;
+        crate::engine::output::write_file(&path, text).map_err(|e| FileError::write(&path, e))?;
         written += 1;
     }
     Ok(written)
@@ -145,8 +143,7 @@ fn read_document(file: &Path) -> Result<serde_json::Value, GateError> {
             .map_err(|e| GateError::Config(format!("cannot read stdin: {e}")))?;
         text
     } else {
-        std::fs::read_to_string(file)
-            .map_err(|e| GateError::Config(format!("cannot read {}: {e}", file.display())))?
+        std::fs::read_to_string(file).map_err(|e| FileError::read(file, e))?
     };
     serde_json::from_str(&text)
         .map_err(|e| GateError::Config(format!("{} is not JSON: {e}", file.display())))

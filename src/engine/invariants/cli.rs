@@ -7,11 +7,11 @@ use std::path::PathBuf;
 
 use futures::future::BoxFuture;
 
-use crate::engine::exit::{Exit, GateError};
+use crate::engine::exit::{Exit, FileError, GateError};
 use crate::engine::invariants::options::{InvariantOptions, DEFAULT_CASES};
 use crate::engine::invariants::persist;
 use crate::engine::invariants::stats::{write_stats, RunStats};
-use crate::engine::model::{PhaseReport, RunReport, TargetInfo, Verdict};
+use crate::engine::model::{now_rfc3339, PhaseReport, RunReport, TargetInfo};
 use crate::engine::report::{self, ConsoleOptions, Verbosity};
 use crate::engine::target::{EmbeddedLauncher, ResolvedTarget, TargetArgs, TargetProfile};
 
@@ -86,17 +86,14 @@ pub async fn run(
     opts: &InvariantOptions,
     probe: Probe,
 ) -> Result<Exit, GateError> {
-    let started_at = now();
+    let started_at = now_rfc3339();
     let resolved = args.target.resolve(profile, launcher).await?;
     let result = probe(opts, &resolved).await;
     let report = result.map(|(phase, stats)| (run_report(&resolved, phase, started_at), stats));
     resolved.shutdown().await;
     let (report, stats) = report?;
     write_outputs(args, &report, &stats)?;
-    Ok(match report.verdict() {
-        Verdict::Pass => Exit::Pass,
-        Verdict::Fail => Exit::Violations,
-    })
+    Ok(report.verdict().into())
 }
 
 /// Wraps the phase into the run's report.
@@ -112,16 +109,10 @@ pub fn run_report(resolved: &ResolvedTarget, phase: PhaseReport, started_at: Str
             embedded_sandbox: resolved.embedded.is_some(),
         },
         started_at,
-        finished_at: now(),
+        finished_at: now_rfc3339(),
         phases: vec![phase],
         pacing: Some(resolved.client.pacer().summary()),
     }
-}
-
-fn now() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
 }
 
 /// The `--json`/`--junit` files, the console summary and (unless `--quiet`) the numbers.
@@ -131,12 +122,9 @@ pub fn write_outputs(
     stats: &RunStats,
 ) -> Result<(), GateError> {
     let file = |path: &PathBuf| {
-        crate::engine::output::create_file(path)
-            .map_err(|e| GateError::Config(format!("cannot write {}: {e}", path.display())))
+        crate::engine::output::create_file(path).map_err(|e| FileError::write(path, e))
     };
-    let failed = |path: &PathBuf, e: crate::engine::report::ReportError| {
-        GateError::Config(format!("cannot write {}: {e}", path.display()))
-    };
+    let failed = |path: &PathBuf, e: crate::engine::report::ReportError| FileError::write(path, e);
     if let Some(path) = &args.json {
         report::write_json(report, file(path)?).map_err(|e| failed(path, e))?;
     }

@@ -9,12 +9,13 @@ use std::time::{Duration, Instant};
 
 use crate::apis::gate::load::{LoadPlan, Progress};
 use crate::apis::gate::sandbox::SandboxConfig;
+use crate::engine::exit::FileError;
 use crate::engine::load::histlog::{self, IntervalLogBuffer};
 use crate::engine::load::shard::{self, Shard};
 use crate::engine::load::summary;
 use crate::engine::load::thresholds::Threshold;
 use crate::engine::model::{
-    CheckResult, Finding, LoadSummary, PhaseReport, RunReport, Severity, TargetInfo, Verdict,
+    CheckResult, Finding, LoadSummary, PhaseReport, RunReport, Severity, TargetInfo,
 };
 use crate::engine::schema::SchemaSet;
 use crate::engine::target::TargetArgs;
@@ -291,8 +292,7 @@ pub async fn run_merge(args: MergeArgs) -> Result<Exit, GateError> {
     }
     intervals.sort_by_key(|i| i.start);
     let (records, timeline, duration) = summary::from_intervals(&intervals);
-    std::fs::create_dir_all(&out)
-        .map_err(|e| GateError::Config(format!("cannot create {}: {e}", out.display())))?;
+    std::fs::create_dir_all(&out).map_err(|e| FileError::create(&out, e))?;
     let mut artifacts = Vec::new();
     // One merged log on one clock, and the merged distributions.
     let base = intervals[0].start;
@@ -401,10 +401,7 @@ pub(crate) fn finish(out: &Path, report: &RunReport) -> Result<Exit, GateError> 
     {
         let _ = writeln!(w, "  {f}");
     }
-    Ok(match report.verdict() {
-        Verdict::Pass => Exit::Pass,
-        Verdict::Fail => Exit::Violations,
-    })
+    Ok(report.verdict().into())
 }
 
 /// The run's remarks as one SHOULD-level check, so every report format shows them and
@@ -434,8 +431,4 @@ pub(crate) fn remarks(notes: &[String]) -> CheckResult {
     )
 }
 
-pub(crate) fn now_rfc3339() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
+pub(crate) use crate::engine::model::now_rfc3339;

@@ -25,6 +25,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use crate::engine::exit::FileError;
 use crate::engine::model::LoadSummary;
 use crate::engine::schema::SchemaSet;
 use crate::engine::target::ResolvedTarget;
@@ -108,8 +109,7 @@ pub async fn run(
     let compiled = transactions::compile(&plan.scenario.transactions, client, &catalog, &gate)
         .map_err(GateError::Config)?;
     if let Some(dir) = &plan.artifacts_dir {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| GateError::Config(format!("cannot create {}: {e}", dir.display())))?;
+        std::fs::create_dir_all(dir).map_err(|e| FileError::create(dir, e))?;
     }
 
     let names: Vec<String> = compiled.iter().map(|c| c.name.clone()).collect();
