@@ -101,57 +101,22 @@ pub fn all_file_names() -> impl Iterator<Item = &'static str> {
 }
 
 /// The schema files compiled into the binary, by file name (`schemas/gate/` at build time).
-pub const EMBEDDED_FILES: [(&str, &str); 13] = [
-    (
-        "order.json",
-        include_str!("../../../schemas/gate/order.json"),
-    ),
-    (
-        "product.json",
-        include_str!("../../../schemas/gate/product.json"),
-    ),
-    (
-        "product-type.json",
-        include_str!("../../../schemas/gate/product-type.json"),
-    ),
-    (
-        "product-category.json",
-        include_str!("../../../schemas/gate/product-category.json"),
-    ),
-    (
-        "agent-balance.json",
-        include_str!("../../../schemas/gate/agent-balance.json"),
-    ),
-    (
-        "agent-deposit.json",
-        include_str!("../../../schemas/gate/agent-deposit.json"),
-    ),
-    (
-        "topup-request.json",
-        include_str!("../../../schemas/gate/topup-request.json"),
-    ),
-    (
-        "create-order-request.json",
-        include_str!("../../../schemas/gate/create-order-request.json"),
-    ),
-    (
-        "error.json",
-        include_str!("../../../schemas/gate/error.json"),
-    ),
-    (
-        "decimal-amount.json",
-        include_str!("../../../schemas/gate/decimal-amount.json"),
-    ),
-    ("list.json", include_str!("../../../schemas/gate/list.json")),
-    (
-        "health.json",
-        include_str!("../../../schemas/gate/health.json"),
-    ),
-    (
-        "common.json",
-        include_str!("../../../schemas/gate/common.json"),
-    ),
-];
+pub const EMBEDDED_FILES: [(&str, &str); 13] = crate::embedded_files!(
+    "gate":
+    "order.json",
+    "product.json",
+    "product-type.json",
+    "product-category.json",
+    "agent-balance.json",
+    "agent-deposit.json",
+    "topup-request.json",
+    "create-order-request.json",
+    "error.json",
+    "decimal-amount.json",
+    "list.json",
+    "health.json",
+    "common.json",
+);
 
 /// The OpenAPI 3.1 document of the Gate API, embedded like the schemas it references.
 pub const EMBEDDED_OPENAPI: &str = include_str!("../../../schemas/gate/openapi.json");

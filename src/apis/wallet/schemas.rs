@@ -54,36 +54,16 @@ impl SchemaKey for WalletSchema {
 pub const SUPPORT_FILES: [&str; 1] = ["common.json"];
 
 /// The schema files compiled into the binary, by file name.
-pub const EMBEDDED_FILES: [(&str, &str); 7] = [
-    (
-        "wallet-transaction.json",
-        include_str!("../../../schemas/wallet/wallet-transaction.json"),
-    ),
-    (
-        "wallet-operation.json",
-        include_str!("../../../schemas/wallet/wallet-operation.json"),
-    ),
-    (
-        "authorize-request.json",
-        include_str!("../../../schemas/wallet/authorize-request.json"),
-    ),
-    (
-        "operation-request.json",
-        include_str!("../../../schemas/wallet/operation-request.json"),
-    ),
-    (
-        "list.json",
-        include_str!("../../../schemas/wallet/list.json"),
-    ),
-    (
-        "error.json",
-        include_str!("../../../schemas/wallet/error.json"),
-    ),
-    (
-        "common.json",
-        include_str!("../../../schemas/wallet/common.json"),
-    ),
-];
+pub const EMBEDDED_FILES: [(&str, &str); 7] = crate::embedded_files!(
+    "wallet":
+    "wallet-transaction.json",
+    "wallet-operation.json",
+    "authorize-request.json",
+    "operation-request.json",
+    "list.json",
+    "error.json",
+    "common.json",
+);
 
 /// The OpenAPI 3.1 document of the Wallet operations.
 pub const EMBEDDED_OPENAPI: &str = include_str!("../../../schemas/wallet/openapi.json");
