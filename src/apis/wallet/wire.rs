@@ -41,10 +41,7 @@ impl WalletStatus {
     }
 
     pub fn parse(s: &str) -> Option<WalletStatus> {
-        WalletStatus::ALL
-            .iter()
-            .copied()
-            .find(|st| st.as_str() == s)
+        crate::engine::names::by_name(s)
     }
 
     /// `SUCCESS` and `FAILED` never change again (§4).

@@ -204,11 +204,7 @@ pub struct UnknownMutant(pub String);
 impl FromStr for Mutant {
     type Err = UnknownMutant;
     fn from_str(s: &str) -> Result<Mutant, UnknownMutant> {
-        Mutant::ALL
-            .iter()
-            .copied()
-            .find(|m| m.name() == s)
-            .ok_or_else(|| UnknownMutant(s.to_string()))
+        crate::engine::names::by_name(s).ok_or_else(|| UnknownMutant(s.to_string()))
     }
 }
 

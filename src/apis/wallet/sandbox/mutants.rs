@@ -14,8 +14,6 @@
 
 use std::str::FromStr;
 
-use strum::VariantArray;
-
 use serde_json::Value;
 
 use crate::engine::sandbox::reply::Reply;
@@ -160,11 +158,7 @@ pub struct UnknownWalletMutant(pub String);
 impl FromStr for WalletMutant {
     type Err = UnknownWalletMutant;
     fn from_str(s: &str) -> Result<WalletMutant, UnknownWalletMutant> {
-        WalletMutant::VARIANTS
-            .iter()
-            .copied()
-            .find(|m| m.name() == s)
-            .ok_or_else(|| UnknownWalletMutant(s.to_string()))
+        crate::engine::names::by_name(s).ok_or_else(|| UnknownWalletMutant(s.to_string()))
     }
 }
 
@@ -230,6 +224,7 @@ pub(crate) fn map_transactions(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use strum::VariantArray;
 
     #[test]
     fn names_round_trip() {
