@@ -74,6 +74,9 @@ pub struct LoadRun {
     pub notes: Vec<String>,
     /// Orders created as test orders because the spend cap was reached.
     pub orders_switched_to_test: u64,
+    /// Test orders sent before the run as price quotes (one per orderable product, when
+    /// real orders are allowed): not part of the measured load.
+    pub quotes: u64,
     /// The client the load ran as: a dedicated agent on the embedded sandbox, else the
     /// target's own.
     pub client: crate::engine::client::ApiClient,
@@ -99,6 +102,11 @@ pub async fn run(
     let catalog = catalog::discover(&resolved.client).await?;
     let (client, agent_remark) = agent::load_client(resolved, &catalog).await;
     let client = &client;
+    let quotes = if resolved.spend.real_orders_allowed() {
+        catalog::quote_all(client, &resolved.spend, &catalog).await
+    } else {
+        0
+    };
     let gate = Arc::new(transactions::GateLoad::new(
         client,
         &catalog,
@@ -202,6 +210,12 @@ pub async fn run(
             thresholds::format_micros(recording.max_lag_us as f64)
         ));
     }
+    if quotes > 0 {
+        notes.push(format!(
+            "{quotes} test orders were sent before the run as price quotes: real orders are \
+             reserved against the larger of the catalog's price and the quote"
+        ));
+    }
     if switched > 0 {
         notes.push(format!(
             "spend cap {} reached: {switched} orders were created as test orders",
@@ -246,6 +260,7 @@ pub async fn run(
         summary,
         notes,
         orders_switched_to_test: switched,
+        quotes,
         client: client.clone(),
         generator_late: recording.generator_late,
         generator_lag_max_us: recording.generator_lag_max_us,
