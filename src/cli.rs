@@ -28,8 +28,9 @@ pub enum Command {
     Contract(crate::apis::ContractCommand),
     /// Probe the money invariants: idempotency, reservations, pricing, the ledger.
     Invariants(crate::apis::InvariantsCommand),
-    /// Drive load from a scenario; latency in HDR histograms; thresholds gate the run.
-    Load(Box<crate::apis::gate::load::cli::LoadArgs>),
+    /// Drive load from a scenario (`--api gate|wallet`); latency in HDR histograms;
+    /// thresholds gate the run.
+    Load(Box<crate::apis::LoadCommand>),
     /// Find the highest open-model rate at which every threshold holds (ramp, then bisection).
     Capacity(Box<crate::apis::gate::load::capacity::CapacityArgs>),
     /// Merge HdrHistogram interval logs of several load runs into one exact report.

@@ -20,7 +20,7 @@ pub async fn run(cli: cli::Cli) -> Result<Exit, GateError> {
         cli::Command::Sandbox(args) => sandbox::cli::run(args).await,
         cli::Command::Invariants(cmd) => cmd.run().await,
         cli::Command::Contract(cmd) => cmd.run().await,
-        cli::Command::Load(args) => gate::load::cli::run(*args).await,
+        cli::Command::Load(cmd) => cmd.run().await,
         cli::Command::Capacity(args) => gate::load::capacity::run(*args).await,
         cli::Command::Merge(args) => gate::load::cli::run_merge(args).await,
         cli::Command::Schemas(args) => gate::schema_command::run(args),

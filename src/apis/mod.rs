@@ -96,3 +96,28 @@ impl InvariantsCommand {
         }
     }
 }
+
+/// `gatecheck load [--api gate|wallet] …`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct LoadCommand {
+    #[command(flatten)]
+    pub api: ApiArg,
+    #[command(flatten)]
+    pub args: crate::engine::load::plan::LoadArgs,
+}
+
+impl LoadCommand {
+    /// Runs the chosen API's load scenario, printing to stdout.
+    pub async fn run(self) -> Result<crate::Exit, crate::GateError> {
+        match self.api.api {
+            ApiName::Gate => gate::load::cli::run(self.args).await,
+            ApiName::Wallet => {
+                let launcher = crate::sandbox::Launcher {
+                    config: crate::sandbox::SandboxConfig::default(),
+                    api: ApiName::Wallet,
+                };
+                wallet::load::cli::run(self.args, &launcher).await
+            }
+        }
+    }
+}

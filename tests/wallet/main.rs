@@ -4,6 +4,7 @@
 mod common;
 mod contract;
 mod invariants_mutants;
+mod load;
 mod sandbox_wallet_concurrency;
 mod sandbox_wallet_crash;
 mod sandbox_wallet_flow;
