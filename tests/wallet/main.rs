@@ -5,6 +5,7 @@ mod common;
 mod contract;
 mod invariants_mutants;
 mod load;
+mod rate_limited;
 mod sandbox_wallet_concurrency;
 mod sandbox_wallet_crash;
 mod sandbox_wallet_flow;
