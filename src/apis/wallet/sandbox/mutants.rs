@@ -125,6 +125,8 @@ pub enum WalletMutant {
     NotFoundTextPlain,
     /// `X-Request-Id` is not echoed.
     NoRequestIdEcho,
+    /// An operation's `409` Error object has no `message`.
+    ErrorWithoutMessage,
     // ---- wire mutants (in `rewrite`) ----
     /// Authorize's 201 says `SUCCESS` at once (the hold is not yet settled).
     AuthorizeSaysSuccess,
@@ -188,6 +190,7 @@ impl WalletMutant {
         WalletMutant::ServerErrorOnNotFound,
         WalletMutant::NotFoundTextPlain,
         WalletMutant::NoRequestIdEcho,
+        WalletMutant::ErrorWithoutMessage,
     ];
 
     /// The kebab-case name used by `--wallet-mutant` and `FromStr`.
@@ -245,6 +248,7 @@ impl WalletMutant {
             WalletMutant::ServerErrorOnNotFound => "wallet-server-error-on-not-found",
             WalletMutant::NotFoundTextPlain => "wallet-not-found-text-plain",
             WalletMutant::NoRequestIdEcho => "wallet-no-request-id-echo",
+            WalletMutant::ErrorWithoutMessage => "wallet-error-without-message",
         }
     }
 }
