@@ -37,8 +37,8 @@ pub enum Command {
     Merge(crate::apis::gate::load::cli::MergeArgs),
     /// Run the embedded, stateful sandbox: the Gate API and the Wallet API on one port.
     Sandbox(crate::sandbox::cli::SandboxArgs),
-    /// Export, check or apply the Gate API JSON Schemas.
-    Schemas(crate::apis::gate::schema_command::SchemasArgs),
+    /// Export, check or apply an API's JSON Schemas (`--api gate|wallet`).
+    Schemas(crate::apis::schemas_command::SchemasArgs),
     /// Compare two report.json files; exit 1 only on regressions.
     Diff(crate::engine::report::baseline::DiffArgs),
     /// Write a commented example gatecheck.toml.

@@ -2,6 +2,7 @@
 //! engine never imports them.
 
 pub mod gate;
+pub mod schemas_command;
 pub mod wallet;
 
 /// Which API a command certifies: `--api gate|wallet`, `api = "wallet"` in `gatecheck.toml`.

@@ -11,4 +11,5 @@ mod sandbox_wallet_crash;
 mod sandbox_wallet_flow;
 mod sandbox_wallet_mutants;
 mod sandbox_wallet_rules;
+mod schema_command;
 mod schema_wallet;
