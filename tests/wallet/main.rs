@@ -4,6 +4,7 @@
 mod common;
 mod contract;
 mod invariants_mutants;
+mod invariants_spend;
 mod load;
 mod rate_limited;
 mod sandbox_wallet_concurrency;
