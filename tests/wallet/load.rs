@@ -231,3 +231,53 @@ async fn authorizations_stop_at_the_spend_cap() {
         run.notes
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn certify_reports_wallet_load_skipped_when_real_money_is_not_allowed() {
+    use clap::Parser;
+    let sb = common::start().await;
+    let key = sb.key();
+    let out = tempfile::tempdir().expect("tempdir");
+    let argv = [
+        "gatecheck",
+        "certify",
+        "--quiet",
+        "--api",
+        "wallet",
+        "--base-url",
+        sb.handle.base_url(),
+        "--merchant-api-key",
+        &key,
+        "--read-only",
+        "--phases",
+        "load",
+        "--run-time",
+        "1s",
+        "--out",
+        out.path().to_str().expect("utf-8"),
+    ];
+    let args = match gatecheck::cli::Cli::try_parse_from(argv)
+        .expect("valid flags")
+        .command
+    {
+        gatecheck::cli::Command::Certify(args) => *args,
+        other => panic!("parsed as {other:?}"),
+    };
+    let plan = args.plan(&|_: &str| None).expect("plan");
+    let outcome = gatecheck::certify::certify(&plan, Default::default())
+        .await
+        .expect("certify runs");
+    let phase = outcome
+        .report
+        .phases
+        .iter()
+        .find(|p| p.name == "wallet load")
+        .expect("a wallet load phase");
+    match &phase.checks[0].outcome {
+        gatecheck::engine::model::Outcome::Skipped { reason } => {
+            assert!(reason.contains("--allow-spend"), "{reason}")
+        }
+        other => panic!("expected skipped, got {other:?}"),
+    }
+    assert!(authorized(&sb).await.is_empty(), "no hold was made");
+}

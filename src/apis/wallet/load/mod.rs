@@ -48,12 +48,28 @@ pub fn authorizes(plan: &LoadPlan) -> bool {
         .any(|t| matches!(t.action, Action::Authorize { .. }))
 }
 
-/// Runs one Wallet load phase against a resolved target.
+/// Why the plan may not run against this target: it authorizes, and real money is not
+/// allowed there (a host outside loopback without `--allow-spend`, or `--read-only`
+/// anywhere).
+pub fn refusal(plan: &LoadPlan, resolved: &ResolvedTarget) -> Option<String> {
+    (authorizes(plan) && !resolved.spend.real_orders_allowed()).then(|| {
+        "the scenario authorizes, and every Wallet authorization holds real money: against \
+         a host outside loopback pass --allow-spend (authorizations then stop at \
+         --max-spend per currency), or run only reads (--only list_transactions)"
+            .to_string()
+    })
+}
+
+/// Runs one Wallet load phase against a resolved target; a [`refusal`] is a
+/// configuration error (exit 2) before any Wallet request.
 pub async fn run(
     plan: LoadPlan,
     resolved: &ResolvedTarget,
     progress: Progress,
 ) -> Result<LoadRun, GateError> {
+    if let Some(reason) = refusal(&plan, resolved) {
+        return Err(GateError::Config(reason));
+    }
     let mut notes = Vec::new();
     let spend = if resolved.embedded.is_some() {
         notes.push(
@@ -65,14 +81,6 @@ pub async fn run(
     } else {
         resolved.spend.clone()
     };
-    if authorizes(&plan) && !spend.real_orders_allowed() {
-        return Err(GateError::Config(
-            "the scenario authorizes, and every Wallet authorization holds real money: \
-             against a host outside loopback pass --allow-spend (authorizations then stop \
-             at --max-spend per currency), or run only reads (--only list_transactions)"
-                .to_string(),
-        ));
-    }
     let client = &resolved.client;
     let load = Arc::new(transactions::WalletLoad::new(
         &client.target().base_url,
@@ -84,7 +92,8 @@ pub async fn run(
     let refused_by_cap = load.refused_by_cap.load(Ordering::Relaxed);
     if refused_by_cap > 0 {
         notes.push(format!(
-            "spend cap {} reached: {refused_by_cap} authorizations were not sent",
+            "spend cap {} reached: authorizations stopped there ({refused_by_cap} turns of \
+             `authorize` skipped)",
             spend.cap()
         ));
     }
