@@ -13,7 +13,7 @@ fn run(args: &[&str]) -> (Result<Exit, GateError>, String) {
         panic!("not a schemas command");
     };
     let mut out = Vec::new();
-    let result = gatecheck::apis::gate::schema_command::run_to(schemas, &mut out);
+    let result = gatecheck::apis::schemas_command::run_to(schemas, &mut out);
     (result, String::from_utf8(out).expect("utf-8"))
 }
 

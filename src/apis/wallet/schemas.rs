@@ -44,6 +44,29 @@ impl fmt::Display for WalletSchema {
     }
 }
 
+impl std::str::FromStr for WalletSchema {
+    type Err = String;
+
+    /// Accepts the contract's name (`WalletTransaction`) or the file stem
+    /// (`wallet-transaction`), in any case, with `-` or `_`.
+    fn from_str(s: &str) -> Result<WalletSchema, String> {
+        let squash = |t: &str| {
+            t.trim_end_matches(".json")
+                .replace(['-', '_'], "")
+                .to_ascii_lowercase()
+        };
+        let wanted = squash(s);
+        WalletSchema::ALL
+            .iter()
+            .copied()
+            .find(|name| squash(name.file_name()) == wanted)
+            .ok_or_else(|| {
+                let known: Vec<String> = WalletSchema::ALL.iter().map(|n| n.to_string()).collect();
+                format!("unknown Wallet schema {s:?}; one of: {}", known.join(", "))
+            })
+    }
+}
+
 impl SchemaKey for WalletSchema {
     fn file_name(self) -> &'static str {
         WalletSchema::file_name(self)

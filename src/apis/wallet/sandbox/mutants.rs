@@ -135,6 +135,8 @@ pub enum WalletMutant {
     NotFoundTextPlain,
     /// `X-Request-Id` is not echoed.
     NoRequestIdEcho,
+    /// An operation's `409` Error object has no `message`.
+    ErrorWithoutMessage,
     // ---- wire mutants (in `rewrite`) ----
     /// Authorize's 201 says `SUCCESS` at once (the hold is not yet settled).
     AuthorizeSaysSuccess,
