@@ -75,6 +75,16 @@ pub enum Mutant {
     BadCursorRestarts,
     /// `GET /products?type=` ignores the type filter.
     IgnoresTypeFilter,
+    /// `GET /orders?status=` ignores the status filter.
+    IgnoresOrderStatusFilter,
+    /// `GET /deposits?currency_code=` ignores the currency filter.
+    IgnoresDepositCurrencyFilter,
+    /// `created_to` excludes its own instant.
+    CreatedToExclusive,
+    /// A date filter's offset is dropped: its wall-clock time is read as UTC.
+    CreatedOffsetIgnored,
+    /// A malformed `created_from`/`created_to` is ignored instead of 400.
+    LenientTimeFilters,
     /// A body with a non-JSON media type is parsed as JSON instead of 415.
     IgnoresContentType,
     /// Malformed JSON in an order body answers 500.
@@ -195,6 +205,11 @@ impl Mutant {
         Mutant::CursorOnLastPage,
         Mutant::BadCursorRestarts,
         Mutant::IgnoresTypeFilter,
+        Mutant::IgnoresOrderStatusFilter,
+        Mutant::IgnoresDepositCurrencyFilter,
+        Mutant::CreatedToExclusive,
+        Mutant::CreatedOffsetIgnored,
+        Mutant::LenientTimeFilters,
         Mutant::IgnoresContentType,
         Mutant::ServerErrorOnMalformedJson,
         Mutant::UnknownProduct404,
@@ -269,6 +284,11 @@ impl Mutant {
             Mutant::CursorOnLastPage => "cursor-on-last-page",
             Mutant::BadCursorRestarts => "bad-cursor-restarts",
             Mutant::IgnoresTypeFilter => "ignores-type-filter",
+            Mutant::IgnoresOrderStatusFilter => "ignores-order-status-filter",
+            Mutant::IgnoresDepositCurrencyFilter => "ignores-deposit-currency-filter",
+            Mutant::CreatedToExclusive => "created-to-exclusive",
+            Mutant::CreatedOffsetIgnored => "created-offset-ignored",
+            Mutant::LenientTimeFilters => "lenient-time-filters",
             Mutant::IgnoresContentType => "ignores-content-type",
             Mutant::ServerErrorOnMalformedJson => "server-error-on-malformed-json",
             Mutant::UnknownProduct404 => "unknown-product-order-not-found",
