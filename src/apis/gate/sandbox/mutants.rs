@@ -47,6 +47,14 @@ pub enum Mutant {
     ErrorBindsKey,
     /// Each completion takes one cent too many from the available balance.
     LedgerDrift,
+    /// A real order's 201 shows `balance_after` equal to `balance_before`: the
+    /// reservation is not what the response says.
+    BalanceAfterUnmoved,
+    /// `insufficient_balance` is answered with HTTP 402 instead of 400.
+    InsufficientBalance402,
+    /// A customer_account value holding a digit is refused as not matching its pattern
+    /// (a regex dialect that disagrees with the catalog's), before the balance is looked at.
+    RefusesDigitsInAccount,
     // ---- contract mutants (gatecheck contract; hooks marked `MUTANT HOOK`, wire
     // faults in `rewrite`) ----
     /// `Authorization: Bearer <key>` is accepted like the raw key.
@@ -191,6 +199,9 @@ impl Mutant {
         Mutant::TestOrderMovesMoney,
         Mutant::ErrorBindsKey,
         Mutant::LedgerDrift,
+        Mutant::BalanceAfterUnmoved,
+        Mutant::InsufficientBalance402,
+        Mutant::RefusesDigitsInAccount,
         Mutant::MoneyAsNumber,
         Mutant::AcceptsBearerPrefix,
         Mutant::AcceptsMissingKey,
@@ -270,6 +281,9 @@ impl Mutant {
             Mutant::TestOrderMovesMoney => "test-order-moves-money",
             Mutant::ErrorBindsKey => "error-binds-key",
             Mutant::LedgerDrift => "ledger-drift",
+            Mutant::BalanceAfterUnmoved => "balance-after-unmoved",
+            Mutant::InsufficientBalance402 => "insufficient-balance-402",
+            Mutant::RefusesDigitsInAccount => "refuses-digits-in-account",
             Mutant::MoneyAsNumber => "money-as-number",
             Mutant::AcceptsBearerPrefix => "accepts-bearer-prefix",
             Mutant::AcceptsMissingKey => "accepts-missing-key",
@@ -408,6 +422,18 @@ fn contract_rewrite(mutant: Mutant, seen: &Seen<'_>, reply: Reply) -> Reply {
         }
         Mutant::NoRequestIdEcho => with_header(reply, "x-request-id", "sandbox-request"),
         Mutant::NoAllowHeader => without_header(reply, "allow"),
+        Mutant::BalanceAfterUnmoved if route == Some("create_order") && status == 201 => {
+            map_json(reply, |body| {
+                if body.get("is_test") == Some(&Value::Bool(false)) {
+                    body["balance_after"] = body["balance_before"].clone();
+                }
+            })
+        }
+        Mutant::InsufficientBalance402
+            if status == 400 && reply_code(&reply).as_deref() == Some("insufficient_balance") =>
+        {
+            as_error(reply, 402, "insufficient_balance", None)
+        }
         Mutant::NoLocationHeader if route == Some("create_order") => {
             without_header(reply, "location")
         }
@@ -534,6 +560,31 @@ fn contract_rewrite(mutant: Mutant, seen: &Seen<'_>, reply: Reply) -> Reply {
         }),
         _ => reply,
     }
+}
+
+/// The `error.code` of a reply's body.
+fn reply_code(reply: &Reply) -> Option<String> {
+    let body: Value = serde_json::from_slice(reply.body.as_ref()?).ok()?;
+    Some(body.pointer("/error/code")?.as_str()?.to_string())
+}
+
+/// MUTANT HOOK (refuses-digits-in-account): the refusal of a valid account value.
+pub fn refused_account(
+    mutant: Option<Mutant>,
+    topup: &serde_json::Map<String, Value>,
+) -> Option<ApiError> {
+    if mutant != Some(Mutant::RefusesDigitsInAccount) {
+        return None;
+    }
+    let account = topup.get("customer_account")?.as_object()?;
+    let (name, _) = account.iter().find(|(_, v)| {
+        v.as_str()
+            .is_some_and(|s| s.bytes().any(|b| b.is_ascii_digit()))
+    })?;
+    Some(ApiError::invalid(
+        format!("topup_request.customer_account.{name}"),
+        format!("{name} does not match its pattern"),
+    ))
 }
 
 fn with_header(mut reply: Reply, name: &'static str, value: &str) -> Reply {

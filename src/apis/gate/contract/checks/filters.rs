@@ -24,7 +24,7 @@ use time::{OffsetDateTime, UtcOffset};
 
 use super::orders::CreationPhase;
 use super::{excerpt, Check, Run, Skip};
-use crate::apis::gate::contract::context::{Ctx, Observed};
+use crate::apis::gate::contract::context::Ctx;
 use crate::apis::gate::contract::discovery::{
     walk, with_query, Walk, WalkEnd, MAX_LIMIT, MAX_PAGES,
 };
@@ -354,21 +354,6 @@ fn cases(created: &CreationPhase, orders: &[Value], deposits: &[Value]) -> Vec<C
     out
 }
 
-/// The page of a walk that carried the item with `id` (evidence).
-fn page_with<'a>(w: &'a Walk, id: &str) -> Option<&'a Observed> {
-    w.pages
-        .iter()
-        .find(|p| {
-            p.json
-                .as_ref()
-                .and_then(|j| j.get("items")?.as_array().cloned())
-                .unwrap_or_default()
-                .iter()
-                .any(|i| id_of(i).as_deref() == Some(id))
-        })
-        .map(Arc::as_ref)
-}
-
 /// Judges one filtered walk against its filter and the reference.
 fn judge(case: &Case, w: &Walk, reference: &Reference) -> Vec<Finding> {
     let check = case.check;
@@ -405,7 +390,7 @@ fn judge(case: &Case, w: &Walk, reference: &Reference) -> Vec<Finding> {
                 "{noun} {id} with {field} {}",
                 first.get(field).map(excerpt).unwrap_or_else(|| "absent".into())
             ),
-            page_with(w, &id),
+            w.page_holding(|i| id_of(i).as_deref() == Some(id.as_str())),
         ));
     }
     if w.is_complete() {

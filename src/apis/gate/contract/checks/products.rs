@@ -9,7 +9,7 @@ use std::time::Instant;
 use serde_json::Value;
 
 use super::{excerpt, Check, Run, Skip};
-use crate::apis::gate::contract::context::{Ctx, Observed, Req};
+use crate::apis::gate::contract::context::{Ctx, Req};
 use crate::apis::gate::contract::discovery::{with_query, Discovery, Walk};
 use crate::apis::gate::money::{Amount, Rate};
 use crate::engine::model::{CheckResult, Finding};
@@ -39,21 +39,6 @@ pub const FILTERS: Check = Check::must(
     "§4 Catalog",
     "The type, category_id, region_code and is_available filters return exactly the matching products",
 );
-
-/// The list page that carried the product with `id` (evidence).
-fn page_with<'a>(w: &'a Walk, id: &Value) -> Option<&'a Observed> {
-    w.pages
-        .iter()
-        .find(|p| {
-            p.json
-                .as_ref()
-                .and_then(|j| j.get("items")?.as_array().cloned())
-                .unwrap_or_default()
-                .iter()
-                .any(|i| i.get("id") == Some(id))
-        })
-        .map(|p| p.as_ref())
-}
 
 fn codes(w: &Walk, field: &str) -> HashSet<String> {
     w.items
@@ -87,7 +72,7 @@ fn per_product(
                 format!("product {id}: {}", check.title),
                 expected,
                 got,
-                page_with(&d.products, id),
+                d.products.page_holding(|i| i.get("id") == Some(id)),
             ))
         })
         .collect())
