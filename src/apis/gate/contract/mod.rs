@@ -73,15 +73,14 @@ pub async fn run(
     deposits::seed(&ctx).await;
     let created = orders::creation_phase(&ctx, &discovery, opts.settle).await;
 
-    let (pages, agree, prods, filtered) = futures::join!(
+    results.extend(products::run(&discovery));
+    let (pages, agree, filtered) = futures::join!(
         pagination::run(&ctx),
         agreement::run(&ctx, &discovery),
-        products::run(&ctx, &discovery),
         filters::run(&ctx, &created),
     );
     results.extend(pages);
     results.extend(agree);
-    results.extend(prods);
     results.extend(filtered);
 
     let own_order = created.any_order_id();
@@ -212,7 +211,7 @@ pub fn all_checks() -> Vec<Check> {
         products::CATEGORY_EXISTS,
         products::FIELDS_BY_TYPE,
         products::REGION_CODE,
-        products::FILTERS,
+        filters::PRODUCTS,
         money::DECIMAL_AMOUNTS,
         money::MINOR_UNITS,
         money::CHARGE_COMPUTED,

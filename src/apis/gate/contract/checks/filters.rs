@@ -1,9 +1,11 @@
-//! List filters of orders (§5.3: `status`, `external_ref`, `created_from`, `created_to`)
-//! and deposits (§7: `status`, `currency_code`, `created_from`, `created_to`). Each
+//! List filters of products (§4: `type`, `category_id`, `region_code`, `is_available`),
+//! orders (§5.3: `status`, `external_ref`, `created_from`, `created_to`) and deposits
+//! (§7: `status`, `currency_code`, `created_from`, `created_to`). Each
 //! filtered list is walked to its end and judged two ways: every returned item satisfies
 //! the filter, and every item *known* to match is present. An item is known when the
 //! unfiltered list shows it, with the same filtered field, both before and after the
-//! filtered walks: an order that completes meanwhile is never blamed on the filter.
+//! filtered walks: an order that completes (or a product that goes unavailable) meanwhile
+//! is never blamed on the filter.
 //!
 //! Date bounds (§10) are inclusive at both ends and mean the same instant in any RFC 3339
 //! offset: they are taken from items' own `created_at`, sent verbatim and re-written in
@@ -30,6 +32,11 @@ use crate::apis::gate::contract::discovery::{
 };
 use crate::engine::model::{CheckResult, Finding};
 
+pub const PRODUCTS: Check = Check::must(
+    "products.filters",
+    "§4 Catalog",
+    "The type, category_id, region_code and is_available filters return exactly the matching products",
+);
 pub const ORDERS: Check = Check::must(
     "orders.filters",
     "§5.3 Order",
@@ -56,6 +63,7 @@ const WEST: i16 = -8 * 60;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum List {
+    Products,
     Orders,
     Deposits,
 }
@@ -63,6 +71,7 @@ enum List {
 impl List {
     fn suffix(self) -> &'static str {
         match self {
+            List::Products => "/products",
             List::Orders => "/orders",
             List::Deposits => "/deposits",
         }
@@ -70,6 +79,7 @@ impl List {
 
     fn noun(self) -> &'static str {
         match self {
+            List::Products => "product",
             List::Orders => "order",
             List::Deposits => "deposit",
         }
@@ -79,8 +89,8 @@ impl List {
 /// What a filter asks of an item.
 #[derive(Debug, Clone, PartialEq)]
 enum Want {
-    /// The string field equals this value.
-    Equals(&'static str, String),
+    /// The field equals this JSON value.
+    Equals(&'static str, Value),
     /// `created_at` within these inclusive bounds.
     Created {
         from: Option<OffsetDateTime>,
@@ -94,8 +104,10 @@ impl Want {
     fn holds(&self, item: &Value) -> Option<bool> {
         match self {
             Want::Equals(field, want) => match item.get(*field) {
-                Some(Value::String(s)) => Some(s == want),
                 None | Some(Value::Null) => Some(false),
+                Some(v) if std::mem::discriminant(v) == std::mem::discriminant(want) => {
+                    Some(v == want)
+                }
                 Some(_) => None,
             },
             Want::Created { from, to } => {
@@ -115,7 +127,7 @@ impl Want {
 
     fn describe(&self) -> String {
         match self {
-            Want::Equals(field, v) => format!("{field} = {v:?}"),
+            Want::Equals(field, v) => format!("{field} = {v}"),
             Want::Created { from, to } => {
                 let show = |t: &Option<OffsetDateTime>| {
                     t.and_then(|t| t.format(&Rfc3339).ok())
@@ -163,12 +175,12 @@ impl Case {
 }
 
 /// The unfiltered list, walked before and after the filtered walks.
-struct Reference {
-    before: Walk,
-    after: Walk,
+struct Reference<'w> {
+    before: &'w Walk,
+    after: &'w Walk,
 }
 
-impl Reference {
+impl Reference<'_> {
     /// Items shown by both walks with the same `field`, as seen before.
     fn known<'a>(&'a self, field: &'a str) -> impl Iterator<Item = &'a Value> + 'a {
         let after: HashMap<String, Option<&Value>> = self
@@ -243,14 +255,17 @@ fn plain_ref(r: &str) -> bool {
     (1..=64).contains(&r.len()) && r.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
-fn equals_cases(check: Check, list: List, field: &'static str, values: &[String]) -> Vec<Case> {
+fn equals_cases(check: Check, list: List, field: &'static str, values: Vec<Value>) -> Vec<Case> {
     values
-        .iter()
+        .into_iter()
         .map(|v| Case {
             check,
             list,
-            query: vec![(field, v.clone())],
-            want: Want::Equals(field, v.clone()),
+            query: vec![(
+                field,
+                v.as_str().map_or_else(|| v.to_string(), str::to_string),
+            )],
+            want: Want::Equals(field, v),
         })
         .collect()
 }
@@ -302,60 +317,97 @@ fn created_cases(list: List, items: &[Value]) -> Vec<Case> {
     .collect()
 }
 
-fn distinct(items: &[Value], field: &str, ok: impl Fn(&str) -> bool) -> Vec<String> {
+/// Up to three distinct values of `field` that `ok` accepts, in order.
+fn distinct(items: &[Value], field: &str, ok: impl Fn(&Value) -> bool) -> Vec<Value> {
+    let mut seen = BTreeSet::new();
     items
         .iter()
-        .filter_map(|i| i.get(field)?.as_str())
-        .filter(|v| ok(v))
-        .map(str::to_string)
-        .collect::<BTreeSet<_>>()
-        .into_iter()
+        .filter_map(|i| i.get(field))
+        .filter(|v| ok(v) && seen.insert(v.to_string()))
+        .take(3)
+        .cloned()
         .collect()
 }
 
+fn capitals(v: &Value, len: usize) -> bool {
+    v.as_str()
+        .is_some_and(|s| s.len() == len && s.bytes().all(|b| b.is_ascii_uppercase()))
+}
+
 /// Every filter case, from the creation phase's own orders and the unfiltered lists.
-fn cases(created: &CreationPhase, orders: &[Value], deposits: &[Value]) -> Vec<Case> {
-    let words = |w: &[&str]| w.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-    let mut out = equals_cases(
+fn cases(created: &CreationPhase, lists: &Lists<'_>) -> Vec<Case> {
+    let words = |w: &[&str]| w.iter().map(|s| Value::from(*s)).collect::<Vec<_>>();
+    let mut types = distinct(lists.products, "type", |v| {
+        v.as_str()
+            .is_some_and(|s| s.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
+    });
+    // §10: an unknown type code yields an empty list.
+    types.push(Value::from("gatecheck_no_such_type"));
+    let mut out = equals_cases(PRODUCTS, List::Products, "type", types);
+    out.extend(equals_cases(
+        PRODUCTS,
+        List::Products,
+        "is_available",
+        vec![Value::Bool(true), Value::Bool(false)],
+    ));
+    out.extend(equals_cases(
+        PRODUCTS,
+        List::Products,
+        "category_id",
+        distinct(lists.products, "category_id", Value::is_u64),
+    ));
+    out.extend(equals_cases(
+        PRODUCTS,
+        List::Products,
+        "region_code",
+        distinct(lists.products, "region_code", |v| {
+            v.as_str() == Some("GLOBAL") || capitals(v, 2)
+        }),
+    ));
+    out.extend(equals_cases(
         ORDERS,
         List::Orders,
         "status",
-        &words(&["pending", "completed", "failed"]),
-    );
-    let mut refs: Vec<String> = created
+        words(&["pending", "completed", "failed"]),
+    ));
+    let mut refs: Vec<Value> = created
         .created
         .iter()
         .filter_map(|c| c.body.get("external_ref")?.as_str())
         .filter(|r| r.starts_with("gatecheck-") && plain_ref(r))
-        .map(str::to_string)
+        .map(Value::from)
         .collect();
-    refs.push(format!(
+    refs.push(Value::from(format!(
         "gatecheck-absent-{}",
         uuid::Uuid::new_v4().simple()
-    ));
-    out.extend(equals_cases(ORDERS, List::Orders, "external_ref", &refs));
+    )));
+    out.extend(equals_cases(ORDERS, List::Orders, "external_ref", refs));
     out.extend(equals_cases(
         DEPOSITS,
         List::Deposits,
         "status",
-        &words(&["pending", "completed", "rejected"]),
+        words(&["pending", "completed", "rejected"]),
     ));
-    let currencies = distinct(deposits, "currency_code", |c| {
-        c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase())
-    });
     out.extend(equals_cases(
         DEPOSITS,
         List::Deposits,
         "currency_code",
-        &currencies[..currencies.len().min(3)],
+        distinct(lists.deposits, "currency_code", |v| capitals(v, 3)),
     ));
-    out.extend(created_cases(List::Orders, orders));
-    out.extend(created_cases(List::Deposits, deposits));
+    out.extend(created_cases(List::Orders, lists.orders));
+    out.extend(created_cases(List::Deposits, lists.deposits));
     out
 }
 
+/// The items of each unfiltered list, as first walked.
+struct Lists<'a> {
+    products: &'a [Value],
+    orders: &'a [Value],
+    deposits: &'a [Value],
+}
+
 /// Judges one filtered walk against its filter and the reference.
-fn judge(case: &Case, w: &Walk, reference: &Reference) -> Vec<Finding> {
+fn judge(case: &Case, w: &Walk, reference: &Reference<'_>) -> Vec<Finding> {
     let check = case.check;
     let what = case.describe();
     let noun = case.list.noun();
@@ -428,7 +480,7 @@ async fn reference(ctx: &Ctx<'_>, list: List) -> Walk {
 }
 
 /// Why a list's filters cannot be judged, when its unfiltered walks did not complete.
-fn unwalkable(list: List, r: &Reference) -> Option<Skip> {
+fn unwalkable(list: List, r: &Reference<'_>) -> Option<Skip> {
     (!r.before.is_complete() || !r.after.is_complete()).then(|| {
         Skip(format!(
             "the unfiltered {} list could not be walked to its end",
@@ -439,42 +491,49 @@ fn unwalkable(list: List, r: &Reference) -> Option<Skip> {
 
 pub async fn run(ctx: &Ctx<'_>, created: &CreationPhase) -> Vec<CheckResult> {
     let started = Instant::now();
-    let (orders_before, deposits_before) =
-        futures::join!(reference(ctx, List::Orders), reference(ctx, List::Deposits));
-    let all = cases(created, &orders_before.items, &deposits_before.items);
+    let references = || async {
+        futures::join!(
+            reference(ctx, List::Products),
+            reference(ctx, List::Orders),
+            reference(ctx, List::Deposits)
+        )
+    };
+    let (products, orders, deposits) = references().await;
+    let all = cases(
+        created,
+        &Lists {
+            products: &products.items,
+            orders: &orders.items,
+            deposits: &deposits.items,
+        },
+    );
     let walks = futures::future::join_all(
         all.iter()
             .map(|c| walk(ctx, c.path(ctx), MAX_LIMIT, FILTER_PAGES)),
     )
     .await;
-    let (orders_after, deposits_after) =
-        futures::join!(reference(ctx, List::Orders), reference(ctx, List::Deposits));
-    let orders = Reference {
-        before: orders_before,
-        after: orders_after,
-    };
-    let deposits = Reference {
-        before: deposits_before,
-        after: deposits_after,
+    let (products_after, orders_after, deposits_after) = references().await;
+    let reference_of = |list: List| match list {
+        List::Products => (&products, &products_after),
+        List::Orders => (&orders, &orders_after),
+        List::Deposits => (&deposits, &deposits_after),
     };
     let mut findings: HashMap<&'static str, Vec<Finding>> = HashMap::new();
     let mut skipped: HashMap<&'static str, Skip> = HashMap::new();
     for (case, w) in all.iter().zip(&walks) {
-        let r = match case.list {
-            List::Orders => &orders,
-            List::Deposits => &deposits,
-        };
-        match unwalkable(case.list, r) {
+        let (before, after) = reference_of(case.list);
+        let r = Reference { before, after };
+        match unwalkable(case.list, &r) {
             Some(skip) => {
                 skipped.entry(case.check.id).or_insert(skip);
             }
             None => findings
                 .entry(case.check.id)
                 .or_default()
-                .extend(judge(case, w, r)),
+                .extend(judge(case, w, &r)),
         }
     }
-    [ORDERS, DEPOSITS, CREATED_RANGE]
+    [PRODUCTS, ORDERS, DEPOSITS, CREATED_RANGE]
         .into_iter()
         .map(|check| {
             let run: Run = match (findings.remove(check.id), skipped.remove(check.id)) {
@@ -530,9 +589,13 @@ mod tests {
             Some(false)
         );
         assert_eq!(at.holds(&json!({"created_at": 5})), None);
-        let r = Want::Equals("external_ref", "gatecheck-1".into());
+        let r = Want::Equals("external_ref", Value::from("gatecheck-1"));
         assert_eq!(r.holds(&json!({"external_ref": null})), Some(false));
         assert_eq!(r.holds(&json!({"external_ref": "gatecheck-1"})), Some(true));
+        let c = Want::Equals("category_id", json!(3));
+        assert_eq!(c.holds(&json!({"category_id": 3})), Some(true));
+        assert_eq!(c.holds(&json!({"category_id": 4})), Some(false));
+        assert_eq!(c.holds(&json!({"category_id": "3"})), None);
     }
 
     #[test]
@@ -544,16 +607,20 @@ mod tests {
             pages: Vec::new(),
             end: WalkEnd::Complete,
         };
-        let r = Reference {
-            before: w(vec![
+        let (before, after) = (
+            w(vec![
                 json!({"id": "a", "status": "pending"}),
                 json!({"id": "b", "status": "completed"}),
             ]),
-            after: w(vec![
+            w(vec![
                 json!({"id": "a", "status": "completed"}),
                 json!({"id": "b", "status": "completed"}),
                 json!({"id": "c", "status": "completed"}),
             ]),
+        );
+        let r = Reference {
+            before: &before,
+            after: &after,
         };
         let known: Vec<String> = r.known("status").filter_map(id_of).collect();
         assert_eq!(known, vec!["b"]);
@@ -561,7 +628,7 @@ mod tests {
             check: ORDERS,
             list: List::Orders,
             query: vec![("status", "completed".into())],
-            want: Want::Equals("status", "completed".into()),
+            want: Want::Equals("status", Value::from("completed")),
         };
         assert!(judge(
             &case,
