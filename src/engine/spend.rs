@@ -184,6 +184,13 @@ impl SpendGuard {
         }
     }
 
+    /// A second opinion on a price (a quote: the same order sent as a test order, which
+    /// moves no money): when the server quotes more than the catalog `claimed`, every later
+    /// claim in `currency` is scaled up the same way before a real order is reserved.
+    pub fn quoted(&self, currency: &str, claimed: Minor, quoted: Minor) {
+        self.learn(currency, claimed, quoted);
+    }
+
     /// Remembers that `claimed` turned out to cost `charged`.
     fn learn(&self, currency: &str, claimed: Minor, charged: Minor) {
         if charged <= claimed {
@@ -326,6 +333,25 @@ mod tests {
         let e = g.reserve("EUR", Minor(1)).unwrap();
         e.release();
         assert_eq!(g.spent("EUR"), Minor::ZERO);
+    }
+
+    #[test]
+    fn a_quote_above_the_claim_bounds_the_first_real_order() {
+        let g = SpendGuard::new(true, Minor(100));
+        // The catalog says 1.00 a unit; a test order of it was charged 4.80.
+        g.quoted("USD", Minor(100), Minor(480));
+        assert!(
+            g.reserve("USD", Minor(100)).is_err(),
+            "4.80 does not fit 1.00"
+        );
+        assert!(
+            g.reserve("USD", Minor(20)).is_ok(),
+            "0.20 believed 0.96 fits"
+        );
+        // A quote at or below the claim teaches nothing.
+        let g = SpendGuard::new(true, Minor(100));
+        g.quoted("USD", Minor(100), Minor(90));
+        assert!(g.reserve("USD", Minor(100)).is_ok());
     }
 
     #[test]

@@ -271,6 +271,7 @@ async fn real_orders_stop_at_the_spend_cap() {
         .filter(|t| t.name != "all")
         .map(|t| t.count - t.errors)
         .sum();
+    assert!(run.quotes > 0, "real orders were preceded by price quotes");
     assert_eq!(
         orders.len() as u64,
         created,

@@ -1,5 +1,6 @@
 //! The spend cap holds on what was charged, not on what the catalog shows: behind a lying
-//! proxy (every voucher shown at half its price) and a slow one (order creates answered
+//! proxy (every voucher shown at half its price, or at one cent under a cap smaller than
+//! any real price) and a slow one (order creates answered
 //! after the client gave up), the real money `contract`, `invariants`, `load` and
 //! `certify` commit never passes `--max-spend` in any currency. Committed money is read
 //! from the sandbox itself, around the proxy.
@@ -15,12 +16,12 @@ use super::hostile::{forward, Hostile, Reply, Request};
 
 const CAP: &str = "100.00";
 
-/// Halves every `agent_price` in a catalog answer.
-fn lie_about_prices(mut reply: Reply) -> Reply {
+/// Rewrites every `agent_price` in a catalog answer with `lie` (minor units in, out).
+fn lie_about_prices(mut reply: Reply, lie: fn(i64) -> i64) -> Reply {
     let Ok(mut json) = serde_json::from_slice::<Value>(&reply.body) else {
         return reply;
     };
-    fn walk(v: &mut Value) {
+    fn walk(v: &mut Value, lie: fn(i64) -> i64) {
         match v {
             Value::Object(map) => {
                 for (k, v) in map.iter_mut() {
@@ -29,18 +30,18 @@ fn lie_about_prices(mut reply: Reply) -> Reply {
                             .as_str()
                             .and_then(|s| Amount::parse_decimal_amount(s).ok())
                         {
-                            *v = Value::from(Amount::from_minor(p.minor() / 2).to_string());
+                            *v = Value::from(Amount::from_minor(lie(p.minor())).to_string());
                         }
                     } else {
-                        walk(v);
+                        walk(v, lie);
                     }
                 }
             }
-            Value::Array(items) => items.iter_mut().for_each(walk),
+            Value::Array(items) => items.iter_mut().for_each(|v| walk(v, lie)),
             _ => {}
         }
     }
-    walk(&mut json);
+    walk(&mut json, lie);
     reply.body = serde_json::to_vec(&json).unwrap();
     reply
 }
@@ -66,7 +67,7 @@ async fn committed(sb: &Sb) -> BTreeMap<String, Amount> {
     out
 }
 
-async fn run(sb: &Sb, proxy: &Hostile, args: &[&str]) -> std::process::Output {
+async fn run(sb: &Sb, proxy: &Hostile, args: &[&str], cap: &str) -> std::process::Output {
     let agent = sb.default_agent();
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_gatecheck"));
     cmd.args(args)
@@ -76,19 +77,19 @@ async fn run(sb: &Sb, proxy: &Hostile, args: &[&str]) -> std::process::Output {
             "--agent-id",
             &agent.id,
             "--max-spend",
-            CAP,
+            cap,
         ])
         .env("GATECHECK_API_KEY", &agent.key)
         .env_remove("GATECHECK_ADMIN_TOKEN");
     cmd.output().await.unwrap()
 }
 
-fn assert_under_cap(spent: &BTreeMap<String, Amount>, what: &str) {
-    let cap = Amount::parse_decimal_amount(CAP).unwrap();
+fn assert_under_cap(spent: &BTreeMap<String, Amount>, what: &str, cap_text: &str) {
+    let cap = Amount::parse_decimal_amount(cap_text).unwrap();
     for (cur, amount) in spent {
         assert!(
             *amount <= cap,
-            "{what}: committed {amount} {cur} over the cap {CAP}"
+            "{what}: committed {amount} {cur} over the cap {cap_text}"
         );
     }
 }
@@ -134,24 +135,35 @@ fn commands(out: &str) -> Vec<Vec<String>> {
     ]
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn the_cap_holds_behind_a_proxy_that_shows_lower_prices() {
+async fn behind_a_lying_catalog(lie: fn(i64) -> i64, cap: &str) {
     for command in commands(tempfile::tempdir().unwrap().path().to_str().unwrap()) {
         let sb = common::start().await;
         let port: u16 = sb.url("").rsplit(':').next().unwrap().parse().unwrap();
         let proxy = Hostile::start(move |req| {
             let reply = forward(port, req);
             if req.method == "GET" {
-                lie_about_prices(reply)
+                lie_about_prices(reply, lie)
             } else {
                 reply
             }
         });
         let args: Vec<&str> = command.iter().map(String::as_str).collect();
-        let out = run(&sb, &proxy, &args).await;
+        let out = run(&sb, &proxy, &args, cap).await;
         assert!(out.status.code().is_some(), "{command:?} ended");
-        assert_under_cap(&committed(&sb).await, &command[0]);
+        assert_under_cap(&committed(&sb).await, &command[0], cap);
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_cap_holds_behind_a_proxy_that_shows_lower_prices() {
+    behind_a_lying_catalog(|minor| minor / 2, CAP).await;
+}
+
+/// The first real order in a currency is the dangerous one: nothing has been charged yet
+/// to learn from. Every price is shown as 0.01 under a cap of 1.00 that no real price fits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_cap_holds_when_the_catalog_shows_one_cent_under_a_cap_no_price_fits() {
+    behind_a_lying_catalog(|_| 1, "1.00").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -167,8 +179,8 @@ async fn the_cap_holds_when_creates_are_answered_after_the_client_gave_up() {
             reply
         });
         let args: Vec<&str> = command.iter().map(String::as_str).collect();
-        let out = run(&sb, &proxy, &args).await;
+        let out = run(&sb, &proxy, &args, CAP).await;
         assert!(out.status.code().is_some(), "{command:?} ended");
-        assert_under_cap(&committed(&sb).await, &command[0]);
+        assert_under_cap(&committed(&sb).await, &command[0], CAP);
     }
 }

@@ -6,8 +6,10 @@
 
 use serde_json::Value;
 
+use crate::apis::gate::client::GateClientExt;
 use crate::apis::gate::money::Amount;
-use crate::engine::spend::{Minor, Reservation};
+use crate::engine::client::ApiClient;
+use crate::engine::spend::{Minor, Reservation, SpendGuard};
 
 /// How a create ended, as seen by the caller.
 pub struct CreateOutcome<'a> {
@@ -21,12 +23,7 @@ pub struct CreateOutcome<'a> {
 /// Settles, releases or keeps `reservation` by what `outcome` proves.
 pub fn settle(reservation: Reservation, outcome: &CreateOutcome<'_>) {
     let moved = outcome.balance_moved.filter(|m| !m.is_negative());
-    let charged = outcome
-        .body
-        .and_then(|b| b.get("charged_amount"))
-        .and_then(Value::as_str)
-        .and_then(|s| Amount::parse_decimal_amount(s).ok())
-        .filter(|a| !a.is_negative());
+    let charged = charged(outcome.body).filter(|a| !a.is_negative());
     match outcome.status {
         Some(200..=299) => match charged.into_iter().chain(moved).max() {
             Some(cost) => reservation.settle(Minor::from(cost)),
@@ -37,5 +34,55 @@ pub fn settle(reservation: Reservation, outcome: &CreateOutcome<'_>) {
             None => reservation.release(),
         },
         _ => reservation.keep(),
+    }
+}
+
+/// The `charged_amount` of a `201` body, when it is a DecimalAmount.
+fn charged(body: Option<&Value>) -> Option<Amount> {
+    body.and_then(|b| b.get("charged_amount"))
+        .and_then(Value::as_str)
+        .and_then(|s| Amount::parse_decimal_amount(s).ok())
+}
+
+/// A test order answered `201` with `body`: its `charged_amount` is the server's quote for
+/// an order the catalog prices at `claimed` (§6: test orders are priced like any other and
+/// move no money). A quote above the claim scales every later real order in `currency`.
+pub fn learn_quote(spend: &SpendGuard, currency: &str, claimed: Amount, body: Option<&Value>) {
+    if let Some(quoted) = charged(body) {
+        spend.quoted(currency, Minor::from(claimed), Minor::from(quoted));
+    }
+}
+
+/// Asks for a quote before any real order: `body` (an order create, `test` is set here)
+/// sent as a test order. The catalog's price is a claim; a proxy or a broken server may
+/// show one price and charge another, and the first real order in a currency must not
+/// find out by spending. True when the test order was created.
+pub async fn quote(
+    client: &ApiClient,
+    spend: &SpendGuard,
+    currency: &str,
+    claimed: Amount,
+    body: &serde_json::Map<String, Value>,
+) -> bool {
+    let mut body = body.clone();
+    body.insert("test".into(), Value::Bool(true));
+    let sent = client
+        .post(client.agent_path("/orders"))
+        .json(&Value::Object(body))
+        .send()
+        .await;
+    match sent {
+        Ok(ex) if ex.status == 201 => {
+            learn_quote(spend, currency, claimed, ex.json().as_ref());
+            true
+        }
+        Ok(ex) => {
+            tracing::debug!(status = ex.status, "a quote (test order) was not created");
+            false
+        }
+        Err(e) => {
+            tracing::debug!(error = %e, "a quote (test order) had no answer");
+            false
+        }
     }
 }

@@ -2,9 +2,13 @@
 //! an answer that says "later"). Every request an [`super::ApiClient`] sends passes here:
 //!
 //! - an optional polite cap on the whole run (`--max-rps`), a token bucket of burst 1;
-//! - one adaptive bucket per credential (the target limits per key): unlimited until the
-//!   first `429`, then the rate the key was actually allowed in the last second, less a
-//!   margin; every further `429` (at most one a second) cuts it again;
+//! - one adaptive bucket per credential (the target limits per key), AIMD-style: unlimited
+//!   until the first `429`, then the rate the key was actually allowed in the last second,
+//!   less a margin; every further `429` (at most one a second) cuts it by 30%; every quiet
+//!   second (no `429`) raises it again, quickly back towards the rate that was limited and
+//!   slowly past it, so a sporadic `429` costs a moment, not the rest of the run. A `429`
+//!   after almost no traffic on the key (under two answers in the last second) teaches no
+//!   rate: its `Retry-After` pause is all the pacing it asks for;
 //! - a `429` pauses that key for its `Retry-After` (a whole number of seconds ≥ 1; when
 //!   absent or malformed, an exponential back-off) and the request is sent again, within
 //!   a per-request and a per-run budget. Past the budget the `429` is handed back as
@@ -50,6 +54,13 @@ const KEPT_429S: usize = 200;
 const MAX_BACKOFF: Duration = Duration::from_secs(8);
 /// A learned rate never falls below this (requests per second).
 const MIN_RATE: f64 = 0.5;
+/// A cut keeps this share of the rate that met the `429`.
+const CUT: f64 = 0.7;
+/// Below 90% of the limited rate a quiet second closes half the gap; past it, a quiet
+/// second probes this share of the limited rate higher (at least `MIN_RATE`).
+const PROBE: f64 = 0.05;
+/// Pacing decisions (cuts, raises) are at most one per this long per key.
+const PACE_STEP: Duration = Duration::from_secs(1);
 
 /// What a caller does after a `429`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,7 +108,10 @@ struct KeyBucket {
     next_slot: Instant,
     /// When recent answers that were not `429` arrived (the last second's).
     answered: VecDeque<Instant>,
+    /// The rate that met the last `429` (requests per second).
+    ceiling: f64,
     last_cut: Option<Instant>,
+    last_raise: Option<Instant>,
 }
 
 impl KeyBucket {
@@ -106,8 +120,52 @@ impl KeyBucket {
             interval: None,
             next_slot: now,
             answered: VecDeque::new(),
+            ceiling: 0.0,
             last_cut: None,
+            last_raise: None,
         }
+    }
+
+    /// A `429` on a key that sent `allowed` answered requests in the last second.
+    fn cut(&mut self, now: Instant) {
+        if self
+            .last_cut
+            .is_some_and(|t| now.duration_since(t) < PACE_STEP)
+        {
+            return;
+        }
+        let allowed = self.answered.len() as f64;
+        let limited_at = match self.rate() {
+            Some(r) => r,
+            // Almost no traffic: the 429 says nothing about a rate.
+            None if allowed < 2.0 => return,
+            None => allowed,
+        };
+        let rate = (limited_at * CUT).max(MIN_RATE);
+        self.ceiling = limited_at;
+        self.set_rate(rate);
+        self.last_cut = Some(now);
+        tracing::info!(rate, "pacing: a 429 lowered this key's rate");
+    }
+
+    /// An answer that was not a `429`: after a quiet second, raise the rate.
+    fn raise(&mut self, now: Instant) {
+        let Some(rate) = self.rate() else { return };
+        let quiet = |t: Option<Instant>| t.is_none_or(|t| now.duration_since(t) >= PACE_STEP);
+        if !quiet(self.last_cut) || !quiet(self.last_raise) {
+            return;
+        }
+        let step = if rate < self.ceiling * 0.9 {
+            (self.ceiling - rate) / 2.0
+        } else {
+            self.ceiling * PROBE
+        };
+        self.set_rate(rate + step.max(MIN_RATE));
+        self.last_raise = Some(now);
+    }
+
+    fn set_rate(&mut self, rate: f64) {
+        self.interval = Some(Duration::from_secs_f64(1.0 / rate));
     }
 
     fn rate(&self) -> Option<f64> {
@@ -255,6 +313,7 @@ impl Pacer {
             .or_insert_with(|| KeyBucket::new(now));
         bucket.answered.push_back(now);
         bucket.forget_old(now);
+        bucket.raise(now);
     }
 
     /// Records a `429` and decides: retry (after its key's pause) or give up. `waited` is
@@ -294,20 +353,7 @@ impl Pacer {
             .entry(key_hash(credential))
             .or_insert_with(|| KeyBucket::new(now));
         bucket.forget_old(now);
-        if bucket
-            .last_cut
-            .is_none_or(|t| now.duration_since(t) >= Duration::from_secs(1))
-        {
-            let allowed = bucket.answered.len() as f64;
-            let rate = match bucket.rate() {
-                None => allowed * 0.8,
-                Some(r) => r * 0.7,
-            }
-            .max(MIN_RATE);
-            bucket.interval = Some(Duration::from_secs_f64(1.0 / rate));
-            bucket.last_cut = Some(now);
-            tracing::info!(rate, "pacing: a 429 lowered this key's rate");
-        }
+        bucket.cut(now);
         bucket.next_slot = bucket.next_slot.max(now + pause);
         (AfterLimit::Retry, pause)
     }
@@ -380,9 +426,48 @@ mod tests {
         let (after, pause) = pacer.limited("k", &limited(Some("1")), 0, Duration::ZERO, true);
         assert_eq!((after, pause), (AfterLimit::Retry, Duration::from_secs(1)));
         let s = pacer.summary();
-        assert_eq!(s.learned_rps, Some(4.0));
+        assert_eq!(s.learned_rps, Some(3.5));
         assert_eq!((s.rate_limited, s.retried, s.gave_up), (1, 1, 0));
         assert_eq!(pacer.rate_limited().len(), 1);
+    }
+
+    fn bucket_limited_at(rps: f64, t0: Instant) -> KeyBucket {
+        let mut b = KeyBucket::new(t0);
+        b.set_rate(rps);
+        b.cut(t0);
+        b
+    }
+
+    #[test]
+    fn quiet_seconds_raise_the_rate_back_then_probe_past_it() {
+        let t0 = Instant::now();
+        let mut b = bucket_limited_at(100.0, t0);
+        let rate = |b: &KeyBucket| (b.rate().unwrap() * 10.0).round() / 10.0;
+        assert_eq!(rate(&b), 70.0);
+        // Within the second of the cut nothing moves.
+        b.raise(t0 + Duration::from_millis(500));
+        assert_eq!(rate(&b), 70.0);
+        let mut seen = Vec::new();
+        for s in 1..=5 {
+            b.raise(t0 + Duration::from_secs(s));
+            b.raise(t0 + Duration::from_secs(s) + Duration::from_millis(10));
+            seen.push(rate(&b));
+        }
+        assert_eq!(seen, [85.0, 92.5, 97.5, 102.5, 107.5]);
+        // A second 429 within a second of the first cuts once.
+        let t = t0 + Duration::from_secs(10);
+        b.cut(t);
+        b.cut(t + Duration::from_millis(300));
+        assert_eq!(rate(&b), 75.3);
+    }
+
+    #[test]
+    fn a_429_after_almost_no_traffic_teaches_no_rate() {
+        let pacer = Pacer::new(PaceConfig::default());
+        pacer.answered("k");
+        let (after, _) = pacer.limited("k", &limited(Some("1")), 0, Duration::ZERO, true);
+        assert_eq!(after, AfterLimit::Retry);
+        assert_eq!(pacer.summary().learned_rps, None);
     }
 
     #[test]

@@ -200,11 +200,8 @@ impl Masker {
         if hits.is_empty() {
             return text.to_string();
         }
-        let variables: Vec<String> = {
-            let inner = self.inner.read();
-            inner.secrets.iter().map(|(_, v)| v.clone()).collect()
-        };
-        replace(text, hits, &variables)
+        // Secrets are only ever appended: every hit's index is valid under this lock.
+        replace(text, hits, &self.inner.read().secrets)
     }
 
     /// The tiers covering every registered secret, building a tier for the new ones.
@@ -471,7 +468,12 @@ fn entity(rest: &str) -> Option<(String, usize)> {
 }
 
 /// Replaces every hit (merged where they overlap) by the variable of its first secret.
-fn replace(text: &str, mut hits: Vec<(Range<usize>, usize)>, variables: &[String]) -> String {
+/// `text` with every hit replaced by its secret's variable name (`secrets[i].1`).
+fn replace(
+    text: &str,
+    mut hits: Vec<(Range<usize>, usize)>,
+    secrets: &[(String, String)],
+) -> String {
     hits.sort_by_key(|(r, _)| (r.start, std::cmp::Reverse(r.end)));
     let mut out = String::with_capacity(text.len());
     let mut at = 0;
@@ -485,7 +487,7 @@ fn replace(text: &str, mut hits: Vec<(Range<usize>, usize)>, variables: &[String
             i += 1;
         }
         out.push_str(&text[at..range.start]);
-        out.push_str(&variables[secret]);
+        out.push_str(&secrets[secret].1);
         at = end;
     }
     out.push_str(&text[at..]);

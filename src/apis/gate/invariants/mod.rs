@@ -108,6 +108,14 @@ impl Env {
             admin: client.target().admin_token.is_some(),
             test_only: !resolved.spend.real_orders_allowed(),
         };
+        if !mode.admin && !mode.test_only {
+            // Real orders on the user's own agent: quote every product first (test orders,
+            // before the model starts), so the cap believes the larger of claim and quote.
+            if let Ok(orderable) = crate::apis::gate::load::catalog::discover(&client).await {
+                crate::apis::gate::load::catalog::quote_all(&client, &resolved.spend, &orderable)
+                    .await;
+            }
+        }
         Ok(Env {
             client,
             catalog,

@@ -160,6 +160,8 @@ struct GateSteps<'a> {
     /// Each step's window summary, by step.
     summaries: Vec<LoadSummary>,
     notes: Vec<String>,
+    /// The catalog (and quotes), discovered by the first step and shared by the others.
+    prepared: Option<load::Prepared>,
 }
 
 impl StepRunner for GateSteps<'_> {
@@ -171,7 +173,11 @@ impl StepRunner for GateSteps<'_> {
         let plan = plan(&args, None)?;
         let scenario = plan.scenario.name.clone();
         let users = plan.users;
-        let run = load::run(plan, self.resolved, Progress::Hidden).await?;
+        let prepared = match &self.prepared {
+            Some(p) => p,
+            None => self.prepared.insert(load::prepare(self.resolved).await?),
+        };
+        let run = load::run_prepared(plan, self.resolved, prepared, Progress::Hidden).await?;
         let intervals = histlog::read_log(&run.interval_log)
             .map_err(|e| GateError::Other(anyhow::anyhow!("the step's interval log: {e}")))?;
         let window = measured_window(intervals, self.warmup, self.window);
@@ -259,6 +265,7 @@ pub async fn search(
         window: cfg.window,
         summaries: Vec::new(),
         notes: Vec::new(),
+        prepared: None,
     };
     let found = capacity::search(&cfg, &mut steps, progress).await?;
     let shown = found

@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 use crate::apis::gate::money::Amount;
 use crate::apis::gate::wire::{ListPage, Product, ProductCategory, ProductType};
 use crate::engine::client::ApiClient;
+use crate::engine::spend::SpendGuard;
 use crate::GateError;
 
 /// One product the load can order, with its body (without `test`) and expected charge.
@@ -48,6 +49,21 @@ pub struct Catalog {
     pub top_ups: Vec<Orderable>,
     /// Products left out and why (shown in the summary notes).
     pub notes: Vec<String>,
+}
+
+/// One quote (a test order) per orderable product before any real order: the catalog's
+/// prices are claims, and the spend cap believes the larger of claim and quote.
+/// Returns how many quotes were created.
+pub async fn quote_all(client: &ApiClient, spend: &SpendGuard, catalog: &Catalog) -> u64 {
+    let mut created = 0;
+    for p in catalog.vouchers.iter().chain(&catalog.top_ups) {
+        if crate::apis::gate::charge::quote(client, spend, &p.currency, p.unit_charge, &p.body)
+            .await
+        {
+            created += 1;
+        }
+    }
+    created
 }
 
 /// Walks the catalog lists of the target.

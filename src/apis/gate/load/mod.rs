@@ -74,6 +74,9 @@ pub struct LoadRun {
     pub notes: Vec<String>,
     /// Orders created as test orders because the spend cap was reached.
     pub orders_switched_to_test: u64,
+    /// Test orders sent on the target's own agent before the run as price quotes (one
+    /// per orderable product, when real orders are allowed): not part of the load.
+    pub quotes: u64,
     /// The client the load ran as: a dedicated agent on the embedded sandbox, else the
     /// target's own.
     pub client: crate::engine::client::ApiClient,
@@ -90,22 +93,54 @@ pub const INTERVAL_LOG: &str = "load.hlog";
 /// goose's own report inside the artifacts folder.
 pub const GOOSE_REPORT: &str = "goose-report.html";
 
+/// What a run needs from the target before it starts: the catalog and, when real orders
+/// are allowed, one price quote per orderable product (test orders on the target's own
+/// agent). Capacity steps prepare once and share it.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    catalog: catalog::Catalog,
+    quotes: u64,
+}
+
+/// Discovers the catalog and asks for the quotes.
+pub async fn prepare(resolved: &ResolvedTarget) -> Result<Prepared, GateError> {
+    let catalog = catalog::discover(&resolved.client).await?;
+    let quotes = if resolved.spend.real_orders_allowed() {
+        catalog::quote_all(&resolved.client, &resolved.spend, &catalog).await
+    } else {
+        0
+    };
+    Ok(Prepared { catalog, quotes })
+}
+
 /// Runs one load phase against a resolved target. The library entry point `certify` calls.
 pub async fn run(
     plan: LoadPlan,
     resolved: &ResolvedTarget,
     progress: Progress,
 ) -> Result<LoadRun, GateError> {
-    let catalog = catalog::discover(&resolved.client).await?;
-    let (client, agent_remark) = agent::load_client(resolved, &catalog).await;
+    let prepared = prepare(resolved).await?;
+    run_prepared(plan, resolved, &prepared, progress).await
+}
+
+/// [`run`] with the catalog and quotes already in hand.
+pub async fn run_prepared(
+    plan: LoadPlan,
+    resolved: &ResolvedTarget,
+    prepared: &Prepared,
+    progress: Progress,
+) -> Result<LoadRun, GateError> {
+    let Prepared { catalog, quotes } = prepared;
+    let quotes = *quotes;
+    let (client, agent_remark) = agent::load_client(resolved, catalog).await;
     let client = &client;
     let gate = Arc::new(transactions::GateLoad::new(
         client,
-        &catalog,
+        catalog,
         resolved.spend.clone(),
         validate::BodyValidator::new(plan.schemas.clone()),
     ));
-    let compiled = transactions::compile(&plan.scenario.transactions, client, &catalog, &gate)
+    let compiled = transactions::compile(&plan.scenario.transactions, client, catalog, &gate)
         .map_err(GateError::Config)?;
     if let Some(dir) = &plan.artifacts_dir {
         std::fs::create_dir_all(dir)
@@ -202,6 +237,12 @@ pub async fn run(
             thresholds::format_micros(recording.max_lag_us as f64)
         ));
     }
+    if quotes > 0 {
+        notes.push(format!(
+            "{quotes} test orders were sent before the run as price quotes: real orders are \
+             reserved against the larger of the catalog's price and the quote"
+        ));
+    }
     if switched > 0 {
         notes.push(format!(
             "spend cap {} reached: {switched} orders were created as test orders",
@@ -246,6 +287,7 @@ pub async fn run(
         summary,
         notes,
         orders_switched_to_test: switched,
+        quotes,
         client: client.clone(),
         generator_late: recording.generator_late,
         generator_lag_max_us: recording.generator_lag_max_us,

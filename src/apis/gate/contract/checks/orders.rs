@@ -119,6 +119,17 @@ async fn create(
             balance_moved: before.zip(after).and_then(|(b, a)| b.checked_sub(a)),
         };
         settle(reservation, &outcome);
+    } else if let (Ok(o), Some((claimed, _))) = (&sent, &charge) {
+        // A test order is a quote: a server that charges more than its catalog shows is
+        // believed so before the real order is reserved.
+        if o.status() == 201 && body.get("test") == Some(&Value::Bool(true)) {
+            crate::apis::gate::charge::learn_quote(
+                &ctx.spend,
+                &product.currency_code,
+                *claimed,
+                o.json.as_ref(),
+            );
+        }
     }
     match sent {
         Ok(o) => {
