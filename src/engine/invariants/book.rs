@@ -70,6 +70,8 @@ pub struct Ledgerbook<C> {
     findings: BTreeMap<C, Vec<Finding>>,
     exercised: BTreeMap<C, u64>,
     skipped: BTreeMap<C, String>,
+    /// Checks whose verdict rested on a request the target kept answering `429`.
+    inconclusive: BTreeMap<C, String>,
     durations: BTreeMap<C, u64>,
 }
 
@@ -79,6 +81,7 @@ impl<C> Default for Ledgerbook<C> {
             findings: BTreeMap::new(),
             exercised: BTreeMap::new(),
             skipped: BTreeMap::new(),
+            inconclusive: BTreeMap::new(),
             durations: BTreeMap::new(),
         }
     }
@@ -105,6 +108,15 @@ impl<C: InvariantCheck> Ledgerbook<C> {
         self.skipped.entry(check).or_insert_with(|| reason.into());
     }
 
+    /// Records that a verdict of `check` could not be reached: a request it rested on was
+    /// answered `429` past the pacing budget. Without a finding elsewhere the check is
+    /// reported skipped as inconclusive, never passed, never failed.
+    pub fn inconclusive(&mut self, check: C, reason: impl Into<String>) {
+        self.inconclusive
+            .entry(check)
+            .or_insert_with(|| reason.into());
+    }
+
     pub fn add_duration(&mut self, check: C, ms: u64) {
         *self.durations.entry(check).or_default() += ms;
     }
@@ -120,6 +132,15 @@ impl<C: InvariantCheck> Ledgerbook<C> {
                 let findings = self.findings.get(&check).cloned().unwrap_or_default();
                 let ran = self.exercised.get(&check).copied().unwrap_or(0);
                 let duration = self.durations.get(&check).copied().unwrap_or(0);
+                if let (true, Some(reason)) = (findings.is_empty(), self.inconclusive.get(&check)) {
+                    return CheckResult::skipped(
+                        check.id(),
+                        check.section(),
+                        check.title(),
+                        Severity::Must,
+                        format!("inconclusive: {reason}"),
+                    );
+                }
                 if findings.is_empty() && ran == 0 {
                     let reason = self.skipped.get(&check).cloned().unwrap_or_else(|| {
                         "not exercised by the generated cases (raise --cases)".to_string()

@@ -55,6 +55,12 @@ pub trait Machine: Sync {
 
     fn exercised(outcome: &Self::Outcome) -> &BTreeMap<Self::Check, u64>;
 
+    /// The check a case could not judge and why (a request answered `429` past the
+    /// pacing budget): such a case reports no violation, and the check is inconclusive.
+    fn inconclusive(_outcome: &Self::Outcome) -> Option<(Self::Check, String)> {
+        None
+    }
+
     /// Operations in a case (for "shrank from N to M").
     fn case_len(case: &Self::Case) -> usize;
 }
@@ -108,6 +114,8 @@ pub struct StatefulReport<C> {
     /// Shrinking the failure (zero when none).
     pub shrink_elapsed: Duration,
     pub exercised: BTreeMap<C, u64>,
+    /// Checks a case could not judge (429s past the pacing budget), with the first reason.
+    pub inconclusive: BTreeMap<C, String>,
     pub failure: Option<ShrunkFailure<C>>,
 }
 
@@ -116,6 +124,9 @@ impl<C: InvariantCheck> StatefulReport<C> {
     /// finding with its script and seed (every other check: not exercised after it).
     pub fn record(self, book: &mut Ledgerbook<C>, stats: &mut RunStats) {
         book.exercised_all(&self.exercised);
+        for (check, reason) in self.inconclusive {
+            book.inconclusive(check, reason);
+        }
         stats.cases = self.cases;
         stats.requests += self.requests;
         stats.stateful_elapsed = self.elapsed;
@@ -229,6 +240,7 @@ pub async fn run_stateful<M: Machine>(
         elapsed: Duration::ZERO,
         shrink_elapsed: Duration::ZERO,
         exercised: BTreeMap::new(),
+        inconclusive: BTreeMap::new(),
         failure: None,
     };
 
@@ -247,6 +259,9 @@ pub async fn run_stateful<M: Machine>(
             run.cases += 1;
             run.requests += M::requests(&outcome);
             merge::<M>(&mut run.exercised, M::exercised(&outcome));
+            if let Some((check, reason)) = M::inconclusive(&outcome) {
+                run.inconclusive.entry(check).or_insert(reason);
+            }
             if M::violation(&outcome).is_some() {
                 tracing::info!(
                     case = i,

@@ -40,6 +40,19 @@ impl Walk {
     pub fn is_complete(&self) -> bool {
         matches!(self.end, WalkEnd::Complete)
     }
+
+    /// The first page holding an item `is_it` picks (evidence for a finding about it).
+    pub fn page_holding(&self, is_it: impl Fn(&Value) -> bool) -> Option<&Observed> {
+        self.pages
+            .iter()
+            .find(|p| {
+                p.json
+                    .as_ref()
+                    .and_then(|j| j.get("items")?.as_array())
+                    .is_some_and(|items| items.iter().any(&is_it))
+            })
+            .map(Arc::as_ref)
+    }
 }
 
 pub use crate::engine::client::pages::with_query;

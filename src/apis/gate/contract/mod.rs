@@ -26,8 +26,8 @@ use crate::GateError;
 
 use checks::admin;
 use checks::{
-    agreement, auth, deposits, format, health, money, negative, orders, pagination, products,
-    rate_limit, schema, transport, Check,
+    agreement, auth, deposits, filters, format, health, money, negative, orders, pagination,
+    products, rate_limit, schema, transport, Check,
 };
 use context::Ctx;
 use discovery::Discovery;
@@ -73,14 +73,15 @@ pub async fn run(
     deposits::seed(&ctx).await;
     let created = orders::creation_phase(&ctx, &discovery, opts.settle).await;
 
-    let (pages, agree, prods) = futures::join!(
+    results.extend(products::run(&discovery));
+    let (pages, agree, filtered) = futures::join!(
         pagination::run(&ctx),
         agreement::run(&ctx, &discovery),
-        products::run(&ctx, &discovery),
+        filters::run(&ctx, &created),
     );
     results.extend(pages);
     results.extend(agree);
-    results.extend(prods);
+    results.extend(filtered);
 
     let own_order = created.any_order_id();
     let (auth_results, negative_results, deposit_results) = futures::join!(
@@ -195,6 +196,7 @@ pub fn all_checks() -> Vec<Check> {
         negative::INSUFFICIENT_BALANCE,
         negative::BAD_LIMIT,
         negative::BAD_CURSOR,
+        negative::BAD_FILTERS,
         negative::PATH_IDS,
         negative::NOT_FOUND,
         negative::UNKNOWN_ROUTE,
@@ -209,7 +211,7 @@ pub fn all_checks() -> Vec<Check> {
         products::CATEGORY_EXISTS,
         products::FIELDS_BY_TYPE,
         products::REGION_CODE,
-        products::FILTERS,
+        filters::PRODUCTS,
         money::DECIMAL_AMOUNTS,
         money::MINOR_UNITS,
         money::CHARGE_COMPUTED,
@@ -218,6 +220,9 @@ pub fn all_checks() -> Vec<Check> {
         orders::BALANCE_FIELDS,
         orders::LIFECYCLE,
         orders::TERMINAL_FINAL,
+        filters::ORDERS,
+        filters::DEPOSITS,
+        filters::CREATED_RANGE,
         deposits::DEPOSIT_FIELDS,
         deposits::BALANCE_LIST,
         deposits::LEDGER,

@@ -55,8 +55,19 @@ pub async fn run_all(
                result: Result<Option<Failure>, ProbeError>|
      -> Result<(), ProbeError> {
         book.add_duration(check, started.elapsed().as_millis() as u64);
+        let result = match result {
+            Err(ProbeError::RateLimited(label)) => {
+                book.inconclusive(check, ProbeError::RateLimited(label).to_string());
+                return Ok(());
+            }
+            other => other,
+        };
         match result? {
-            Some(f) => book.finding(f.violation.into_finding(f.script, None), check),
+            // Booked under the check the violation names: a probe may blame another rule.
+            Some(f) => {
+                let blamed = f.violation.check;
+                book.finding(f.violation.into_finding(f.script, None), blamed);
+            }
             None => book.exercised(check, 1),
         }
         Ok(())
@@ -114,6 +125,20 @@ pub async fn run_all(
     let r = probe.failed_attempt_leaves_key_free().await;
     run(book, CheckId::ErrorDoesNotBindKey, t, r)?;
     Ok(())
+}
+
+/// A paced request answered `429` past the budget did not run: what rests on it is
+/// inconclusive ([`ProbeError::RateLimited`]).
+fn paced(ex: &Exchange) -> Result<(), ProbeError> {
+    if ex.status == 429 {
+        return Err(ProbeError::RateLimited(ex.label()));
+    }
+    Ok(())
+}
+
+/// `400 insufficient_balance` (§3).
+fn is_insufficient(e: &Exchange) -> bool {
+    e.status == 400 && e.error_code().as_deref() == Some("insufficient_balance")
 }
 
 struct Failure {
@@ -204,6 +229,7 @@ impl Probe<'_> {
             .send()
             .await
             .map_err(transport(check))?;
+        paced(&ex)?;
         let rows =
             balance_rows(&ex).map_err(|e| ProbeError::Target(format!("GET /balance: {e}")))?;
         let (a, r) = rows
@@ -223,6 +249,7 @@ impl Probe<'_> {
             pages::encode(external_ref)
         ));
         let ex = client.get(path).send().await.map_err(transport(check))?;
+        paced(&ex)?;
         let items = ex
             .json()
             .and_then(|j| j.get("items").and_then(Value::as_array).cloned())
@@ -454,12 +481,7 @@ impl Probe<'_> {
             &format!("{} orders at once against a balance for {fits}", self.width),
         );
         let created = replies.iter().filter(|e| e.status == 201).count();
-        let refused = replies
-            .iter()
-            .filter(|e| {
-                e.status == 400 && e.error_code().as_deref() == Some("insufficient_balance")
-            })
-            .count();
+        let refused = replies.iter().filter(|e| is_insufficient(e)).count();
         let (bal, available, reserved) =
             Self::balance(&client, &self.voucher.currency, check).await?;
         if let Some((ex, worst)) = negative {
@@ -477,6 +499,31 @@ impl Probe<'_> {
         }
         let ran = replies.len();
         let fits = fits.min(ran as u32);
+        // Exactly the orders that fit were created and the others refused, but not as
+        // §3 says: that is the refusal's rule, not an overdraw.
+        let misrefused = replies
+            .iter()
+            .find(|e| e.status != 201 && (400..500).contains(&e.status) && !is_insufficient(e));
+        let refusals = replies
+            .iter()
+            .filter(|e| (400..500).contains(&e.status))
+            .count();
+        if let (true, Some(wrong)) = (
+            created == fits as usize && refusals == ran - created,
+            misrefused,
+        ) {
+            script.one(wrong, "one of the refusals");
+            return Ok(fail(
+                script,
+                Violation::new(
+                    CheckId::InsufficientBalanceRejected,
+                    "orders beyond the balance were refused, but not as 400 insufficient_balance",
+                    "400 insufficient_balance",
+                    format!("{} {}", wrong.status, wrong.body_excerpt()),
+                )
+                .with_exchange(Some(wrong.evidence())),
+            ));
+        }
         if created != fits as usize || refused != ran - fits as usize {
             script.one(&bal, "read the balance");
             return Ok(fail(script, Violation::new(
@@ -493,6 +540,7 @@ impl Probe<'_> {
                 .send()
                 .await
                 .map_err(transport(check))?;
+            paced(&ex)?;
             ex.json()
                 .and_then(|j| j.get("items").and_then(Value::as_array).cloned())
                 .unwrap_or_default()
@@ -551,6 +599,7 @@ impl Probe<'_> {
                 .send()
         };
         let first = send().await.map_err(transport(check))?;
+        paced(&first)?;
         script.one(&first, "order more than the balance, with a key");
         if first.status != 400 || first.error_code().as_deref() != Some("insufficient_balance") {
             return Ok(fail(
@@ -577,6 +626,7 @@ impl Probe<'_> {
             )));
         }
         let retry = send().await.map_err(transport(check))?;
+        paced(&retry)?;
         script.one(&retry, "the same request with the same key");
         let replayed = retry
             .header("Idempotent-Replayed")

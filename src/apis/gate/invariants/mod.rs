@@ -58,6 +58,10 @@ pub enum ProbeError {
     Admin(String),
     #[error("target: {0}")]
     Target(String),
+    /// A request was answered `429` past the pacing budget: it did not run, and what
+    /// rested on it is inconclusive (callers turn this into a skip, never a failure).
+    #[error("the target kept answering 429 (rate limited) past the retry budget ({0})")]
+    RateLimited(String),
     #[error(transparent)]
     Catalog(#[from] CatalogError),
 }
@@ -72,6 +76,7 @@ impl From<ProbeError> for GateError {
             ProbeError::Catalog(CatalogError::Transport(m)) | ProbeError::Target(m) => {
                 GateError::Target(format!("invariants: {m}"))
             }
+            e @ ProbeError::RateLimited(_) => GateError::Target(format!("invariants: {e}")),
             ProbeError::Catalog(c) => GateError::Target(format!("invariants: {c}")),
         }
     }

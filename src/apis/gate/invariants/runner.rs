@@ -63,6 +63,10 @@ impl Machine for GateMachine<'_> {
         &outcome.exercised
     }
 
+    fn inconclusive(outcome: &CaseOutcome) -> Option<(CheckId, String)> {
+        outcome.inconclusive.clone()
+    }
+
     fn case_len(case: &CaseSpec) -> usize {
         case.ops.len()
     }

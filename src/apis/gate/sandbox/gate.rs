@@ -189,14 +189,43 @@ pub fn product(app: &App, raw_id: &str) -> Handled {
     Ok(Reply::raw(StatusCode::OK, p.json.clone()))
 }
 
-fn time_filter(q: &Query, name: &'static str, bound: Bound) -> Result<Option<i64>, ApiError> {
-    q.get(name)
-        .map(|v| {
-            parse_bound(v, bound).ok_or_else(|| {
-                ApiError::invalid(name, format!("{name} must be an RFC 3339 timestamp"))
-            })
-        })
-        .transpose()
+fn time_filter(
+    app: &App,
+    q: &Query,
+    name: &'static str,
+    bound: Bound,
+) -> Result<Option<i64>, ApiError> {
+    let Some(text) = q.get(name) else {
+        return Ok(None);
+    };
+    // MUTANT HOOK (created-offset-ignored): the wall-clock time is read as UTC.
+    let text = if app.mutant_is(Mutant::CreatedOffsetIgnored) {
+        wall_clock_as_utc(text)
+    } else {
+        text.to_string()
+    };
+    match parse_bound(&text, bound) {
+        // MUTANT HOOK (created-to-exclusive): the upper bound leaves out its own instant.
+        Some(us) if matches!(bound, Bound::To) && app.mutant_is(Mutant::CreatedToExclusive) => {
+            Ok(Some(us - 1))
+        }
+        Some(us) => Ok(Some(us)),
+        // MUTANT HOOK (lenient-time-filters): a malformed bound is no bound.
+        None if app.mutant_is(Mutant::LenientTimeFilters) => Ok(None),
+        None => Err(ApiError::invalid(
+            name,
+            format!("{name} must be an RFC 3339 timestamp"),
+        )),
+    }
+}
+
+/// `2024-11-01T15:30:00+05:30` → `2024-11-01T15:30:00Z` (only the mutant wants this).
+fn wall_clock_as_utc(text: &str) -> String {
+    let time_at = text.find(['T', 't']).unwrap_or(0);
+    match text[time_at..].rfind(['+', '-', 'Z', 'z']) {
+        Some(i) => format!("{}Z", &text[..time_at + i]),
+        None => text.to_string(),
+    }
 }
 
 fn enum_filter(
@@ -239,7 +268,7 @@ fn time_position(pos: Option<Position>) -> Result<Option<(i64, String)>, ApiErro
 pub async fn orders(app: &App, agent: &str, raw_query: Option<&str>) -> Handled {
     let q = Query::parse(raw_query)?;
     let limit = q.limit()?;
-    let filter = OrderFilter {
+    let mut filter = OrderFilter {
         status: enum_filter(&q, "status", &["pending", "completed", "failed"])?,
         external_ref: match q.get("external_ref") {
             None => None,
@@ -251,9 +280,13 @@ pub async fn orders(app: &App, agent: &str, raw_query: Option<&str>) -> Handled 
                 ))
             }
         },
-        from_us: time_filter(&q, "created_from", Bound::From)?,
-        to_us: time_filter(&q, "created_to", Bound::To)?,
+        from_us: time_filter(app, &q, "created_from", Bound::From)?,
+        to_us: time_filter(app, &q, "created_to", Bound::To)?,
     };
+    // MUTANT HOOK (ignores-order-status-filter)
+    if app.mutant_is(Mutant::IgnoresOrderStatusFilter) {
+        filter.status = None;
+    }
     let filter_text = format!("{filter:?}");
     let (rows, cursor) = time_ordered_page(
         app,
@@ -284,12 +317,16 @@ pub async fn order(app: &App, agent: &str, raw_id: &str) -> Handled {
 pub async fn deposits(app: &App, agent: &str, raw_query: Option<&str>) -> Handled {
     let q = Query::parse(raw_query)?;
     let limit = q.limit()?;
-    let filter = DepositFilter {
+    let mut filter = DepositFilter {
         status: enum_filter(&q, "status", &["pending", "completed", "rejected"])?,
         currency: currency_filter(&q)?,
-        from_us: time_filter(&q, "created_from", Bound::From)?,
-        to_us: time_filter(&q, "created_to", Bound::To)?,
+        from_us: time_filter(app, &q, "created_from", Bound::From)?,
+        to_us: time_filter(app, &q, "created_to", Bound::To)?,
     };
+    // MUTANT HOOK (ignores-deposit-currency-filter)
+    if app.mutant_is(Mutant::IgnoresDepositCurrencyFilter) {
+        filter.currency = None;
+    }
     let filter_text = format!("{filter:?}");
     let (rows, cursor) = time_ordered_page(
         app,

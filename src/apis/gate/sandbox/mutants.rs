@@ -57,6 +57,15 @@ pub enum Mutant {
     ErrorBindsKey,
     /// Each completion takes one cent too many from the available balance.
     LedgerDrift,
+    /// A real order's 201 shows `balance_after` equal to `balance_before`: the
+    /// reservation is not what the response says.
+    BalanceAfterUnmoved,
+    /// `insufficient_balance` is answered with HTTP 402 instead of 400.
+    #[strum(to_string = "insufficient-balance-402")]
+    InsufficientBalance402,
+    /// A customer_account value holding a digit is refused as not matching its pattern
+    /// (a regex dialect that disagrees with the catalog's), before the balance is looked at.
+    RefusesDigitsInAccount,
     // ---- contract mutants (gatecheck contract; hooks marked `MUTANT HOOK`, wire
     // faults in `rewrite`) ----
     /// `Authorization: Bearer <key>` is accepted like the raw key.
@@ -85,6 +94,16 @@ pub enum Mutant {
     BadCursorRestarts,
     /// `GET /products?type=` ignores the type filter.
     IgnoresTypeFilter,
+    /// `GET /orders?status=` ignores the status filter.
+    IgnoresOrderStatusFilter,
+    /// `GET /deposits?currency_code=` ignores the currency filter.
+    IgnoresDepositCurrencyFilter,
+    /// `created_to` excludes its own instant.
+    CreatedToExclusive,
+    /// A date filter's offset is dropped: its wall-clock time is read as UTC.
+    CreatedOffsetIgnored,
+    /// A malformed `created_from`/`created_to` is ignored instead of 400.
+    LenientTimeFilters,
     /// A body with a non-JSON media type is parsed as JSON instead of 415.
     IgnoresContentType,
     /// Malformed JSON in an order body answers 500.
@@ -258,6 +277,18 @@ fn contract_rewrite(mutant: Mutant, seen: &Seen<'_>, reply: Reply) -> Reply {
         }
         Mutant::NoRequestIdEcho => with_header(reply, "x-request-id", "sandbox-request"),
         Mutant::NoAllowHeader => without_header(reply, "allow"),
+        Mutant::BalanceAfterUnmoved if route == Some("create_order") && status == 201 => {
+            map_json(reply, |body| {
+                if body.get("is_test") == Some(&Value::Bool(false)) {
+                    body["balance_after"] = body["balance_before"].clone();
+                }
+            })
+        }
+        Mutant::InsufficientBalance402
+            if status == 400 && reply_code(&reply).as_deref() == Some("insufficient_balance") =>
+        {
+            as_error(reply, 402, "insufficient_balance", None)
+        }
         Mutant::NoLocationHeader if route == Some("create_order") => {
             without_header(reply, "location")
         }
@@ -384,6 +415,31 @@ fn contract_rewrite(mutant: Mutant, seen: &Seen<'_>, reply: Reply) -> Reply {
         }),
         _ => reply,
     }
+}
+
+/// The `error.code` of a reply's body.
+fn reply_code(reply: &Reply) -> Option<String> {
+    let body: Value = serde_json::from_slice(reply.body.as_ref()?).ok()?;
+    Some(body.pointer("/error/code")?.as_str()?.to_string())
+}
+
+/// MUTANT HOOK (refuses-digits-in-account): the refusal of a valid account value.
+pub fn refused_account(
+    mutant: Option<Mutant>,
+    topup: &serde_json::Map<String, Value>,
+) -> Option<ApiError> {
+    if mutant != Some(Mutant::RefusesDigitsInAccount) {
+        return None;
+    }
+    let account = topup.get("customer_account")?.as_object()?;
+    let (name, _) = account.iter().find(|(_, v)| {
+        v.as_str()
+            .is_some_and(|s| s.bytes().any(|b| b.is_ascii_digit()))
+    })?;
+    Some(ApiError::invalid(
+        format!("topup_request.customer_account.{name}"),
+        format!("{name} does not match its pattern"),
+    ))
 }
 
 fn with_header(mut reply: Reply, name: &'static str, value: &str) -> Reply {

@@ -159,6 +159,10 @@ fn price(
     if mutant != Some(Mutant::IgnoresCustomerAccount) {
         check_customer_account(topup, p)?;
     }
+    // MUTANT HOOK (refuses-digits-in-account)
+    if let Some(e) = crate::apis::gate::sandbox::mutants::refused_account(mutant, topup) {
+        return Err(e);
+    }
     let rate = product
         .agent_rate
         .ok_or_else(|| ApiError::internal("top-up without agent_rate"))?;

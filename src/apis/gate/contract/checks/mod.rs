@@ -5,6 +5,7 @@ pub mod admin;
 pub mod agreement;
 pub mod auth;
 pub mod deposits;
+pub mod filters;
 pub mod format;
 pub mod health;
 pub mod money;

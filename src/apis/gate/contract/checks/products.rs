@@ -1,7 +1,6 @@
 //! Product rules of §4 on the whole catalog: `type` is a known type code, `category_id`
 //! names an existing category, voucher and top-up fields follow their type, `region_code`
-//! is GLOBAL or an ISO alpha-2 code, and the list filters return exactly the matching
-//! products.
+//! is GLOBAL or an ISO alpha-2 code. (The list filters are judged in `filters`.)
 
 use std::collections::HashSet;
 use std::time::Instant;
@@ -9,10 +8,9 @@ use std::time::Instant;
 use serde_json::Value;
 
 use super::{excerpt, Check, Run, Skip};
-use crate::apis::gate::contract::context::{Ctx, Observed, Req};
-use crate::apis::gate::contract::discovery::{with_query, Discovery, Walk};
+use crate::apis::gate::contract::discovery::{Discovery, Walk};
 use crate::apis::gate::money::{Amount, Rate};
-use crate::engine::model::{CheckResult, Finding};
+use crate::engine::model::CheckResult;
 
 pub const TYPE_KNOWN: Check = Check::must(
     "products.type_is_known_code",
@@ -34,27 +32,6 @@ pub const REGION_CODE: Check = Check::must(
     "§4 Catalog",
     "region_code is GLOBAL or an ISO 3166-1 alpha-2 code",
 );
-pub const FILTERS: Check = Check::must(
-    "products.filters",
-    "§4 Catalog",
-    "The type, category_id, region_code and is_available filters return exactly the matching products",
-);
-
-/// The list page that carried the product with `id` (evidence).
-fn page_with<'a>(w: &'a Walk, id: &Value) -> Option<&'a Observed> {
-    w.pages
-        .iter()
-        .find(|p| {
-            p.json
-                .as_ref()
-                .and_then(|j| j.get("items")?.as_array().cloned())
-                .unwrap_or_default()
-                .iter()
-                .any(|i| i.get("id") == Some(id))
-        })
-        .map(|p| p.as_ref())
-}
-
 fn codes(w: &Walk, field: &str) -> HashSet<String> {
     w.items
         .iter()
@@ -87,7 +64,7 @@ fn per_product(
                 format!("product {id}: {}", check.title),
                 expected,
                 got,
-                page_with(&d.products, id),
+                d.products.page_holding(|i| i.get("id") == Some(id)),
             ))
         })
         .collect())
@@ -214,111 +191,12 @@ pub fn region_code(d: &Discovery) -> Run {
     })
 }
 
-/// Each filter with the ids the full catalog says it must return.
-fn filter_cases(d: &Discovery) -> Vec<(String, String, HashSet<String>)> {
-    let items = &d.products.items;
-    let ids_where = |pred: &dyn Fn(&Value) -> bool| -> HashSet<String> {
-        items
-            .iter()
-            .filter(|p| pred(p))
-            .filter_map(|p| p.get("id").map(Value::to_string))
-            .collect()
-    };
-    let mut cases = Vec::new();
-    for t in ["voucher", "direct_top_up", "gatecheck_no_such_type"] {
-        let ids = ids_where(&|p| p.get("type").and_then(Value::as_str) == Some(t));
-        cases.push(("type".into(), t.to_string(), ids));
-    }
-    for avail in [true, false] {
-        let ids = ids_where(&|p| p.get("is_available").and_then(Value::as_bool) == Some(avail));
-        cases.push(("is_available".into(), avail.to_string(), ids));
-    }
-    if let Some(c) = items.iter().find_map(|p| p.get("category_id")?.as_u64()) {
-        let ids = ids_where(&|p| p.get("category_id").and_then(Value::as_u64) == Some(c));
-        cases.push(("category_id".into(), c.to_string(), ids));
-    }
-    if let Some(r) = items.iter().find_map(|p| p.get("region_code")?.as_str()) {
-        let ids = ids_where(&|p| p.get("region_code").and_then(Value::as_str) == Some(r));
-        cases.push(("region_code".into(), r.to_string(), ids));
-    }
-    cases
-}
-
-pub async fn filters(ctx: &Ctx<'_>, d: &Discovery) -> Run {
-    if !d.products.is_complete() || d.products.items.is_empty() {
-        return Err(Skip("the full product list is not available".into()));
-    }
-    if d.products.items.len() > 100 {
-        return Err(Skip(
-            "more than 100 products: filtered lists would need walking".into(),
-        ));
-    }
-    let base = ctx.agent_path("/products?limit=100");
-    let results =
-        futures::future::join_all(filter_cases(d).into_iter().map(|(name, value, want)| {
-            let path = with_query(&base, &name, &value);
-            async move {
-                (
-                    format!("{name}={value}"),
-                    ctx.send(Req::get(path)).await,
-                    want,
-                )
-            }
-        }))
-        .await;
-    let mut findings: Vec<Finding> = Vec::new();
-    for (filter, r, want) in results {
-        let o = match r {
-            Ok(o) => o,
-            Err(e) => {
-                findings.push(FILTERS.no_response(&e));
-                continue;
-            }
-        };
-        let got: Option<HashSet<String>> = o.json.as_ref().and_then(|j| {
-            Some(
-                j.get("items")?
-                    .as_array()?
-                    .iter()
-                    .filter_map(|i| i.get("id").map(Value::to_string))
-                    .collect(),
-            )
-        });
-        match got {
-            Some(got) if o.status() == 200 && got == want => {}
-            Some(got) if o.status() == 200 => {
-                let extra: Vec<_> = got.difference(&want).cloned().collect();
-                let missing: Vec<_> = want.difference(&got).cloned().collect();
-                findings.push(FILTERS.finding(
-                    format!("filter {filter} returned the wrong products"),
-                    format!("{} products matching {filter}", want.len()),
-                    format!(
-                        "extra ids [{}], missing ids [{}]",
-                        extra.join(", "),
-                        missing.join(", ")
-                    ),
-                    Some(&o),
-                ));
-            }
-            _ => findings.push(FILTERS.finding(
-                format!("filter {filter} was refused"),
-                "200 with the matching products",
-                format!("{} {}", o.status(), o.error_code().unwrap_or("-")),
-                Some(&o),
-            )),
-        }
-    }
-    Ok(findings)
-}
-
-pub async fn run(ctx: &Ctx<'_>, d: &Discovery) -> Vec<CheckResult> {
+pub fn run(d: &Discovery) -> Vec<CheckResult> {
     let started = Instant::now();
-    let f = filters(ctx, d).await;
     vec![
         TYPE_KNOWN.result(type_known(d), started),
         CATEGORY_EXISTS.result(category_exists(d), started),
         FIELDS_BY_TYPE.result(fields_by_type(d), started),
         REGION_CODE.result(region_code(d), started),
-        FILTERS.result(f, started),
     ]
 }

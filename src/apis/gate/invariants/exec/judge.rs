@@ -163,9 +163,14 @@ pub(super) fn judge_create(
             } else {
                 CheckId::InsufficientBalanceRejected
             };
+            let message = if check == CheckId::ValidPayloadAccepted {
+                format!("a valid order charging {charge} against an available {available} was refused as invalid instead of for balance")
+            } else {
+                format!("an order charging {charge} against an available {available} was not refused for balance")
+            };
             Err(Violation::new(
                 check,
-                format!("an order charging {charge} against an available {available} was not refused for balance"),
+                message,
                 "400 insufficient_balance, nothing created or moved",
                 got(),
             ))

@@ -62,29 +62,62 @@ pub struct CaseOutcome {
     pub trace: Vec<Recorded>,
     pub exercised: BTreeMap<CheckId, u64>,
     pub requests: u64,
+    /// The check a request answered `429` past the pacing budget left unjudged, and why.
+    pub inconclusive: Option<(CheckId, String)>,
 }
 
 type Step = Result<(), Violation>;
 
 /// Runs `case` on a fresh isolated agent (admin) or on the target's agent.
+///
+/// A request answered `429` past the pacing budget did not run: the model cannot follow
+/// it, and nothing judged on it is evidence. The case stops there; a violation that step
+/// produced is dropped and its check reported inconclusive, never failed.
 pub async fn execute(env: &Env, case: &CaseSpec) -> Result<CaseOutcome, ProbeError> {
-    let mut exec = Exec::start(env, case).await?;
+    let mut exec = match Exec::start(env, case).await {
+        Ok(exec) => exec,
+        // The set-up did not run: nothing was judged.
+        Err(ProbeError::RateLimited(_)) => {
+            return Ok(CaseOutcome {
+                violation: None,
+                inconclusive: None,
+                trace: Vec::new(),
+                exercised: BTreeMap::new(),
+                requests: 0,
+            })
+        }
+        Err(e) => return Err(e),
+    };
     let mut violation = None;
-    for (i, op) in case.ops.iter().enumerate() {
+    let mut inconclusive = None;
+    // A 429 while reading the agent's starting state: the model may be wrong already.
+    let mut cut = exec.limited.take().is_some();
+    let ops = if cut { &[][..] } else { &case.ops[..] };
+    for (i, op) in ops.iter().enumerate() {
         exec.step = i + 1;
-        if let Err(v) = exec.run_op(op).await {
+        let result = exec.run_op(op).await;
+        if let Some(reason) = exec.limited.take() {
+            inconclusive = result.err().map(|v| (v.check, reason));
+            cut = true;
+            break;
+        }
+        if let Err(v) = result {
             violation = Some((i + 1, v));
             break;
         }
     }
-    if violation.is_none() && exec.isolated {
+    if violation.is_none() && !cut && exec.isolated {
         exec.step = case.ops.len() + 1;
-        if let Err(v) = exec.server_ledger_identity().await {
-            violation = Some((exec.step, v));
+        let result = exec.server_ledger_identity().await;
+        match (exec.limited.take(), result) {
+            (Some(reason), Err(v)) => inconclusive = Some((v.check, reason)),
+            (None, Err(v)) => violation = Some((exec.step, v)),
+            (_, Ok(())) => {}
         }
     }
     Ok(CaseOutcome {
         violation,
+        inconclusive,
         trace: exec.trace,
         exercised: exec.exercised,
         requests: exec.requests,
@@ -109,6 +142,8 @@ struct Exec<'a> {
     /// case, not one per order. Only time spent waiting counts (a busy machine that
     /// makes the case slow does not eat it).
     settle_budget: Option<std::time::Duration>,
+    /// The first request of the current step answered `429` past the pacing budget.
+    limited: Option<String>,
 }
 
 /// Which check a wrong balance after an event is blamed on.
@@ -134,6 +169,7 @@ impl<'a> Exec<'a> {
             exercised: BTreeMap::new(),
             requests: 0,
             settle_budget: None,
+            limited: None,
         };
         if env.mode.admin {
             let deposits: Vec<(String, Amount)> = env
@@ -162,6 +198,12 @@ impl<'a> Exec<'a> {
     // ---- transport -------------------------------------------------------------------
 
     fn record(&mut self, role: Role, exchange: &Exchange) {
+        if exchange.status == 429 && self.limited.is_none() {
+            self.limited = Some(format!(
+                "the target kept answering 429 (rate limited) past the retry budget ({})",
+                exchange.label()
+            ));
+        }
         self.requests += 1;
         self.trace.push(Recorded {
             step: self.step,
@@ -232,6 +274,9 @@ impl<'a> Exec<'a> {
                 )
                 .await
                 .map_err(|v| ProbeError::Target(v.got))?;
+            if ex.status == 429 {
+                return Err(ProbeError::RateLimited(ex.label()));
+            }
             let rows =
                 balance_rows(&ex).map_err(|e| ProbeError::Target(format!("GET /balance: {e}")))?;
             let after = self.pending_snapshot().await?;

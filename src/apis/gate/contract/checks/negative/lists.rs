@@ -1,4 +1,5 @@
-//! List parameters (§1 Lists): bad limits and bad cursors on every paged list.
+//! List parameters (§1 Lists, §10 Filters): bad limits and bad cursors on every paged
+//! list; malformed filter values.
 
 use super::{case, expect_status, invalid, run_cases};
 use crate::apis::gate::contract::checks::{Check, Run};
@@ -15,6 +16,18 @@ pub const BAD_CURSOR: Check = Check::must(
     "§1 Lists",
     "An unknown or malformed cursor gets 400 invalid_request, param cursor",
 );
+
+pub const BAD_FILTERS: Check = Check::must(
+    "negative.bad_filters",
+    "§10 Filters",
+    "A malformed created_from/created_to, currency_code or region_code gets 400 invalid_request naming it",
+);
+
+/// Values malformed under any reading of the contract: no RFC 3339 parser takes them (not
+/// even a lenient one that rolls day 30 of February over), and no code of the wrong length
+/// with a digit is a currency or region code.
+const NOT_A_TIME: &str = "gatecheck-not-a-time";
+const MONTH_13: &str = "2024-13-01T00:00:00Z";
 
 pub(super) fn paged_lists(ctx: &Ctx<'_>) -> Vec<String> {
     [
@@ -91,4 +104,24 @@ pub async fn bad_cursor(ctx: &Ctx<'_>, d: &Discovery) -> Run {
         }
     }
     Ok(findings)
+}
+
+pub async fn bad_filters(ctx: &Ctx<'_>) -> Run {
+    let bad = |suffix: &str, name: &str, value: &str| {
+        case(
+            format!("{suffix}?{name}={value}"),
+            Req::get(with_query(&ctx.agent_path(suffix), name, value)),
+            invalid(name),
+        )
+    };
+    let cases = vec![
+        bad("/orders", "created_from", NOT_A_TIME),
+        bad("/orders", "created_to", MONTH_13),
+        bad("/deposits", "created_from", MONTH_13),
+        bad("/deposits", "created_to", NOT_A_TIME),
+        bad("/deposits", "currency_code", "U5D"),
+        bad("/balance", "currency_code", "US"),
+        bad("/products", "region_code", "U5"),
+    ];
+    Ok(run_cases(ctx, &BAD_FILTERS, cases).await)
 }

@@ -29,7 +29,7 @@ mod routes;
 
 pub use amounts::{AMOUNT_FORMS, AMOUNT_RANGE};
 pub use body::{IDEMPOTENCY_KEY, INVALID_FIELDS, MALFORMED_JSON, MEDIA_TYPE};
-pub use lists::{BAD_CURSOR, BAD_LIMIT};
+pub use lists::{BAD_CURSOR, BAD_FILTERS, BAD_LIMIT};
 pub use products::{
     CURRENCY_MISMATCH, CUSTOMER_ACCOUNT, INSUFFICIENT_BALANCE, QUANTITY_RANGE, UNAVAILABLE_PRODUCT,
     UNKNOWN_PRODUCT,
@@ -90,6 +90,7 @@ pub const STAGES: &[&[Entry]] = &[
     &[
         (BAD_LIMIT, |c, _| lists::bad_limit(c).boxed()),
         (BAD_CURSOR, |c, a| lists::bad_cursor(c, a.discovery).boxed()),
+        (BAD_FILTERS, |c, _| lists::bad_filters(c).boxed()),
         (PATH_IDS, |c, _| routes::path_ids(c).boxed()),
         (NOT_FOUND, |c, a| {
             routes::not_found(c, a.discovery, a.own_order).boxed()
