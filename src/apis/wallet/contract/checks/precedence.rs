@@ -195,7 +195,7 @@ pub async fn methods(ctx: &Ctx<'_>, own: &str) -> Run {
         if method == M::HEAD {
             // A HEAD answer has no body: judge the status and Allow only.
             match &sent {
-                Ok(o) if o.status() != 405 && o.status() != 429 => findings.push(METHODS.finding(
+                Ok(o) if o.status() != 405 => findings.push(METHODS.finding(
                     format!("{what}: wrong answer"),
                     "405",
                     o.status().to_string(),
