@@ -3,6 +3,10 @@
 
 mod common;
 mod contract;
+mod contract_alternatives;
+#[allow(dead_code)] // the Gate's hostile server; the Wallet uses its proxy half
+#[path = "../gate/hostile.rs"]
+mod hostile;
 mod invariants_mutants;
 mod sandbox_wallet_concurrency;
 mod sandbox_wallet_crash;

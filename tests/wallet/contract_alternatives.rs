@@ -1,0 +1,159 @@
+//! No false alarms on spellings the contract allows: behind a proxy that rewrites every
+//! answer of the correct sandbox into other legal forms — `Content-Type:
+//! application/json; charset=utf-8`, lower-case header names, `createdAt` with trailing
+//! zeros trimmed (Go's `RFC3339Nano`, Java's `Instant`: `…58.12Z`, `…58Z`) and `updatedAt`
+//! in microseconds (`…58.123000Z`) — the Wallet contract suite reports no failure and no
+//! warning. The instants themselves never change.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use clap::Parser;
+use gatecheck::apis::wallet::contract::cli::execute;
+use gatecheck::apis::ApiName;
+use gatecheck::engine::contract::cli::ContractArgs;
+use gatecheck::engine::model::Outcome;
+use gatecheck::sandbox::{self, Launcher, SandboxConfig};
+use serde_json::Value;
+
+use super::hostile::{forward, Hostile, Reply};
+
+#[derive(Parser)]
+struct Cmd {
+    #[command(flatten)]
+    args: ContractArgs,
+}
+
+/// `…58.120Z` → `…58.12Z`, `…58.000Z` → `…58Z`: the same instant, trailing zeros trimmed.
+fn trimmed(ts: &str) -> String {
+    match ts.strip_suffix('Z').and_then(|t| t.split_once('.')) {
+        Some((secs, frac)) => {
+            let frac = frac.trim_end_matches('0');
+            if frac.is_empty() {
+                format!("{secs}Z")
+            } else {
+                format!("{secs}.{frac}Z")
+            }
+        }
+        None => ts.to_string(),
+    }
+}
+
+/// `…58.120Z` → `…58.120000Z`.
+fn micros(ts: &str) -> String {
+    match ts.strip_suffix('Z') {
+        Some(t) if t.contains('.') => format!("{t}000Z"),
+        _ => ts.to_string(),
+    }
+}
+
+/// Respells every `createdAt`/`updatedAt` in `v`; counts the respelled ones.
+fn respell(v: &mut Value, count: &AtomicUsize) {
+    match v {
+        Value::Object(map) => {
+            for (k, field) in map.iter_mut() {
+                let spell: Option<fn(&str) -> String> = match k.as_str() {
+                    "createdAt" => Some(trimmed),
+                    "updatedAt" => Some(micros),
+                    _ => None,
+                };
+                match (spell, field.as_str()) {
+                    (Some(spell), Some(ts)) => {
+                        let new = spell(ts);
+                        if new != ts {
+                            count.fetch_add(1, Ordering::Relaxed);
+                        }
+                        *field = Value::String(new);
+                    }
+                    _ => respell(field, count),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|i| respell(i, count)),
+        _ => {}
+    }
+}
+
+fn alternative(mut reply: Reply, count: &AtomicUsize) -> Reply {
+    if let Ok(mut json) = serde_json::from_slice::<Value>(&reply.body) {
+        respell(&mut json, count);
+        reply.body = serde_json::to_vec(&json).expect("JSON serializes");
+    }
+    for (name, value) in reply.headers.iter_mut() {
+        if name.eq_ignore_ascii_case("content-type") && value.starts_with("application/json") {
+            *value = "application/json; charset=utf-8".into();
+        }
+        *name = name.to_ascii_lowercase();
+    }
+    reply
+}
+
+#[test]
+fn respellings_keep_the_instant() {
+    assert_eq!(
+        trimmed("2026-02-19T10:18:58.120Z"),
+        "2026-02-19T10:18:58.12Z"
+    );
+    assert_eq!(trimmed("2026-02-19T10:18:58.000Z"), "2026-02-19T10:18:58Z");
+    assert_eq!(
+        trimmed("2026-02-19T10:18:58.123Z"),
+        "2026-02-19T10:18:58.123Z"
+    );
+    assert_eq!(
+        micros("2026-02-19T10:18:58.123Z"),
+        "2026-02-19T10:18:58.123000Z"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn allowed_alternatives_raise_no_alarm() {
+    let sb = sandbox::start(SandboxConfig::default())
+        .await
+        .expect("sandbox starts");
+    let port: u16 = sb
+        .base_url()
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.trim_end_matches('/').parse().ok())
+        .expect("a port");
+    let count = Arc::new(AtomicUsize::new(0));
+    let seen = count.clone();
+    let proxy = Hostile::start(move |req| alternative(forward(port, req), &seen));
+    let args = Cmd::parse_from([
+        "contract",
+        "--base-url",
+        &proxy.url(),
+        "--merchant-api-key",
+        sb.merchant_api_key(),
+        "--admin-token",
+        sb.admin_token(),
+    ])
+    .args;
+    let launcher = Launcher {
+        config: SandboxConfig::default(),
+        api: ApiName::Wallet,
+    };
+    let report = execute(&args, &launcher).await.expect("the suite runs");
+    let problems: Vec<String> = report
+        .checks()
+        .filter(|c| !matches!(c.outcome, Outcome::Passed | Outcome::Skipped { .. }))
+        .map(|c| format!("{} {:?}: {:#?}", c.id, c.outcome, c.findings.first()))
+        .collect();
+    assert!(
+        problems.is_empty(),
+        "false alarms:\n{}",
+        problems.join("\n")
+    );
+    let skipped: Vec<String> = report
+        .checks()
+        .filter_map(|c| match &c.outcome {
+            Outcome::Skipped { reason } => Some(format!("{}: {reason}", c.id)),
+            _ => None,
+        })
+        .collect();
+    assert!(skipped.is_empty(), "skipped behind the proxy: {skipped:?}");
+    assert!(
+        count.load(Ordering::Relaxed) > 10,
+        "the proxy respelled timestamps"
+    );
+}
