@@ -4,6 +4,7 @@
 mod common;
 mod contract;
 mod contract_alternatives;
+mod contract_rate_limit;
 #[allow(dead_code)] // the Gate's hostile server; the Wallet uses its proxy half
 #[path = "../gate/hostile.rs"]
 mod hostile;
