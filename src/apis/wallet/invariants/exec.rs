@@ -30,10 +30,12 @@ pub type CaseOutcome = runner::CaseOutcome<Check>;
 
 type Step = Result<(), Violation>;
 
-/// Why a step could not go on: a finding, or the probe itself cannot run.
+/// Why a step could not go on: a finding, the probe itself cannot run, or a request was
+/// rate limited past the budget (it never ran: the case ends, inconclusive).
 enum Stop {
     Found(Violation),
     Broken(ProbeError),
+    RateLimited(String),
 }
 
 impl From<Violation> for Stop {
@@ -44,15 +46,32 @@ impl From<Violation> for Stop {
 
 impl From<ProbeError> for Stop {
     fn from(e: ProbeError) -> Stop {
-        Stop::Broken(e)
+        match e {
+            ProbeError::RateLimited(what) => Stop::RateLimited(what),
+            e => Stop::Broken(e),
+        }
     }
 }
 
 type Run<T = ()> = Result<T, Stop>;
 
 /// Runs `case` as a fresh merchant (admin) or as the target's merchant.
+/// A case cut short by a rate limit judges nothing more: it ends without a violation
+/// (the pacing summary counts the 429s handed back).
 pub async fn execute(env: &Env, case: &Case) -> Result<CaseOutcome, ProbeError> {
-    let mut exec = Exec::start(env).await?;
+    let mut exec = match Exec::start(env).await {
+        Ok(exec) => exec,
+        Err(ProbeError::RateLimited(what)) => {
+            tracing::warn!(%what, "wallet invariants: case not started, rate limited");
+            return Ok(CaseOutcome {
+                violation: None,
+                trace: Vec::new(),
+                exercised: BTreeMap::new(),
+                requests: 0,
+            });
+        }
+        Err(e) => return Err(e),
+    };
     let mut violation = None;
     for (i, op) in case.ops.iter().enumerate() {
         exec.step = i + 1;
@@ -60,6 +79,10 @@ pub async fn execute(env: &Env, case: &Case) -> Result<CaseOutcome, ProbeError> 
             Ok(()) => {}
             Err(Stop::Found(v)) => {
                 violation = Some((i + 1, v));
+                break;
+            }
+            Err(Stop::RateLimited(what)) => {
+                tracing::warn!(%what, step = i + 1, "wallet invariants: case cut short, rate limited");
                 break;
             }
             Err(Stop::Broken(e)) => return Err(e),
@@ -158,7 +181,7 @@ impl<'a> Exec<'a> {
     }
 
     fn paced(e: PaceError) -> Stop {
-        Stop::Broken(ProbeError::Target(e.to_string()))
+        ProbeError::from(e).into()
     }
 
     async fn post(
@@ -325,7 +348,7 @@ impl<'a> Exec<'a> {
             self.list_one(tx, check).await?;
             return self.observe(tx, check).await;
         }
-        let replayed = ex.header("Idempotent-Replayed").map(str::trim) == Some("true");
+        let replayed = is_replay(&ex);
         let same = ex.status == 201
             && serde_json::from_slice::<WalletTransaction>(&ex.body).is_ok_and(|t| {
                 t.wallet_transaction_id == self.txs[tx].id && t.amount == self.txs[tx].authorized
@@ -391,7 +414,7 @@ impl<'a> Exec<'a> {
         self.exercise(check);
         if reused_failed {
             self.exercise(Check::ErrorDoesNotBindKey);
-            let replayed = ex.header("Idempotent-Replayed").map(str::trim) == Some("true");
+            let replayed = is_replay(&ex);
             if ex.status == 422 || replayed {
                 return Err(fail(
                     Check::ErrorDoesNotBindKey,
@@ -487,7 +510,7 @@ impl<'a> Exec<'a> {
             )
             .await?;
         self.exercise(check);
-        let replayed = ex.header("Idempotent-Replayed").map(str::trim) == Some("true");
+        let replayed = is_replay(&ex);
         let same = ex.status == 200
             && serde_json::from_slice::<WalletOperation>(&ex.body).is_ok_and(|o| {
                 o.wallet_transaction_id == sent.answer.wallet_transaction_id
@@ -517,11 +540,7 @@ impl<'a> Exec<'a> {
     async fn foreign(&mut self, kind: Option<OperationKind>, tx: usize) -> Run {
         let check = Check::OtherMerchantNotFound;
         if self.other.is_none() {
-            let (client, ex) = self
-                .env
-                .merchant("GATECHECK_OTHER_MERCHANT_KEY")
-                .await
-                .map_err(Stop::Broken)?;
+            let (client, ex) = self.env.merchant("GATECHECK_OTHER_MERCHANT_KEY").await?;
             self.record(Role::Setup, &ex);
             self.other = Some(client);
         }
@@ -596,8 +615,11 @@ impl<'a> Exec<'a> {
     /// Without the admin API: reads until the transaction is final (or the wait ends).
     async fn wait_final(&mut self, tx: usize) -> Run {
         let started = Instant::now();
+        let mut wait = self.env.poll_interval;
         while self.txs[tx].is_pending() && started.elapsed() < self.env.settle_timeout {
-            tokio::time::sleep(self.env.poll_interval).await;
+            tokio::time::sleep(wait).await;
+            // Back off (a slow target is polled gently, a rate-limited one not flooded).
+            wait = (wait * 2).min(std::time::Duration::from_millis(500));
             self.read(tx, Role::Poll, Check::Transitions).await?;
         }
         Ok(())
@@ -813,6 +835,12 @@ impl<'a> Exec<'a> {
             format!("{status} {code}, param {}", param.unwrap_or("null")),
         ))
     }
+}
+
+/// `Idempotent-Replayed: true` (§5), the value's case and surrounding space aside.
+fn is_replay(ex: &Exchange) -> bool {
+    ex.header("Idempotent-Replayed")
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
 }
 
 fn check_of(expect: Expect) -> Check {
