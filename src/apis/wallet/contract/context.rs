@@ -220,9 +220,11 @@ impl<'a> Ctx<'a> {
         self.send(Req::get(wire::transaction_path(id))).await
     }
 
-    /// Polls until the transaction is final or `settle` passes; the last read.
+    /// Polls until the transaction is final or `settle` (plus a generous slack: the
+    /// contract bounds no completion time, and a slow target is no finding) passes; the
+    /// last read. The suite's transactions settle concurrently, so this is waited once.
     pub async fn settle(&self, id: &str) -> Option<WalletTransaction> {
-        let deadline = Instant::now() + self.settle + Duration::from_secs(5);
+        let deadline = Instant::now() + self.settle + Duration::from_secs(15);
         let mut wait = Duration::from_millis(50);
         loop {
             let tx = self

@@ -279,7 +279,10 @@ pub async fn limit(ctx: &Ctx<'_>) -> Run {
 
 pub async fn cursor(ctx: &Ctx<'_>, reference: &str) -> Run {
     let mut findings = Vec::new();
-    for bad in ["garbage", "AAAA", "%00"] {
+    // Forged, not hostile: a NUL byte (`%00`) may be refused by infrastructure before the
+    // application can name the parameter, so the malformed cursors are plain text, short
+    // base64 and base64 of a JSON object no server issued.
+    for bad in ["garbage", "AAAA", "eyJ4IjoxfQ"] {
         let sent = ctx
             .send(Req::get(list_path(&format!("cursor={bad}"))))
             .await;
