@@ -159,7 +159,15 @@ fn allow_lists(
     if o.status() != 405 {
         return None;
     }
-    let allow = o.exchange.header("allow").unwrap_or("");
+    // RFC 9110: Allow may come as several field lines; together they are one list.
+    let allow = o
+        .exchange
+        .headers
+        .get_all("allow")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect::<Vec<_>>()
+        .join(", ");
     let listed = allow
         .split(',')
         .any(|m| m.trim().eq_ignore_ascii_case(method));
