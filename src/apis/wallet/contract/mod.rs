@@ -120,17 +120,15 @@ async fn setup(ctx: &Ctx<'_>) -> Result<Setup, String> {
     let reference = first.order_reference.clone();
     let mut listed = vec![first.wallet_transaction_id.clone()];
     let mut made = vec![first];
-    // Four more under the same reference (orderReference is not unique, §5), a few
-    // milliseconds apart: a server may keep createdAt finer than it shows, so a tie made
-    // within one shown millisecond proves nothing about the tie-break; ties that happen
-    // anyway are still judged by lists.sort.
+    // Four more under the same reference (orderReference is not unique, §5), apart by
+    // SHOWN_TIME_GAP (a tie made inside one shown millisecond proves nothing).
     for (amount, phone) in [
         (1000, PHONE),
         (1000, PHONE),
         (1000, PHONE),
         (10, PHONE_FAIL),
     ] {
-        tokio::time::sleep(Duration::from_millis(3)).await;
+        tokio::time::sleep(context::SHOWN_TIME_GAP).await;
         let (_, tx) = ctx.authorize(amount, &reference, phone).await?;
         if let Some(tx) = tx {
             listed.push(tx.wallet_transaction_id.clone());

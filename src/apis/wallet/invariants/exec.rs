@@ -12,6 +12,8 @@ use std::time::Instant;
 
 use serde_json::{json, Value};
 
+use crate::apis::wallet::contract::checks::objects::fraction_digits;
+use crate::apis::wallet::contract::context::SHOWN_TIME_GAP;
 use crate::apis::wallet::invariants::checks::{Check, Violation};
 use crate::apis::wallet::invariants::model::{conservation_broken, sized, Expect, Totals, TxModel};
 use crate::apis::wallet::invariants::strategy::{AuthKey, Case, Op, OpKey, Settle};
@@ -129,6 +131,10 @@ struct Exec<'a> {
     keys: u32,
     exercised: BTreeMap<Check, u64>,
     requests: u64,
+    /// When the last POST (a possible change) was answered.
+    last_post: Instant,
+    /// The target showed an `updatedAt` of millisecond precision or coarser.
+    coarse_clock: bool,
 }
 
 fn amount_body(amount: u64) -> Value {
@@ -151,6 +157,8 @@ impl<'a> Exec<'a> {
             keys: 0,
             exercised: BTreeMap::new(),
             requests: 0,
+            last_post: Instant::now(),
+            coarse_clock: false,
         };
         if env.admin {
             let (client, setup) = env.merchant("GATECHECK_MERCHANT_KEY").await?;
@@ -184,6 +192,17 @@ impl<'a> Exec<'a> {
         ProbeError::from(e).into()
     }
 
+    /// Changes apart by SHOWN_TIME_GAP, so each may show a later updatedAt (§4) — once
+    /// the target showed a timestamp no finer than milliseconds (finer ones never tie).
+    async fn space_changes(&self) {
+        if !self.coarse_clock {
+            return;
+        }
+        if let Some(wait) = SHOWN_TIME_GAP.checked_sub(self.last_post.elapsed()) {
+            tokio::time::sleep(wait).await;
+        }
+    }
+
     async fn post(
         &mut self,
         role: Role,
@@ -193,6 +212,7 @@ impl<'a> Exec<'a> {
         key: Option<&str>,
     ) -> Run<Exchange> {
         let client = client.unwrap_or(&self.client).clone();
+        self.space_changes().await;
         let ex = pace::send(|| {
             let mut rb = client.post(path).json(body);
             if let Some(k) = key {
@@ -202,6 +222,7 @@ impl<'a> Exec<'a> {
         })
         .await
         .map_err(Self::paced)?;
+        self.last_post = Instant::now();
         self.record(role, &ex);
         Ok(ex)
     }
@@ -215,9 +236,11 @@ impl<'a> Exec<'a> {
 
     async fn admin_post(&mut self, path: &str) -> Run<Exchange> {
         let client = self.client.clone();
+        self.space_changes().await;
         let ex = pace::send(|| client.post(path).auth(Auth::Admin))
             .await
             .map_err(Self::paced)?;
+        self.last_post = Instant::now();
         self.record(Role::Action, &ex);
         Ok(ex)
     }
@@ -687,6 +710,7 @@ impl<'a> Exec<'a> {
 
     fn judge(&mut self, tx: usize, t: &WalletTransaction, ex: &Exchange, blame: Check) -> Step {
         self.judge_conservation(t, ex)?;
+        self.coarse_clock |= fraction_digits(&t.updated_at) <= 3;
         let m = self.txs[tx].clone();
         let seen = Totals::of(t);
         if !seen.at_least(&m.seen) {

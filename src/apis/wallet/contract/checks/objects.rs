@@ -88,7 +88,7 @@ pub fn is_utc_z(s: &str) -> bool {
 }
 
 /// Fraction digits of a timestamp (0 when it has none).
-fn fraction_digits(s: &str) -> usize {
+pub fn fraction_digits(s: &str) -> usize {
     s.split_once('.')
         .map_or(0, |(_, f)| f.trim_end_matches(['Z', 'z']).len())
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde_json::{json, Value};
 
 use super::{expect, expect_status, Check, Param, Run, Skip};
-use crate::apis::wallet::contract::context::{transaction_of, Ctx, WObserved};
+use crate::apis::wallet::contract::context::{transaction_of, Ctx, WObserved, SHOWN_TIME_GAP};
 use crate::apis::wallet::wire::{self, OperationKind, WalletStatus, WalletTransaction};
 use crate::engine::contract::Req;
 use crate::engine::model::Finding;
@@ -236,6 +236,8 @@ pub async fn arithmetic(ctx: &Ctx<'_>, tx: Option<&WalletTransaction>) -> (Run, 
         (OperationKind::Cancel, 100),
         (OperationKind::Refund, 150),
     ] {
+        // Apart by SHOWN_TIME_GAP: each change must show a later updatedAt (§4).
+        tokio::time::sleep(SHOWN_TIME_GAP).await;
         let sent = operate(ctx, op, id, amount, None).await;
         if matches!(&sent, Ok(o) if o.status() == 429) {
             return (
@@ -286,6 +288,7 @@ pub async fn arithmetic(ctx: &Ctx<'_>, tx: Option<&WalletTransaction>) -> (Run, 
     }
     // The exact rest is allowed.
     for (op, amount) in [(OperationKind::Capture, 400), (OperationKind::Refund, 750)] {
+        tokio::time::sleep(SHOWN_TIME_GAP).await;
         let sent = operate(ctx, op, id, amount, None).await;
         arith.extend(judge_operation(&ARITHMETIC, &sent, tx, op, amount));
     }
