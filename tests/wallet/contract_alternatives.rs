@@ -1,9 +1,9 @@
 //! No false alarms on spellings the contract allows: behind a proxy that rewrites every
 //! answer of the correct sandbox into other legal forms — `Content-Type:
-//! application/json; charset=utf-8`, lower-case header names, `createdAt` with trailing
-//! zeros trimmed (Go's `RFC3339Nano`, Java's `Instant`: `…58.12Z`, `…58Z`) and `updatedAt`
-//! in microseconds (`…58.123000Z`) — the Wallet contract suite reports no failure and no
-//! warning. The instants themselves never change.
+//! application/json; charset=utf-8`, lower-case header names, timestamps shown in
+//! milliseconds of the sandbox's microsecond clock (`updatedAt` `…58.123Z`) and `createdAt`
+//! with trailing zeros trimmed as well (Go's `RFC3339Nano`, Java's `Instant`: `…58.12Z`,
+//! `…58Z`) — the Wallet contract suite reports no failure and no warning.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -39,11 +39,12 @@ fn trimmed(ts: &str) -> String {
     }
 }
 
-/// `…58.120Z` → `…58.120000Z`.
-fn micros(ts: &str) -> String {
-    match ts.strip_suffix('Z') {
-        Some(t) if t.contains('.') => format!("{t}000Z"),
-        _ => ts.to_string(),
+/// `…58.123456Z` → `…58.123Z`: a server that keeps microseconds but shows milliseconds
+/// (the sandbox bumps `updatedAt` by 1 µs, so two changes may now show one moment).
+fn millis(ts: &str) -> String {
+    match ts.strip_suffix('Z').and_then(|t| t.split_once('.')) {
+        Some((secs, frac)) => format!("{secs}.{:0<3.3}Z", frac),
+        None => ts.to_string(),
     }
 }
 
@@ -53,8 +54,8 @@ fn respell(v: &mut Value, count: &AtomicUsize) {
         Value::Object(map) => {
             for (k, field) in map.iter_mut() {
                 let spell: Option<fn(&str) -> String> = match k.as_str() {
-                    "createdAt" => Some(trimmed),
-                    "updatedAt" => Some(micros),
+                    "createdAt" => Some(|ts| trimmed(&millis(ts))),
+                    "updatedAt" => Some(millis),
                     _ => None,
                 };
                 match (spell, field.as_str()) {
@@ -89,7 +90,7 @@ fn alternative(mut reply: Reply, count: &AtomicUsize) -> Reply {
 }
 
 #[test]
-fn respellings_keep_the_instant() {
+fn respellings() {
     assert_eq!(
         trimmed("2026-02-19T10:18:58.120Z"),
         "2026-02-19T10:18:58.12Z"
@@ -100,9 +101,10 @@ fn respellings_keep_the_instant() {
         "2026-02-19T10:18:58.123Z"
     );
     assert_eq!(
-        micros("2026-02-19T10:18:58.123Z"),
-        "2026-02-19T10:18:58.123000Z"
+        millis("2026-02-19T10:18:58.123456Z"),
+        "2026-02-19T10:18:58.123Z"
     );
+    assert_eq!(millis("2026-02-19T10:18:58.1Z"), "2026-02-19T10:18:58.100Z");
 }
 
 /// Runs the suite against `base_url` as the merchant with `key`; the checks that failed

@@ -139,6 +139,7 @@ async fn setup(ctx: &Ctx<'_>) -> Result<Setup, String> {
     if ctx.has_admin() {
         if let Some(last) = made.last() {
             let id = last.wallet_transaction_id.clone();
+            tokio::time::sleep(context::SHOWN_TIME_GAP).await;
             if ctx
                 .force(&id, "fail")
                 .await

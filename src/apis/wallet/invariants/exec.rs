@@ -318,6 +318,7 @@ impl<'a> Exec<'a> {
         }
         let created: WalletTransaction = parse(&ex, check)?;
         self.judge_conservation(&created, &ex)?;
+        self.coarse_clock |= fraction_digits(&created.updated_at) <= 3;
         let echo = created.amount == amount
             && created.authorized_amount == amount
             && created.order_reference == reference
