@@ -75,7 +75,8 @@ fn respell(v: &mut Value, count: &AtomicUsize) {
     }
 }
 
-fn alternative(mut reply: Reply, count: &AtomicUsize) -> Reply {
+/// The answer respelled in allowed alternatives (see the module's doc).
+pub fn alternative(mut reply: Reply, count: &AtomicUsize) -> Reply {
     if let Ok(mut json) = serde_json::from_slice::<Value>(&reply.body) {
         respell(&mut json, count);
         reply.body = serde_json::to_vec(&json).expect("JSON serializes");
