@@ -6,23 +6,29 @@
 use gatecheck::apis::wallet::invariants::{self, InvariantOptions};
 use gatecheck::apis::wallet::WALLET;
 use gatecheck::engine::invariants::book::failed_ids;
-use gatecheck::engine::model::Outcome;
+use gatecheck::engine::model::{Outcome, PhaseReport};
 use gatecheck::engine::target::TargetArgs;
 use gatecheck::sandbox::{Launcher, SandboxConfig};
 use serde_json::json;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use super::common;
 use super::contract_alternatives::alternative;
 use super::hostile::{forward, Hostile};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_merchant_without_kzt_raises_no_alarm() {
-    let sb = common::start().await;
-    let (_, key) = sb.merchant(Some(json!(["USD"]))).await;
+/// The Wallet invariants (a few cases, one round of each race) against `base_url` as the
+/// merchant with `key`; asserts that nothing failed and returns the phase.
+async fn assert_no_alarm(
+    base_url: String,
+    key: String,
+    admin_token: Option<String>,
+    cases: u32,
+) -> PhaseReport {
     let args = TargetArgs {
-        base_url: Some(sb.url("")),
+        base_url: Some(base_url),
         merchant_api_key: Some(key),
-        admin_token: None,
+        admin_token,
         ..TargetArgs::default()
     };
     let launcher = Launcher {
@@ -31,8 +37,8 @@ async fn a_merchant_without_kzt_raises_no_alarm() {
     };
     let resolved = args.resolve(&WALLET, &launcher).await.expect("resolves");
     let opts = InvariantOptions {
-        cases: 6,
-        seed: Some(7),
+        cases,
+        seed: Some(u64::from(cases)),
         concurrency_rounds: 1,
         max_shrink_iters: 8,
         ..InvariantOptions::default()
@@ -42,15 +48,20 @@ async fn a_merchant_without_kzt_raises_no_alarm() {
         .expect("the probes run");
     resolved.shutdown().await;
     let failed = failed_ids(&phase.checks);
-    assert!(
-        failed.is_empty(),
-        "false alarms: {failed:?}\n{:#?}",
-        phase
-            .checks
-            .iter()
-            .flat_map(|c| c.findings.first())
-            .collect::<Vec<_>>()
-    );
+    let first: Vec<_> = phase
+        .checks
+        .iter()
+        .flat_map(|c| c.findings.first())
+        .collect();
+    assert!(failed.is_empty(), "false alarms: {failed:?}\n{first:#?}");
+    phase
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_merchant_without_kzt_raises_no_alarm() {
+    let sb = common::start().await;
+    let (_, key) = sb.merchant(Some(json!(["USD"]))).await;
+    let phase = assert_no_alarm(sb.url(""), key, None, 6).await;
     let authorize = phase
         .checks
         .iter()
@@ -72,40 +83,13 @@ async fn millisecond_timestamps_raise_no_alarm() {
         .next()
         .and_then(|p| p.trim_end_matches('/').parse().ok())
         .expect("a port");
-    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = Arc::new(AtomicUsize::new(0));
     let seen = count.clone();
     let proxy = Hostile::start(move |req| alternative(forward(port, req), &seen));
-    let args = TargetArgs {
-        base_url: Some(proxy.url()),
-        merchant_api_key: Some(sb.key()),
-        admin_token: Some(sb.handle.admin_token().to_string()),
-        ..TargetArgs::default()
-    };
-    let launcher = Launcher {
-        config: SandboxConfig::default(),
-        api: gatecheck::apis::ApiName::Wallet,
-    };
-    let resolved = args.resolve(&WALLET, &launcher).await.expect("resolves");
-    let opts = InvariantOptions {
-        cases: 16,
-        seed: Some(11),
-        concurrency_rounds: 1,
-        max_shrink_iters: 8,
-        ..InvariantOptions::default()
-    };
-    let (phase, _) = invariants::run_with_stats(&opts, &resolved)
-        .await
-        .expect("the probes run");
-    resolved.shutdown().await;
-    let failed = failed_ids(&phase.checks);
+    let admin = Some(sb.handle.admin_token().to_string());
+    assert_no_alarm(proxy.url(), sb.key(), admin, 16).await;
     assert!(
-        failed.is_empty(),
-        "false alarms: {failed:?}\n{:#?}",
-        phase
-            .checks
-            .iter()
-            .flat_map(|c| c.findings.first())
-            .collect::<Vec<_>>()
+        count.load(Ordering::Relaxed) > 10,
+        "the proxy respelled timestamps"
     );
-    assert!(count.load(std::sync::atomic::Ordering::Relaxed) > 10);
 }
