@@ -3,6 +3,12 @@
 
 mod common;
 mod contract;
+mod contract_alternatives;
+mod contract_rate_limit;
+#[allow(dead_code)] // the Gate's hostile server; the Wallet uses its proxy half
+#[path = "../gate/hostile.rs"]
+mod hostile;
+mod invariants_alternatives;
 mod invariants_mutants;
 mod invariants_spend;
 mod load;

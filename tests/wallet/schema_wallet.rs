@@ -66,7 +66,7 @@ fn the_bundle_compiles_and_the_examples_conform() {
             json!("wt_01jdm3z7v8h8q2x9k0r1abcd12"),
         ),
         ("walletTransactionStatus", json!("DONE")),
-        ("createdAt", json!("2026-02-19T10:18:58Z")),
+        ("createdAt", json!("2026-02-19 10:18:58.120Z")),
         ("updatedAt", json!("2026-02-19T10:18:58.120+00:00")),
         ("currency", json!("kzt")),
     ] {

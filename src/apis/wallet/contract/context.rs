@@ -56,6 +56,14 @@ pub const PHONE_FAIL: &str = "+77019990000";
 /// A valid IIN (the contract's own example).
 pub const IIN: &str = "900101300007";
 
+/// The least time between an answered change the harness made and its next one (and
+/// between the transactions of one sorted list). A server may keep `createdAt`/
+/// `updatedAt` finer than the milliseconds it shows: two changes inside one shown
+/// millisecond would show a tie that proves nothing about its tie-break or its "strictly
+/// increases" (§1 Lists, §4); changes more than a millisecond apart never share one.
+/// Ties and repeats that happen anyway are still judged.
+pub const SHOWN_TIME_GAP: Duration = Duration::from_micros(1_100);
+
 /// The run's shared state.
 pub struct Ctx<'a> {
     pub recorder: Recorder<Route>,
@@ -220,9 +228,11 @@ impl<'a> Ctx<'a> {
         self.send(Req::get(wire::transaction_path(id))).await
     }
 
-    /// Polls until the transaction is final or `settle` passes; the last read.
+    /// Polls until the transaction is final or `settle` (plus a generous slack: the
+    /// contract bounds no completion time, and a slow target is no finding) passes; the
+    /// last read. The suite's transactions settle concurrently, so this is waited once.
     pub async fn settle(&self, id: &str) -> Option<WalletTransaction> {
-        let deadline = Instant::now() + self.settle + Duration::from_secs(5);
+        let deadline = Instant::now() + self.settle + Duration::from_secs(15);
         let mut wait = Duration::from_millis(50);
         loop {
             let tx = self

@@ -120,13 +120,15 @@ async fn setup(ctx: &Ctx<'_>) -> Result<Setup, String> {
     let reference = first.order_reference.clone();
     let mut listed = vec![first.wallet_transaction_id.clone()];
     let mut made = vec![first];
-    // Four more under the same reference (orderReference is not unique, §5).
+    // Four more under the same reference (orderReference is not unique, §5), apart by
+    // SHOWN_TIME_GAP (a tie made inside one shown millisecond proves nothing).
     for (amount, phone) in [
         (1000, PHONE),
         (1000, PHONE),
         (1000, PHONE),
         (10, PHONE_FAIL),
     ] {
+        tokio::time::sleep(context::SHOWN_TIME_GAP).await;
         let (_, tx) = ctx.authorize(amount, &reference, phone).await?;
         if let Some(tx) = tx {
             listed.push(tx.wallet_transaction_id.clone());
@@ -137,6 +139,7 @@ async fn setup(ctx: &Ctx<'_>) -> Result<Setup, String> {
     if ctx.has_admin() {
         if let Some(last) = made.last() {
             let id = last.wallet_transaction_id.clone();
+            tokio::time::sleep(context::SHOWN_TIME_GAP).await;
             if ctx
                 .force(&id, "fail")
                 .await

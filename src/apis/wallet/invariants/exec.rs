@@ -12,6 +12,8 @@ use std::time::Instant;
 
 use serde_json::{json, Value};
 
+use crate::apis::wallet::contract::checks::objects::fraction_digits;
+use crate::apis::wallet::contract::context::SHOWN_TIME_GAP;
 use crate::apis::wallet::invariants::checks::{Check, Violation};
 use crate::apis::wallet::invariants::model::{conservation_broken, sized, Expect, Totals, TxModel};
 use crate::apis::wallet::invariants::strategy::{AuthKey, Case, Op, OpKey, Settle};
@@ -30,10 +32,12 @@ pub type CaseOutcome = runner::CaseOutcome<Check>;
 
 type Step = Result<(), Violation>;
 
-/// Why a step could not go on: a finding, or the probe itself cannot run.
+/// Why a step could not go on: a finding, the probe itself cannot run, or a request was
+/// rate limited past the budget (it never ran: the case ends, inconclusive).
 enum Stop {
     Found(Violation),
     Broken(ProbeError),
+    RateLimited(String),
 }
 
 impl From<Violation> for Stop {
@@ -44,15 +48,32 @@ impl From<Violation> for Stop {
 
 impl From<ProbeError> for Stop {
     fn from(e: ProbeError) -> Stop {
-        Stop::Broken(e)
+        match e {
+            ProbeError::RateLimited(what) => Stop::RateLimited(what),
+            e => Stop::Broken(e),
+        }
     }
 }
 
 type Run<T = ()> = Result<T, Stop>;
 
 /// Runs `case` as a fresh merchant (admin) or as the target's merchant.
+/// A case cut short by a rate limit judges nothing more: it ends without a violation
+/// (the pacing summary counts the 429s handed back).
 pub async fn execute(env: &Env, case: &Case) -> Result<CaseOutcome, ProbeError> {
-    let mut exec = Exec::start(env).await?;
+    let mut exec = match Exec::start(env).await {
+        Ok(exec) => exec,
+        Err(ProbeError::RateLimited(what)) => {
+            tracing::warn!(%what, "wallet invariants: case not started, rate limited");
+            return Ok(CaseOutcome {
+                violation: None,
+                trace: Vec::new(),
+                exercised: BTreeMap::new(),
+                requests: 0,
+            });
+        }
+        Err(e) => return Err(e),
+    };
     let mut violation = None;
     for (i, op) in case.ops.iter().enumerate() {
         exec.step = i + 1;
@@ -60,6 +81,10 @@ pub async fn execute(env: &Env, case: &Case) -> Result<CaseOutcome, ProbeError> 
             Ok(()) => {}
             Err(Stop::Found(v)) => {
                 violation = Some((i + 1, v));
+                break;
+            }
+            Err(Stop::RateLimited(what)) => {
+                tracing::warn!(%what, step = i + 1, "wallet invariants: case cut short, rate limited");
                 break;
             }
             Err(Stop::Broken(e)) => return Err(e),
@@ -106,6 +131,10 @@ struct Exec<'a> {
     keys: u32,
     exercised: BTreeMap<Check, u64>,
     requests: u64,
+    /// When the last POST (a possible change) was answered.
+    last_post: Instant,
+    /// The target showed an `updatedAt` of millisecond precision or coarser.
+    coarse_clock: bool,
 }
 
 fn amount_body(amount: u64) -> Value {
@@ -128,6 +157,8 @@ impl<'a> Exec<'a> {
             keys: 0,
             exercised: BTreeMap::new(),
             requests: 0,
+            last_post: Instant::now(),
+            coarse_clock: false,
         };
         if env.admin {
             let (client, setup) = env.merchant("GATECHECK_MERCHANT_KEY").await?;
@@ -158,7 +189,18 @@ impl<'a> Exec<'a> {
     }
 
     fn paced(e: PaceError) -> Stop {
-        Stop::Broken(ProbeError::Target(e.to_string()))
+        ProbeError::from(e).into()
+    }
+
+    /// Changes apart by SHOWN_TIME_GAP, so each may show a later updatedAt (§4) — once
+    /// the target showed a timestamp no finer than milliseconds (finer ones never tie).
+    async fn space_changes(&self) {
+        if !self.coarse_clock {
+            return;
+        }
+        if let Some(wait) = SHOWN_TIME_GAP.checked_sub(self.last_post.elapsed()) {
+            tokio::time::sleep(wait).await;
+        }
     }
 
     async fn post(
@@ -170,6 +212,7 @@ impl<'a> Exec<'a> {
         key: Option<&str>,
     ) -> Run<Exchange> {
         let client = client.unwrap_or(&self.client).clone();
+        self.space_changes().await;
         let ex = pace::send(|| {
             let mut rb = client.post(path).json(body);
             if let Some(k) = key {
@@ -179,6 +222,7 @@ impl<'a> Exec<'a> {
         })
         .await
         .map_err(Self::paced)?;
+        self.last_post = Instant::now();
         self.record(role, &ex);
         Ok(ex)
     }
@@ -192,9 +236,11 @@ impl<'a> Exec<'a> {
 
     async fn admin_post(&mut self, path: &str) -> Run<Exchange> {
         let client = self.client.clone();
+        self.space_changes().await;
         let ex = pace::send(|| client.post(path).auth(Auth::Admin))
             .await
             .map_err(Self::paced)?;
+        self.last_post = Instant::now();
         self.record(Role::Action, &ex);
         Ok(ex)
     }
@@ -276,6 +322,7 @@ impl<'a> Exec<'a> {
         }
         let created: WalletTransaction = parse(&ex, check)?;
         self.judge_conservation(&created, &ex)?;
+        self.coarse_clock |= fraction_digits(&created.updated_at) <= 3;
         let echo = created.amount == amount
             && created.authorized_amount == amount
             && created.order_reference == reference
@@ -329,7 +376,7 @@ impl<'a> Exec<'a> {
             self.list_one(tx, check).await?;
             return self.observe(tx, check).await;
         }
-        let replayed = ex.header("Idempotent-Replayed").map(str::trim) == Some("true");
+        let replayed = is_replay(&ex);
         let same = ex.status == 201
             && serde_json::from_slice::<WalletTransaction>(&ex.body).is_ok_and(|t| {
                 t.wallet_transaction_id == self.txs[tx].id && t.amount == self.txs[tx].authorized
@@ -395,7 +442,7 @@ impl<'a> Exec<'a> {
         self.exercise(check);
         if reused_failed {
             self.exercise(Check::ErrorDoesNotBindKey);
-            let replayed = ex.header("Idempotent-Replayed").map(str::trim) == Some("true");
+            let replayed = is_replay(&ex);
             if ex.status == 422 || replayed {
                 return Err(fail(
                     Check::ErrorDoesNotBindKey,
@@ -491,7 +538,7 @@ impl<'a> Exec<'a> {
             )
             .await?;
         self.exercise(check);
-        let replayed = ex.header("Idempotent-Replayed").map(str::trim) == Some("true");
+        let replayed = is_replay(&ex);
         let same = ex.status == 200
             && serde_json::from_slice::<WalletOperation>(&ex.body).is_ok_and(|o| {
                 o.wallet_transaction_id == sent.answer.wallet_transaction_id
@@ -521,11 +568,7 @@ impl<'a> Exec<'a> {
     async fn foreign(&mut self, kind: Option<OperationKind>, tx: usize) -> Run {
         let check = Check::OtherMerchantNotFound;
         if self.other.is_none() {
-            let (client, ex) = self
-                .env
-                .merchant("GATECHECK_OTHER_MERCHANT_KEY")
-                .await
-                .map_err(Stop::Broken)?;
+            let (client, ex) = self.env.merchant("GATECHECK_OTHER_MERCHANT_KEY").await?;
             self.record(Role::Setup, &ex);
             self.other = Some(client);
         }
@@ -600,8 +643,11 @@ impl<'a> Exec<'a> {
     /// Without the admin API: reads until the transaction is final (or the wait ends).
     async fn wait_final(&mut self, tx: usize) -> Run {
         let started = Instant::now();
+        let mut wait = self.env.poll_interval;
         while self.txs[tx].is_pending() && started.elapsed() < self.env.settle_timeout {
-            tokio::time::sleep(self.env.poll_interval).await;
+            tokio::time::sleep(wait).await;
+            // Back off (a slow target is polled gently, a rate-limited one not flooded).
+            wait = (wait * 2).min(std::time::Duration::from_millis(500));
             self.read(tx, Role::Poll, Check::Transitions).await?;
         }
         Ok(())
@@ -669,6 +715,7 @@ impl<'a> Exec<'a> {
 
     fn judge(&mut self, tx: usize, t: &WalletTransaction, ex: &Exchange, blame: Check) -> Step {
         self.judge_conservation(t, ex)?;
+        self.coarse_clock |= fraction_digits(&t.updated_at) <= 3;
         let m = self.txs[tx].clone();
         let seen = Totals::of(t);
         if !seen.at_least(&m.seen) {
@@ -817,6 +864,12 @@ impl<'a> Exec<'a> {
             format!("{status} {code}, param {}", param.unwrap_or("null")),
         ))
     }
+}
+
+/// `Idempotent-Replayed: true` (§5), the value's case and surrounding space aside.
+fn is_replay(ex: &Exchange) -> bool {
+    ex.header("Idempotent-Replayed")
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
 }
 
 fn check_of(expect: Expect) -> Check {

@@ -57,6 +57,25 @@ pub enum ProbeError {
     Admin(String),
     #[error("target: {0}")]
     Target(String),
+    /// A request was still answered `429` past the pacing budget: it never ran, so what
+    /// rests on it is inconclusive — never a finding, and never "unreachable".
+    #[error("rate limited past the retry budget: {0}")]
+    RateLimited(String),
+}
+
+impl From<crate::engine::client::TransportError> for ProbeError {
+    fn from(e: crate::engine::client::TransportError) -> ProbeError {
+        ProbeError::Target(e.to_string())
+    }
+}
+
+impl From<pace::PaceError> for ProbeError {
+    fn from(e: pace::PaceError) -> ProbeError {
+        match e {
+            pace::PaceError::RateLimited(what) => ProbeError::RateLimited(what),
+            e => ProbeError::Target(e.to_string()),
+        }
+    }
 }
 
 impl From<ProbeError> for GateError {
@@ -66,6 +85,11 @@ impl From<ProbeError> for GateError {
                 GateError::Config(format!("invariants: the sandbox admin API refused: {m}"))
             }
             ProbeError::Target(m) => GateError::Unreachable(m),
+            // The probes end a rate-limited case or round inconclusively themselves; one
+            // that still escapes broke the run, it is no verdict on the contract.
+            ProbeError::RateLimited(m) => GateError::Target(format!(
+                "invariants: rate limited past the retry budget ({m}); nothing was judged on it"
+            )),
         }
     }
 }
@@ -119,8 +143,7 @@ impl Env {
                 .auth(Auth::Admin)
                 .json(&body)
         })
-        .await
-        .map_err(|e| ProbeError::Target(e.to_string()))?;
+        .await?;
         let key = ex.json().and_then(|j| {
             j.get("api_key")
                 .and_then(|k| k.as_str())
@@ -138,6 +161,36 @@ impl Env {
     }
 }
 
+impl Env {
+    /// The currency the target's own merchant accepts (§1 Money: a merchant accepts its
+    /// own set): KZT, else USD, else EUR — the first one a small authorization is not
+    /// refused for with `param: "currency"`. Whatever else answers, KZT stays and the
+    /// stateful probe judges the answer.
+    async fn accepted_currency(&self) -> String {
+        for currency in ["KZT", "USD", "EUR"] {
+            let key = format!("gc-currency-{}", uuid::Uuid::new_v4().simple());
+            let body = json!({
+                "amount": 1, "phoneNumber": "+77012345678", "iin": "900101300007",
+                "orderReference": key, "currency": currency,
+            });
+            let sent = pace::send(|| {
+                self.client
+                    .post(crate::apis::wallet::wire::AUTHORIZE_PATH)
+                    .header("Idempotency-Key", key.as_str())
+                    .json(&body)
+            })
+            .await;
+            match sent {
+                Ok(ex) if ex.status == 400 && ex.error_param() == Some(Some("currency".into())) => {
+                }
+                Ok(ex) if ex.status == 201 => return currency.to_string(),
+                _ => break,
+            }
+        }
+        CURRENCY.to_string()
+    }
+}
+
 /// Runs the invariants phase against a resolved Wallet target.
 pub async fn run(
     opts: &InvariantOptions,
@@ -152,7 +205,7 @@ pub async fn run_with_stats(
     resolved: &ResolvedTarget,
 ) -> Result<(PhaseReport, RunStats), GateError> {
     let started = Instant::now();
-    let env = Env::new(opts, resolved);
+    let mut env = Env::new(opts, resolved);
     let mut book = Ledgerbook::default();
     let seed = opts.seed.unwrap_or_else(rand::random);
     let mut stats = RunStats {
@@ -178,6 +231,7 @@ pub async fn run_with_stats(
         let reason =
             "needs the sandbox admin API (--admin-token): a second merchant and forced outcomes";
         book.skip(Check::OtherMerchantNotFound, reason);
+        env.currency = env.accepted_currency().await;
     }
     if opts.stateful {
         runner::run_stateful(&env, opts, seed)

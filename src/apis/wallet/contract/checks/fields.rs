@@ -81,6 +81,28 @@ fn with_field(ctx: &Ctx<'_>, field: &str, value: Option<&str>) -> String {
     text
 }
 
+/// The control of a field's probes: the very body they send, with the field holding the
+/// valid body's own value, answered `201`. Without it a refusal could be another rule's
+/// (a currency the merchant does not take, a spend limit): the check is a skip, not a
+/// failure.
+async fn control(ctx: &Ctx<'_>, field: &str) -> Result<(), Skip> {
+    let valid = ctx.body(10, &ctx.reference("field"))[field].to_string();
+    let body = with_field(ctx, field, Some(&valid));
+    let sent = ctx
+        .authorize_raw(10, body, Some(&ctx.key()))
+        .await
+        .map_err(Skip)?;
+    match &sent {
+        Ok(o) if o.status() == 201 => Ok(()),
+        Ok(o) => Err(Skip(format!(
+            "the control (the same body with a valid {field}) answered {}: {}",
+            o.status(),
+            o.exchange.body_excerpt()
+        ))),
+        Err(e) => Err(Skip(format!("the control got no response: {}", e.reason))),
+    }
+}
+
 async fn field_cases(
     ctx: &Ctx<'_>,
     check: &Check,
@@ -90,6 +112,7 @@ async fn field_cases(
     if let Err(reason) = ctx.may_spend(0) {
         return Err(Skip(reason));
     }
+    control(ctx, field).await?;
     let findings: Vec<Vec<Finding>> = stream::iter(cases)
         .map(|(what, raw)| {
             let body = with_field(ctx, field, raw.as_deref());
@@ -173,7 +196,8 @@ pub async fn currency(ctx: &Ctx<'_>) -> Run {
         // Acceptance: a merchant of KZT alone refuses a well-formed USD, accepts KZT.
         if let Ok((_, key)) = ctx.new_merchant(Some(&["KZT"])).await {
             let other = ctx.as_merchant(&key);
-            for (cur, want) in [("USD", 400u16), ("KZT", 201)] {
+            // KZT first: the control that this merchant authorizes at all.
+            for (cur, want) in [("KZT", 201u16), ("USD", 400)] {
                 if ctx.may_spend(1).is_err() {
                     break;
                 }
@@ -184,11 +208,15 @@ pub async fn currency(ctx: &Ctx<'_>) -> Run {
                     .json(&body);
                 let sent = ctx.send_as(&other, req).await;
                 let what = format!("{cur} for a merchant accepting only KZT");
-                findings.extend(if want == 400 {
-                    invalid(&CURRENCY, &what, &sent, "currency")
+                if want == 201 {
+                    let refused = expect_status(&CURRENCY, &what, &sent, 201);
+                    if refused.is_some() {
+                        findings.extend(refused);
+                        break;
+                    }
                 } else {
-                    expect_status(&CURRENCY, &what, &sent, 201)
-                });
+                    findings.extend(invalid(&CURRENCY, &what, &sent, "currency"));
+                }
             }
         }
     }
@@ -284,6 +312,19 @@ pub async fn idempotency_key(ctx: &Ctx<'_>, id: &str) -> Run {
     }
     let mut findings = Vec::new();
     let body = ctx.body(10, &ctx.reference("key")).to_string();
+    // The control: this very body with a valid key is created.
+    match ctx.authorize_raw(10, body.clone(), Some(&ctx.key())).await {
+        Ok(Ok(o)) if o.status() == 201 => {}
+        Ok(Ok(o)) => {
+            return Err(Skip(format!(
+                "the control (the same body with a valid key) answered {}: {}",
+                o.status(),
+                o.exchange.body_excerpt()
+            )))
+        }
+        Ok(Err(e)) => return Err(Skip(format!("the control got no response: {}", e.reason))),
+        Err(reason) => return Err(Skip(reason)),
+    }
     for (what, key) in [
         ("missing", None),
         ("empty", Some(String::new())),

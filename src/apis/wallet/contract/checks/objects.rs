@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use super::operations::is_replay;
 use super::{excerpt, Check, Run};
 use crate::apis::wallet::contract::context::{Route, WObserved};
 use crate::apis::wallet::wire::WalletTransaction;
@@ -79,17 +80,23 @@ pub fn amounts(all: &[Arc<WObserved>]) -> Run {
     Ok(findings)
 }
 
-/// `YYYY-MM-DDTHH:MM:SS.fffZ` (three or more fraction digits) and a real instant.
-pub fn is_ms_utc(s: &str) -> bool {
-    let re = regex_ms();
-    re.is_match(s)
+/// RFC 3339 in UTC with `Z` (§1): `YYYY-MM-DDTHH:MM:SS[.f…]Z`, a real instant. The
+/// fraction's length is judged across all values by [`timestamps`], not here.
+pub fn is_utc_z(s: &str) -> bool {
+    regex_utc_z().is_match(s)
         && time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).is_ok()
 }
 
-fn regex_ms() -> &'static regex::Regex {
+/// Fraction digits of a timestamp (0 when it has none).
+pub fn fraction_digits(s: &str) -> usize {
+    s.split_once('.')
+        .map_or(0, |(_, f)| f.trim_end_matches(['Z', 'z']).len())
+}
+
+fn regex_utc_z() -> &'static regex::Regex {
     static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
     RE.get_or_init(|| {
-        regex::Regex::new(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3,}Z$")
+        regex::Regex::new(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?Z$")
             .expect("a regex")
     })
 }
@@ -98,8 +105,15 @@ fn instant(v: &Value) -> Option<time::OffsetDateTime> {
     time::OffsetDateTime::parse(v.as_str()?, &time::format_description::well_known::Rfc3339).ok()
 }
 
+/// Each timestamp is RFC 3339 UTC with `Z` and `updatedAt ≥ createdAt`; and the target
+/// keeps at least millisecond precision (§1). Precision is a property of the target, not
+/// of one spelling: a correct server that trims trailing zeros (Java's `Instant`, Go's
+/// `RFC3339Nano`) writes `…:58Z` for `…:58.000` and `…:58.12Z` for `…:58.120`, so a short
+/// fraction is a finding only when *no* observed timestamp carries three or more digits.
 pub fn timestamps(all: &[Arc<WObserved>]) -> Run {
     let mut findings = Vec::new();
+    let mut precise = false;
+    let mut coarse: Option<(&WObserved, Value)> = None;
     'all: for o in all {
         for (obj, full) in objects(o) {
             if !full {
@@ -107,14 +121,19 @@ pub fn timestamps(all: &[Arc<WObserved>]) -> Run {
             }
             for f in ["createdAt", "updatedAt"] {
                 if let Some(v) = obj.get(f) {
-                    if !v.as_str().is_some_and(is_ms_utc) {
+                    let Some(text) = v.as_str().filter(|t| is_utc_z(t)) else {
                         findings.push(TIMESTAMPS.finding(
-                            format!("{} {f} is not RFC 3339 UTC with milliseconds", o.label()),
+                            format!("{} {f} is not RFC 3339 UTC with Z", o.label()),
                             "e.g. 2026-02-19T10:18:58.123Z",
                             excerpt(v),
                             Some(o),
                         ));
                         continue 'all;
+                    };
+                    if fraction_digits(text) >= 3 {
+                        precise = true;
+                    } else if coarse.is_none() {
+                        coarse = Some((o, v.clone()));
                     }
                 }
             }
@@ -130,6 +149,18 @@ pub fn timestamps(all: &[Arc<WObserved>]) -> Run {
                 }
             }
         }
+    }
+    if let (false, Some((o, v))) = (precise, coarse) {
+        findings.push(TIMESTAMPS.finding(
+            format!(
+                "no timestamp shows millisecond precision (first: {} {})",
+                o.label(),
+                excerpt(&v)
+            ),
+            "at least millisecond precision, e.g. 2026-02-19T10:18:58.123Z",
+            excerpt(&v),
+            Some(o),
+        ));
     }
     Ok(findings)
 }
@@ -212,7 +243,9 @@ struct Seen<'a> {
 
 pub fn lifecycle(all: &[Arc<WObserved>]) -> Run {
     let mut by_id: BTreeMap<String, Vec<Seen<'_>>> = BTreeMap::new();
-    for o in all.iter().filter(|o| !o.foreign) {
+    // A replay may show the state of the first answer (§5: status, totals and updatedAt
+    // *may* show the current state), so it is no later read of the transaction.
+    for o in all.iter().filter(|o| !o.foreign && !is_replay(o)) {
         for (obj, full) in objects(o) {
             if !full {
                 continue;
@@ -283,11 +316,17 @@ mod tests {
 
     #[test]
     fn forms() {
-        assert!(is_ms_utc("2026-02-19T10:18:58.123Z"));
-        assert!(is_ms_utc("2026-02-19T10:18:58.123456Z"));
-        assert!(!is_ms_utc("2026-02-19T10:18:58Z"));
-        assert!(!is_ms_utc("2026-02-19T10:18:58.12Z"));
-        assert!(!is_ms_utc("2026-02-19T10:18:58.123+00:00"));
+        assert!(is_utc_z("2026-02-19T10:18:58.123Z"));
+        assert!(is_utc_z("2026-02-19T10:18:58.123456Z"));
+        assert!(is_utc_z("2026-02-19T10:18:58.123456789Z"));
+        // Trimmed trailing zeros are one spelling of a millisecond-precise instant.
+        assert!(is_utc_z("2026-02-19T10:18:58Z"));
+        assert!(is_utc_z("2026-02-19T10:18:58.12Z"));
+        assert_eq!(fraction_digits("2026-02-19T10:18:58.12Z"), 2);
+        assert_eq!(fraction_digits("2026-02-19T10:18:58Z"), 0);
+        assert!(!is_utc_z("2026-02-19T10:18:58.123+00:00"));
+        assert!(!is_utc_z("2026-02-19 10:18:58.123Z"));
+        assert!(!is_utc_z("2026-02-30T10:18:58.123Z"));
         // The contract's example: 01KHTPHWP8 is 2026-02-19T10:18:58.120Z.
         let ms = ulid_millis("wt_01KHTPHWP8H8Q2X9K0R1ABCD12").unwrap();
         let at = time::OffsetDateTime::parse(

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde_json::{json, Value};
 
 use super::{expect, expect_status, Check, Param, Run, Skip};
-use crate::apis::wallet::contract::context::{transaction_of, Ctx, WObserved};
+use crate::apis::wallet::contract::context::{transaction_of, Ctx, WObserved, SHOWN_TIME_GAP};
 use crate::apis::wallet::wire::{self, OperationKind, WalletStatus, WalletTransaction};
 use crate::engine::contract::Req;
 use crate::engine::model::Finding;
@@ -31,6 +31,13 @@ pub const INVALID_STATE: Check = Check::must(
 );
 pub const IDEMPOTENCY: Check = Check::must("wallet.operations.idempotency", "§5 Idempotency", "A replay answers the same with Idempotent-Replayed: true and moves nothing; another payload is 422; a failed request leaves the key free");
 
+/// Whether an answer says it is a replay (`Idempotent-Replayed: true`, §5).
+pub fn is_replay(o: &WObserved) -> bool {
+    o.exchange
+        .header("idempotent-replayed")
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+}
+
 /// Judges authorize's 201s: every one the suite made.
 pub fn authorize_responses(all: &[Arc<WObserved>]) -> Run {
     let mut findings = Vec::new();
@@ -38,10 +45,7 @@ pub fn authorize_responses(all: &[Arc<WObserved>]) -> Run {
         .iter()
         .filter(|o| o.path() == wire::AUTHORIZE_PATH && o.method() == "POST" && o.status() == 201)
     {
-        if o.exchange
-            .header("idempotent-replayed")
-            .is_some_and(|v| v.eq_ignore_ascii_case("true"))
-        {
+        if is_replay(o) {
             continue; // a replay may show the current state
         }
         let Some(body) = &o.json else { continue };
@@ -95,9 +99,11 @@ pub fn authorize_responses(all: &[Arc<WObserved>]) -> Run {
 
 pub fn location(all: &[Arc<WObserved>]) -> Run {
     let mut findings = Vec::new();
+    // A replay answers "the same status code and the same body" (§5): its headers are
+    // not the first answer's, so only first answers are asked for Location.
     for o in all
         .iter()
-        .filter(|o| o.path() == wire::AUTHORIZE_PATH && o.status() == 201)
+        .filter(|o| o.path() == wire::AUTHORIZE_PATH && o.status() == 201 && !is_replay(o))
     {
         let Some(id) = o
             .json
@@ -230,6 +236,8 @@ pub async fn arithmetic(ctx: &Ctx<'_>, tx: Option<&WalletTransaction>) -> (Run, 
         (OperationKind::Cancel, 100),
         (OperationKind::Refund, 150),
     ] {
+        // Apart by SHOWN_TIME_GAP: each change must show a later updatedAt (§4).
+        tokio::time::sleep(SHOWN_TIME_GAP).await;
         let sent = operate(ctx, op, id, amount, None).await;
         if matches!(&sent, Ok(o) if o.status() == 429) {
             return (
@@ -280,6 +288,7 @@ pub async fn arithmetic(ctx: &Ctx<'_>, tx: Option<&WalletTransaction>) -> (Run, 
     }
     // The exact rest is allowed.
     for (op, amount) in [(OperationKind::Capture, 400), (OperationKind::Refund, 750)] {
+        tokio::time::sleep(SHOWN_TIME_GAP).await;
         let sent = operate(ctx, op, id, amount, None).await;
         arith.extend(judge_operation(&ARITHMETIC, &sent, tx, op, amount));
     }
@@ -334,11 +343,7 @@ pub async fn idempotency(ctx: &Ctx<'_>, tx: Option<&WalletTransaction>) -> Run {
     };
     ctx.may_spend(20).map_err(Skip)?;
     let mut findings = Vec::new();
-    let replayed = |o: &WObserved| {
-        o.exchange
-            .header("idempotent-replayed")
-            .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
-    };
+    let replayed = is_replay;
     // Authorize twice with one key: one transaction.
     let key = ctx.key();
     let body = ctx.body(10, &ctx.reference("replay"));

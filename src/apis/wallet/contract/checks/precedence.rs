@@ -159,7 +159,15 @@ fn allow_lists(
     if o.status() != 405 {
         return None;
     }
-    let allow = o.exchange.header("allow").unwrap_or("");
+    // RFC 9110: Allow may come as several field lines; together they are one list.
+    let allow = o
+        .exchange
+        .headers
+        .get_all("allow")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect::<Vec<_>>()
+        .join(", ");
     let listed = allow
         .split(',')
         .any(|m| m.trim().eq_ignore_ascii_case(method));
@@ -195,7 +203,7 @@ pub async fn methods(ctx: &Ctx<'_>, own: &str) -> Run {
         if method == M::HEAD {
             // A HEAD answer has no body: judge the status and Allow only.
             match &sent {
-                Ok(o) if o.status() != 405 && o.status() != 429 => findings.push(METHODS.finding(
+                Ok(o) if o.status() != 405 => findings.push(METHODS.finding(
                     format!("{what}: wrong answer"),
                     "405",
                     o.status().to_string(),
