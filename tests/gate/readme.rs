@@ -159,18 +159,7 @@ fn the_sandbox_walkthrough_runs_as_written() {
         .into_iter()
         .find(|(_, _, before)| before.contains("readme-test: walkthrough"))
         .expect("the walk-through block");
-    let bin_dir = Path::new(env!("CARGO_BIN_EXE_gatecheck")).parent().unwrap();
-    let path = format!(
-        "{}:{}",
-        bin_dir.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    let output = Command::new("bash")
-        .arg("-c")
-        .arg(format!("set -u\n{script}\nkill %1\nwait\n"))
-        .env("PATH", path)
-        .output()
-        .expect("bash runs");
+    let output = run_walkthrough(&script);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(
         stdout.matches("HTTP/1.1 201 Created").count(),
@@ -188,6 +177,25 @@ fn the_sandbox_walkthrough_runs_as_written() {
     assert!(stdout.contains("\"balance_after\":\"981.00\""), "{stdout}");
 }
 
+/// Runs a README walk-through with `bash`, the built binary first on `PATH`, in a fresh
+/// folder (the files it writes, like `sandbox.json`, stay out of the checkout).
+fn run_walkthrough(script: &str) -> std::process::Output {
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_gatecheck")).parent().unwrap();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let dir = tempfile::tempdir().expect("a scratch folder");
+    Command::new("bash")
+        .arg("-c")
+        .arg(format!("set -u\n{script}\nkill %1\nwait\n"))
+        .env("PATH", path)
+        .current_dir(dir.path())
+        .output()
+        .expect("bash runs")
+}
+
 #[test]
 fn the_wallet_walkthrough_runs_as_written() {
     let text = readme();
@@ -195,18 +203,7 @@ fn the_wallet_walkthrough_runs_as_written() {
         .into_iter()
         .find(|(_, _, before)| before.contains("readme-test: wallet-walkthrough"))
         .expect("the Wallet walk-through block");
-    let bin_dir = Path::new(env!("CARGO_BIN_EXE_gatecheck")).parent().unwrap();
-    let path = format!(
-        "{}:{}",
-        bin_dir.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    let output = Command::new("bash")
-        .arg("-c")
-        .arg(format!("set -u\n{script}\nkill %1\nwait\n"))
-        .env("PATH", path)
-        .output()
-        .expect("bash runs");
+    let output = run_walkthrough(&script);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(
         stdout.matches("HTTP/1.1 201 Created").count(),
