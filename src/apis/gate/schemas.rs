@@ -2,21 +2,12 @@
 
 use std::fmt;
 
+use strum::{IntoStaticStr, VariantArray};
+
 use crate::engine::schema::{SchemaBundle, SchemaKey};
 
 /// One object of the Gate API contract that has a schema file in `schemas/`.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    strum::VariantArray,
-    strum::IntoStaticStr,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, VariantArray, IntoStaticStr)]
 #[strum(serialize_all = "kebab-case", suffix = ".json")]
 pub enum SchemaName {
     Order,
@@ -36,7 +27,7 @@ pub enum SchemaName {
 
 impl SchemaName {
     /// Every schema name, in a fixed order.
-    pub const ALL: &'static [SchemaName] = <SchemaName as strum::VariantArray>::VARIANTS;
+    pub const ALL: &'static [SchemaName] = SchemaName::VARIANTS;
 
     /// The file of this schema inside a schema directory (`product-type.json`).
     pub fn file_name(self) -> &'static str {

@@ -3,21 +3,12 @@
 
 use std::fmt;
 
+use strum::{IntoStaticStr, VariantArray};
+
 use crate::engine::schema::{SchemaBundle, SchemaKey};
 
 /// One object of the Wallet contract that has a schema file in `schemas/wallet/`.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    strum::VariantArray,
-    strum::IntoStaticStr,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, VariantArray, IntoStaticStr)]
 #[strum(serialize_all = "kebab-case", suffix = ".json")]
 pub enum WalletSchema {
     WalletTransaction,
@@ -30,7 +21,7 @@ pub enum WalletSchema {
 }
 
 impl WalletSchema {
-    pub const ALL: &'static [WalletSchema] = <WalletSchema as strum::VariantArray>::VARIANTS;
+    pub const ALL: &'static [WalletSchema] = WalletSchema::VARIANTS;
 
     /// The file of this schema inside `schemas/wallet/` (`wallet-transaction.json`).
     pub fn file_name(self) -> &'static str {

@@ -5,6 +5,7 @@
 //! amount an integer (`u64`), never a float.
 
 use serde::{Deserialize, Serialize};
+use strum::{Display, IntoStaticStr, VariantArray};
 
 /// The Wallet's path prefix (§1).
 pub const PREFIX: &str = "/v1/wallet";
@@ -19,9 +20,9 @@ pub const PREFIX: &str = "/v1/wallet";
     Hash,
     Serialize,
     Deserialize,
-    strum::VariantArray,
-    strum::IntoStaticStr,
-    strum::Display,
+    VariantArray,
+    IntoStaticStr,
+    Display,
 )]
 #[serde(rename_all = "UPPERCASE")]
 #[strum(serialize_all = "UPPERCASE")]
@@ -33,7 +34,7 @@ pub enum WalletStatus {
 }
 
 impl WalletStatus {
-    pub const ALL: &'static [WalletStatus] = <WalletStatus as strum::VariantArray>::VARIANTS;
+    pub const ALL: &'static [WalletStatus] = WalletStatus::VARIANTS;
 
     /// `NEW` / `PROCESSING` / `SUCCESS` / `FAILED` (the wire value).
     pub fn as_str(self) -> &'static str {

@@ -9,7 +9,7 @@ use strum::VariantArray;
 use crate::engine::invariants::book::{self, InvariantCheck};
 
 /// One money invariant of the contract.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, strum::VariantArray)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, VariantArray)]
 pub enum CheckId {
     ReplayReturnsSameOrder,
     ReplayMovesNoMoney,

@@ -15,23 +15,14 @@ use std::str::FromStr;
 use bytes::Bytes;
 use http::Method;
 use serde_json::Value;
+use strum::{Display, IntoStaticStr, VariantArray};
 
 use crate::engine::sandbox::errors::ApiError;
 use crate::engine::sandbox::reply::Reply;
 
 /// A named deliberate contract violation. Not part of the public CLI (`--mutant` is hidden).
 #[doc(hidden)]
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    strum::VariantArray,
-    strum::IntoStaticStr,
-    strum::Display,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, VariantArray, IntoStaticStr, Display)]
 #[strum(serialize_all = "kebab-case")]
 pub enum Mutant {
     // ---- semantic mutants (hooks in store.rs / orders.rs / lifecycle.rs) ----
@@ -207,7 +198,7 @@ pub enum Mutant {
 
 impl Mutant {
     /// Every mutant, in declaration order.
-    pub const ALL: &'static [Mutant] = <Mutant as strum::VariantArray>::VARIANTS;
+    pub const ALL: &'static [Mutant] = Mutant::VARIANTS;
 
     /// The kebab-case name used by `--mutant` and `FromStr` (derived from the variant
     /// unless it says otherwise).

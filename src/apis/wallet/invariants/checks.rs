@@ -1,9 +1,11 @@
 //! The Wallet's money invariants (`WALLET_API.md`): one stable id, section and title each.
 
+use strum::VariantArray;
+
 use crate::engine::invariants::book::{self, InvariantCheck};
 
 /// One money invariant of the Wallet contract.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, strum::VariantArray)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, VariantArray)]
 pub enum Check {
     Conservation,
     AuthorizeMatchesModel,
@@ -22,7 +24,7 @@ pub enum Check {
 }
 
 impl InvariantCheck for Check {
-    const ALL: &'static [Check] = <Check as strum::VariantArray>::VARIANTS;
+    const ALL: &'static [Check] = Check::VARIANTS;
 
     fn id(self) -> &'static str {
         match self {

@@ -15,22 +15,13 @@
 use std::str::FromStr;
 
 use serde_json::Value;
+use strum::{Display, IntoStaticStr, VariantArray};
 
 use crate::engine::sandbox::reply::Reply;
 
 /// A named deliberate Wallet contract violation. Not part of the public CLI.
 #[doc(hidden)]
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    strum::VariantArray,
-    strum::IntoStaticStr,
-    strum::Display,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, VariantArray, IntoStaticStr, Display)]
 #[strum(serialize_all = "kebab-case", prefix = "wallet-")]
 pub enum WalletMutant {
     // ---- semantic mutants (hooks in store.rs / handlers.rs) ----
@@ -226,7 +217,7 @@ pub(crate) fn map_transactions(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use strum::VariantArray;
+    use VariantArray;
 
     #[test]
     fn names_round_trip() {
