@@ -21,6 +21,9 @@ async fn shrunk_finding(mutant: &str, check: &str, seed: u64) -> Finding {
         cases: 64,
         seed: Some(seed),
         concurrency: false,
+        // Shrinking stops at its time budget (10 s by default); a loaded machine would
+        // then show a larger case than the minimal one this test pins.
+        shrink_time: std::time::Duration::from_secs(300),
         ..InvariantOptions::default()
     };
     let phase = invariants::run(&opts, &resolved)
