@@ -168,6 +168,10 @@ impl Env {
     /// stateful probe judges the answer.
     async fn accepted_currency(&self) -> String {
         for currency in ["KZT", "USD", "EUR"] {
+            // A real authorization of 1 minor unit: within the spend cap like any other.
+            if self.spend.try_spend(currency, Minor(1)).is_err() {
+                break;
+            }
             let key = format!("gc-currency-{}", uuid::Uuid::new_v4().simple());
             let body = json!({
                 "amount": 1, "phoneNumber": "+77012345678", "iin": "900101300007",
