@@ -28,16 +28,17 @@ pub enum Command {
     Contract(crate::apis::ContractCommand),
     /// Probe the money invariants: idempotency, reservations, pricing, the ledger.
     Invariants(crate::apis::InvariantsCommand),
-    /// Drive load from a scenario; latency in HDR histograms; thresholds gate the run.
-    Load(Box<crate::apis::gate::load::cli::LoadArgs>),
+    /// Drive load from a scenario (`--api gate|wallet`); latency in HDR histograms;
+    /// thresholds gate the run.
+    Load(Box<crate::apis::LoadCommand>),
     /// Find the highest open-model rate at which every threshold holds (ramp, then bisection).
     Capacity(Box<crate::apis::gate::load::capacity::CapacityArgs>),
     /// Merge HdrHistogram interval logs of several load runs into one exact report.
     Merge(crate::apis::gate::load::cli::MergeArgs),
     /// Run the embedded, stateful sandbox: the Gate API and the Wallet API on one port.
     Sandbox(crate::sandbox::cli::SandboxArgs),
-    /// Export, check or apply the Gate API JSON Schemas.
-    Schemas(crate::apis::gate::schema_command::SchemasArgs),
+    /// Export, check or apply an API's JSON Schemas (`--api gate|wallet`).
+    Schemas(crate::apis::schemas_command::SchemasArgs),
     /// Compare two report.json files; exit 1 only on regressions.
     Diff(crate::engine::report::baseline::DiffArgs),
     /// Write a commented example gatecheck.toml.

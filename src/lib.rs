@@ -20,10 +20,10 @@ pub async fn run(cli: cli::Cli) -> Result<Exit, GateError> {
         cli::Command::Sandbox(args) => sandbox::cli::run(args).await,
         cli::Command::Invariants(cmd) => cmd.run().await,
         cli::Command::Contract(cmd) => cmd.run().await,
-        cli::Command::Load(args) => gate::load::cli::run(*args).await,
+        cli::Command::Load(cmd) => cmd.run().await,
         cli::Command::Capacity(args) => gate::load::capacity::run(*args).await,
         cli::Command::Merge(args) => gate::load::cli::run_merge(args).await,
-        cli::Command::Schemas(args) => gate::schema_command::run(args),
+        cli::Command::Schemas(args) => apis::schemas_command::run(args),
         cli::Command::Diff(args) => engine::report::baseline::cli::run(args),
         cli::Command::Init(args) => certify::init::write_example(&args.path, args.force),
     }

@@ -2,6 +2,7 @@
 //! engine never imports them.
 
 pub mod gate;
+pub mod schemas_command;
 pub mod wallet;
 
 /// Which API a command certifies: `--api gate|wallet`, `api = "wallet"` in `gatecheck.toml`.
@@ -78,7 +79,7 @@ pub struct InvariantsCommand {
     #[command(flatten)]
     pub api: ApiArg,
     #[command(flatten)]
-    pub args: gate::invariants::cli::InvariantsArgs,
+    pub args: crate::engine::invariants::cli::InvariantsArgs,
 }
 
 impl InvariantsCommand {
@@ -92,6 +93,31 @@ impl InvariantsCommand {
                     api: ApiName::Wallet,
                 };
                 wallet::invariants::cli::run(self.args, &launcher).await
+            }
+        }
+    }
+}
+
+/// `gatecheck load [--api gate|wallet] …`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct LoadCommand {
+    #[command(flatten)]
+    pub api: ApiArg,
+    #[command(flatten)]
+    pub args: crate::engine::load::plan::LoadArgs,
+}
+
+impl LoadCommand {
+    /// Runs the chosen API's load scenario, printing to stdout.
+    pub async fn run(self) -> Result<crate::Exit, crate::GateError> {
+        match self.api.api {
+            ApiName::Gate => gate::load::cli::run(self.args).await,
+            ApiName::Wallet => {
+                let launcher = crate::sandbox::Launcher {
+                    config: crate::sandbox::SandboxConfig::default(),
+                    api: ApiName::Wallet,
+                };
+                wallet::load::cli::run(self.args, &launcher).await
             }
         }
     }

@@ -133,6 +133,12 @@ pub async fn certify_with(
     } else {
         None
     };
+    let wallet_load = if plan.phases.contains(&Phase::Load) && plan.apis.contains(&ApiName::Wallet)
+    {
+        Some(wallet_load_plan(plan)?)
+    } else {
+        None
+    };
 
     let started_at = now_rfc3339();
     let progress = PhaseProgress::new(plan.quiet || plan.format == OutputFormat::Json);
@@ -157,6 +163,7 @@ pub async fn certify_with(
                     plan,
                     wallet,
                     wallet_openapi.as_ref(),
+                    wallet_load.clone(),
                     &progress,
                     har.as_ref(),
                 )
@@ -254,12 +261,13 @@ async fn gate_section(
     })
 }
 
-/// The Wallet's phases, named `wallet <phase>`. The Wallet has no health endpoint (its
-/// reachability is the resolution's preflight); its contract runs here.
+/// The Wallet's phases, named `wallet <phase>`: contract, invariants and load. The Wallet
+/// has no health endpoint (its reachability is the resolution's preflight).
 async fn wallet_section(
     plan: &Plan,
     launcher: &dyn EmbeddedLauncher,
     openapi: Option<&OpenApi>,
+    load_plan: Option<crate::apis::wallet::load::LoadPlan>,
     progress: &PhaseProgress,
     har: Option<&Arc<HarWriter>>,
 ) -> Result<Section, GateError> {
@@ -271,7 +279,7 @@ async fn wallet_section(
         .phases
         .iter()
         .copied()
-        .filter(|p| *p == Phase::Contract)
+        .filter(|p| *p != Phase::Health)
         .collect();
     for (index, phase) in wallet_phases.iter().enumerate() {
         progress.start(index, wallet_phases.len(), *phase);
@@ -288,7 +296,45 @@ async fn wallet_section(
                 )
                 .await
             }
-            _ => continue,
+            Phase::Invariants => {
+                let mut opts = crate::apis::wallet::invariants::InvariantOptions {
+                    cases: crate::apis::wallet::invariants::DEFAULT_CASES,
+                    ..Default::default()
+                };
+                if let Some(cases) = plan.cases {
+                    opts.cases = cases;
+                }
+                opts.seed = plan.seed;
+                crate::apis::wallet::invariants::run(&opts, &resolved).await
+            }
+            Phase::Load => match load_plan.clone() {
+                Some(load_plan) => {
+                    match crate::apis::wallet::load::refusal(&load_plan, &resolved) {
+                        // No real money without consent: skipped, not failed.
+                        Some(reason) => Ok(PhaseReport {
+                            name: "load".to_string(),
+                            checks: vec![CheckResult::skipped(
+                                "wallet.load.authorizations",
+                                "§5 Operations",
+                                "Wallet load: authorize → poll → capture → refund",
+                                Severity::Should,
+                                reason,
+                            )],
+                            load: None,
+                            duration_ms: 0,
+                        }),
+                        None => crate::apis::wallet::load::run(
+                            load_plan,
+                            &resolved,
+                            load_progress(plan),
+                        )
+                        .await
+                        .map(|run| load_phase(run.summary)),
+                    }
+                }
+                None => Err(GateError::Config("no load plan".to_string())),
+            },
+            Phase::Health => continue,
         };
         let mut report = match result {
             Ok(report) => report,
@@ -307,6 +353,25 @@ async fn wallet_section(
         target,
         pacing,
     })
+}
+
+/// The progress bar of a load phase, unless the output is quiet or JSON.
+fn load_progress(plan: &Plan) -> Progress {
+    if plan.quiet || plan.format == OutputFormat::Json {
+        Progress::Hidden
+    } else {
+        Progress::Bar
+    }
+}
+
+/// A load run as a phase of the report.
+fn load_phase(summary: crate::engine::model::LoadSummary) -> PhaseReport {
+    PhaseReport {
+        name: "load".to_string(),
+        checks: Vec::new(),
+        load: Some(summary),
+        duration_ms: 0,
+    }
 }
 
 async fn run_phase(
@@ -331,18 +396,8 @@ async fn run_phase(
             let Some(load_plan) = load_plan else {
                 return Err(GateError::Config("no load plan".to_string()));
             };
-            let progress = if plan.quiet || plan.format == OutputFormat::Json {
-                Progress::Hidden
-            } else {
-                Progress::Bar
-            };
-            let run = load::run(load_plan, resolved, progress).await?;
-            Ok(PhaseReport {
-                name: "load".to_string(),
-                checks: Vec::new(),
-                load: Some(run.summary),
-                duration_ms: 0,
-            })
+            let run = load::run(load_plan, resolved, load_progress(plan)).await?;
+            Ok(load_phase(run.summary))
         }
     }
 }
@@ -390,26 +445,75 @@ fn phase_error(phase: Phase, error: &GateError) -> PhaseReport {
 fn load_plan(plan: &Plan) -> Result<LoadPlan, GateError> {
     let scenario_path = match &plan.scenario {
         Some(path) => path.clone(),
-        None => {
-            // The built-in storefront mix, written beside the reports so the run is
-            // reproducible with `gatecheck load --scenario`.
-            std::fs::create_dir_all(&plan.out).map_err(|e| {
-                GateError::Config(format!("cannot create {}: {e}", plan.out.display()))
-            })?;
-            let path = plan.out.join("scenario-mixed.toml");
-            crate::engine::output::write_file(&path, DEFAULT_SCENARIO)
-                .map_err(|e| GateError::Config(format!("cannot write {}: {e}", path.display())))?;
-            path
-        }
+        // The built-in storefront mix, written beside the reports so the run is
+        // reproducible with `gatecheck load --scenario`.
+        None => write_scenario(plan, "scenario-mixed.toml", DEFAULT_SCENARIO)?,
     };
-    let args = LoadArgs {
-        scenario: scenario_path,
+    load::cli::plan(
+        &load_args(plan, scenario_path, plan.thresholds.clone()),
+        Some(plan.out.clone()),
+    )
+}
+
+/// The Wallet's load plan: `--scenario` when only the Wallet is certified, else the
+/// built-in `scenarios/wallet.toml` (written beside the reports). With the Gate in the
+/// same run, the thresholds naming a Gate transaction are the Gate's only.
+fn wallet_load_plan(plan: &Plan) -> Result<crate::apis::wallet::load::LoadPlan, GateError> {
+    let wallet_only = plan.apis == [ApiName::Wallet];
+    let scenario_path = match (&plan.scenario, wallet_only) {
+        (Some(path), true) => path.clone(),
+        _ => write_scenario(
+            plan,
+            "scenario-wallet.toml",
+            crate::apis::wallet::load::scenario::EMBEDDED[0].1,
+        )?,
+    };
+    let thresholds = if wallet_only {
+        plan.thresholds.clone()
+    } else {
+        let scenario = crate::apis::wallet::load::scenario::load_file(&scenario_path)
+            .map_err(|e| GateError::Config(e.to_string()))?;
+        plan.thresholds
+            .iter()
+            .filter(|rule| {
+                rule.parse::<crate::engine::load::Threshold>()
+                    .ok()
+                    .and_then(|t| t.transaction)
+                    .is_none_or(|name| scenario.transactions.iter().any(|t| t.name == name))
+            })
+            .cloned()
+            .collect()
+    };
+    let mut args = load_args(plan, scenario_path, thresholds);
+    // The Wallet's schemas are the `wallet/` folder of --schemas, when it has one.
+    args.schemas = plan
+        .schemas
+        .as_deref()
+        .map(|d| d.join("wallet"))
+        .filter(|d| d.exists());
+    crate::apis::wallet::load::cli::plan(&args, Some(plan.out.join("wallet")))
+}
+
+/// A built-in scenario written into the report folder.
+fn write_scenario(plan: &Plan, name: &str, text: &str) -> Result<std::path::PathBuf, GateError> {
+    std::fs::create_dir_all(&plan.out)
+        .map_err(|e| GateError::Config(format!("cannot create {}: {e}", plan.out.display())))?;
+    let path = plan.out.join(name);
+    crate::engine::output::write_file(&path, text)
+        .map_err(|e| GateError::Config(format!("cannot write {}: {e}", path.display())))?;
+    Ok(path)
+}
+
+/// The `gatecheck load` flags a certification's load phase runs with.
+fn load_args(plan: &Plan, scenario: std::path::PathBuf, thresholds: Vec<String>) -> LoadArgs {
+    LoadArgs {
+        scenario,
         users: plan.users,
         ramp: None,
         run_time: Some(plan.run_time),
         rate: plan.rate,
         validate_sample: 0.01,
-        thresholds: plan.thresholds.clone(),
+        thresholds,
         only: Vec::new(),
         out: Some(plan.out.clone()),
         no_progress: plan.quiet,
@@ -419,8 +523,7 @@ fn load_plan(plan: &Plan) -> Result<LoadPlan, GateError> {
         workers: 1,
         worker_index: 0,
         target: plan.target.clone(),
-    };
-    load::cli::plan(&args, Some(plan.out.clone()))
+    }
 }
 
 /// Writes the three report files and prints the result on stdout.

@@ -1,5 +1,6 @@
 //! Process exit codes and the top-level error that maps onto them.
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// 0 pass, 1 violations found, 2 usage or configuration error, 3 target unreachable.
@@ -17,6 +18,16 @@ impl From<Exit> for ExitCode {
     }
 }
 
+impl From<crate::engine::model::Verdict> for Exit {
+    /// Pass → 0; fail (a MUST violated) → 1. SHOULD findings never change it.
+    fn from(v: crate::engine::model::Verdict) -> Exit {
+        match v {
+            crate::engine::model::Verdict::Pass => Exit::Pass,
+            crate::engine::model::Verdict::Fail => Exit::Violations,
+        }
+    }
+}
+
 /// An error that ends a command early. Rendered once, in `main`.
 #[derive(Debug, thiserror::Error)]
 pub enum GateError {
@@ -31,6 +42,9 @@ pub enum GateError {
     /// and never 3 (it did answer).
     #[error("the target broke the run: {0}")]
     Target(String),
+    /// A file named by the user could not be created, read or written: exit 2.
+    #[error("configuration error: {0}")]
+    File(#[from] FileError),
     /// Anything else that went wrong inside gatecheck: exit 2 (never a panic).
     #[error(transparent)]
     Other(#[from] anyhow::Error),
@@ -39,10 +53,54 @@ pub enum GateError {
 impl GateError {
     pub fn exit(&self) -> Exit {
         match self {
-            GateError::Config(_) | GateError::Other(_) => Exit::Usage,
+            GateError::Config(_) | GateError::File(_) | GateError::Other(_) => Exit::Usage,
             GateError::Unreachable(_) => Exit::Unreachable,
             GateError::Target(_) => Exit::Violations,
         }
+    }
+}
+
+/// What gatecheck tried to do with a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::Display)]
+#[strum(serialize_all = "lowercase")]
+pub enum FileAction {
+    Create,
+    Read,
+    Write,
+}
+
+/// A file (or folder) gatecheck could not create, read or write: `cannot write PATH: why`.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot {action} {}: {source}", path.display())]
+pub struct FileError {
+    pub action: FileAction,
+    pub path: PathBuf,
+    pub source: Box<dyn std::error::Error + Send + Sync>,
+}
+
+impl FileError {
+    fn new(
+        action: FileAction,
+        path: &Path,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> FileError {
+        FileError {
+            action,
+            path: path.to_path_buf(),
+            source: source.into(),
+        }
+    }
+
+    pub fn create(path: &Path, e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        FileError::new(FileAction::Create, path, e)
+    }
+
+    pub fn read(path: &Path, e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        FileError::new(FileAction::Read, path, e)
+    }
+
+    pub fn write(path: &Path, e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        FileError::new(FileAction::Write, path, e)
     }
 }
 

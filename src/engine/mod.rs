@@ -13,6 +13,7 @@ pub mod exit;
 pub mod invariants;
 pub mod load;
 pub mod model;
+pub mod names;
 pub mod output;
 pub mod report;
 pub mod sandbox;

@@ -171,6 +171,34 @@ impl SpendGuard {
         })
     }
 
+    /// Reserves exactly `amount` of real money the harness itself chose (a Wallet
+    /// authorization's `amount`: ours, not a server's claim), so many may be in flight at
+    /// once. Settled, released or kept as [`SpendGuard::reserve`]'s reservation.
+    pub fn reserve_exact(
+        &self,
+        currency: &str,
+        amount: Minor,
+    ) -> Result<Reservation, SpendCapReached> {
+        let amount = amount.max(Minor(1));
+        self.try_spend(currency, amount)?;
+        Ok(Reservation {
+            guard: self.clone(),
+            currency: currency.to_string(),
+            claimed: amount,
+            reserved: amount,
+            open: true,
+        })
+    }
+
+    /// Whether `amount` more of real money in `currency` would be allowed now.
+    pub fn allows(&self, currency: &str, amount: Minor) -> bool {
+        self.real_orders_allowed
+            && self
+                .spent(currency)
+                .checked_add(amount)
+                .is_some_and(|total| total <= self.cap_per_currency)
+    }
+
     /// `claimed` scaled by the worst overcharge seen in `currency` (rounded up).
     fn inflated(&self, currency: &str, claimed: Minor) -> Minor {
         match self.inflation.lock().get(currency) {
@@ -358,5 +386,23 @@ mod tests {
     fn refuses_everything_when_real_orders_are_not_allowed() {
         let g = SpendGuard::new(false, Minor(10_000));
         assert!(g.try_spend("USD", Minor(1)).is_err());
+        assert!(g.reserve_exact("USD", Minor(1)).is_err());
+        assert!(!g.allows("USD", Minor(1)));
+    }
+
+    #[test]
+    fn exact_reservations_count_what_was_asked_and_more_when_more_was_held() {
+        let g = SpendGuard::new(true, Minor(1_000));
+        let a = g.reserve_exact("KZT", Minor(400)).unwrap();
+        let b = g.reserve_exact("KZT", Minor(400)).unwrap();
+        assert!(g.allows("KZT", Minor(200)) && !g.allows("KZT", Minor(201)));
+        assert!(g.reserve_exact("KZT", Minor(400)).is_err());
+        a.release(); // refused: not held
+        b.settle(Minor(500)); // the server held more than asked: that counts
+        assert_eq!(g.spent("KZT"), Minor(500));
+        let c = g.reserve_exact("KZT", Minor(500)).unwrap();
+        drop(c); // unknown outcome: spent
+        assert_eq!(g.spent("KZT"), Minor(1_000));
+        assert!(!g.allows("KZT", Minor(1)));
     }
 }

@@ -178,6 +178,15 @@ impl ResolvedTarget {
         self.client.target()
     }
 
+    /// The target as a report names it.
+    pub fn info(&self) -> crate::engine::model::TargetInfo {
+        crate::engine::model::TargetInfo {
+            base_url: self.target().base_url.clone(),
+            identity: crate::engine::model::identity_of(&self.target().identity),
+            embedded_sandbox: self.embedded.is_some(),
+        }
+    }
+
     /// Stops the embedded sandbox, if any.
     pub async fn shutdown(self) {
         if let Some(sb) = self.embedded {

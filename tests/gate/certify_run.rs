@@ -58,7 +58,9 @@ async fn the_correct_sandbox_is_certified_with_all_three_reports() {
             "contract",
             "invariants",
             "load",
-            "wallet contract"
+            "wallet contract",
+            "wallet invariants",
+            "wallet load"
         ]
     );
     let html = std::fs::read_to_string(out_dir.join("report.html")).unwrap();

@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use gatecheck::apis::gate::sandbox::{self, SandboxConfig, SandboxHandle};
 use reqwest::{Method, StatusCode};
+
+use crate::support::http;
 use serde_json::{json, Value};
 
 /// A started sandbox and an HTTP client for it.
@@ -20,53 +22,7 @@ pub struct Agent {
     pub key: String,
 }
 
-/// A response, read whole.
-#[derive(Debug, Clone)]
-pub struct Resp {
-    pub status: StatusCode,
-    pub headers: reqwest::header::HeaderMap,
-    pub text: String,
-}
-
-impl Resp {
-    pub fn json(&self) -> Value {
-        serde_json::from_str(&self.text).unwrap_or(Value::Null)
-    }
-    pub fn code(&self) -> Option<String> {
-        self.json()["error"]["code"].as_str().map(str::to_string)
-    }
-    pub fn param(&self) -> Value {
-        self.json()["error"]["param"].clone()
-    }
-    pub fn header(&self, name: &str) -> Option<String> {
-        self.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
-    }
-    /// Asserts status and error code, returning self for more checks.
-    #[track_caller]
-    pub fn expect_error(&self, status: u16, code: &str) -> &Resp {
-        assert_eq!(self.status.as_u16(), status, "status; body: {}", self.text);
-        assert_eq!(
-            self.code().as_deref(),
-            Some(code),
-            "code; body: {}",
-            self.text
-        );
-        self
-    }
-    #[track_caller]
-    pub fn expect_param(&self, param: Option<&str>) -> &Resp {
-        assert_eq!(
-            self.param(),
-            param.map_or(Value::Null, |p| json!(p)),
-            "param; body: {}",
-            self.text
-        );
-        self
-    }
-}
+pub use crate::support::http::Resp;
 
 /// A sandbox with the default configuration but a short completion delay.
 pub async fn start() -> Sb {
@@ -79,11 +35,10 @@ pub async fn start() -> Sb {
 
 pub async fn start_with(config: SandboxConfig) -> Sb {
     let handle = sandbox::start(config).await.expect("sandbox starts");
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .expect("client");
-    Sb { handle, http }
+    Sb {
+        handle,
+        http: http::client(),
+    }
 }
 
 impl Sb {
@@ -106,22 +61,7 @@ impl Sb {
         headers: &[(&str, &str)],
         body: Option<Vec<u8>>,
     ) -> Resp {
-        let mut rb = self.http.request(method, self.url(path));
-        for (k, v) in headers {
-            rb = rb.header(*k, *v);
-        }
-        if let Some(b) = body {
-            rb = rb.body(b);
-        }
-        let r = rb.send().await.expect("request sent");
-        let status = r.status();
-        let headers = r.headers().clone();
-        let text = r.text().await.unwrap_or_default();
-        Resp {
-            status,
-            headers,
-            text,
-        }
+        http::send(&self.http, method, self.url(path), headers, body).await
     }
 
     /// GET as `agent` on its own agent path (`/agent/{id}` + `rest`).
@@ -155,18 +95,8 @@ impl Sb {
 
     /// An admin call.
     pub async fn admin(&self, method: Method, path: &str, body: Option<&Value>) -> Resp {
-        let token = self.handle.admin_token().to_string();
-        let mut headers = vec![("x-sandbox-admin", token.as_str())];
-        if body.is_some() {
-            headers.push(("content-type", "application/json"));
-        }
-        self.send(
-            method,
-            path,
-            &headers,
-            body.map(|b| serde_json::to_vec(b).expect("json")),
-        )
-        .await
+        let token = self.handle.admin_token();
+        http::admin(&self.http, method, self.url(path), token, body).await
     }
 
     /// A fresh agent with completed deposits, e.g. `&[("USD", "100.00")]`.

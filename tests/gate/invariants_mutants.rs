@@ -10,18 +10,10 @@ use gatecheck::apis::gate::sandbox::SandboxConfig;
 use gatecheck::engine::model::PhaseReport;
 use gatecheck::engine::target::TargetArgs;
 
+use crate::support::invariants::{details, options, seed};
+
 fn target_args() -> TargetArgs {
     TargetArgs::default()
-}
-
-fn options(cases: u32, seed: u64) -> InvariantOptions {
-    InvariantOptions {
-        cases,
-        seed: Some(seed),
-        // Which check fails is decided before shrinking; a shorter shrink keeps this file fast.
-        max_shrink_iters: 48,
-        ..InvariantOptions::default()
-    }
 }
 
 async fn run(mutant: Option<&str>, opts: &InvariantOptions) -> PhaseReport {
@@ -45,12 +37,7 @@ fn failed(phase: &PhaseReport) -> BTreeSet<String> {
 }
 
 async fn assert_caught(mutant: &str, check: &str, also_allowed: &[&str]) {
-    // A fixed seed keeps CI deterministic; INVARIANTS_SEED=<hex> tries another.
-    let seed = std::env::var("INVARIANTS_SEED")
-        .ok()
-        .and_then(|s| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok())
-        .unwrap_or(0x5eed);
-    let phase = run(Some(mutant), &options(64, seed)).await;
+    let phase = run(Some(mutant), &options(64, seed())).await;
     let failed = failed(&phase);
     assert!(
         failed.contains(check),
@@ -60,27 +47,10 @@ async fn assert_caught(mutant: &str, check: &str, also_allowed: &[&str]) {
         .iter()
         .filter(|id| *id != check && !also_allowed.contains(&id.as_str()))
         .collect();
-    let details: Vec<String> = phase
-        .checks
-        .iter()
-        .filter(|c| unexpected.contains(&&c.id))
-        .flat_map(|c| {
-            c.findings.iter().map(|f| {
-                format!(
-                    "{}: {} / expected {} / got {}\n{}",
-                    f.check,
-                    f.message,
-                    f.expected,
-                    f.got,
-                    f.reproduction.join("\n")
-                )
-            })
-        })
-        .collect();
     assert!(
         unexpected.is_empty(),
         "{mutant}: unexpected failures {unexpected:?}\n{}",
-        details.join("\n")
+        details(&phase, &unexpected)
     );
     let finding = phase
         .checks
@@ -181,7 +151,8 @@ async fn prove(check: &str) {
 
 #[test]
 fn every_invariant_has_a_mutant() {
-    let all: BTreeSet<&str> = gatecheck::apis::gate::invariants::checks::CheckId::ALL
+    use strum::VariantArray as _;
+    let all: BTreeSet<&str> = gatecheck::apis::gate::invariants::checks::CheckId::VARIANTS
         .iter()
         .map(|c| c.id())
         .collect();

@@ -49,3 +49,5 @@ mod schema_invalid;
 mod schema_loading;
 mod schema_openapi;
 mod schema_sandbox;
+#[path = "../support/mod.rs"]
+mod support;

@@ -2,50 +2,18 @@
 //! 201 is still there, balances satisfy the ledger identity, and pending orders resume.
 //! Runs the real binary.
 
-use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
 
-struct Running {
-    child: Child,
-    info: Value,
-}
-
-async fn launch(db: &std::path::Path, extra: &[&str]) -> Running {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gatecheck"))
-        .args(["sandbox", "--addr", "127.0.0.1:0", "--json", "--db"])
-        .arg(db)
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn gatecheck sandbox");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut line = String::new();
-    tokio::time::timeout(
-        Duration::from_secs(20),
-        BufReader::new(stdout).read_line(&mut line),
-    )
-    .await
-    .expect("the sandbox prints its JSON line")
-    .expect("read stdout");
-    let info: Value = serde_json::from_str(&line).expect("first stdout line is JSON");
-    Running { child, info }
-}
-
-fn s(v: &Value, k: &str) -> String {
-    v[k].as_str().unwrap_or_default().to_string()
-}
+use crate::support::http::get_json;
+use crate::support::process::{s, Running};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn orders_with_201_survive_kill_9_and_pending_orders_resume() {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = dir.path().join("sandbox.db");
-    let first = launch(&db, &["--complete-after", "1500ms"]).await;
+    let first = Running::launch(&db, &["--complete-after", "1500ms"]).await;
     for key in ["base_url", "agent_id", "api_key", "admin_token"] {
         assert!(first.info[key].is_string(), "{key} in {}", first.info);
     }
@@ -118,9 +86,7 @@ async fn orders_with_201_survive_kill_9_and_pending_orders_resume() {
         }));
     }
     tokio::time::sleep(Duration::from_millis(700)).await;
-    let mut first = first;
-    first.child.start_kill().expect("SIGKILL");
-    let _ = first.child.wait().await;
+    first.kill().await;
     let mut created = Vec::new();
     for t in tasks {
         created.extend(t.await.unwrap());
@@ -131,7 +97,7 @@ async fn orders_with_201_survive_kill_9_and_pending_orders_resume() {
         created.len()
     );
 
-    let second = launch(&db, &["--complete-after", "1500ms"]).await;
+    let second = Running::launch(&db, &["--complete-after", "1500ms"]).await;
     assert_eq!(
         s(&second.info, "agent_id"),
         default_agent,
@@ -139,19 +105,7 @@ async fn orders_with_201_survive_kill_9_and_pending_orders_resume() {
     );
     assert_eq!(s(&second.info, "api_key"), default_key, "same key");
     let base = s(&second.info, "base_url");
-    let get = |path: String| {
-        let (http, key) = (http.clone(), key.clone());
-        async move {
-            http.get(path)
-                .header("authorization", &key)
-                .send()
-                .await
-                .unwrap()
-                .json::<Value>()
-                .await
-                .unwrap()
-        }
-    };
+    let get = |path: String| get_json(&http, path, &key);
     for (_, o) in &created {
         let got = get(format!("{base}/agent/{agent}/orders/{}", s(o, "id"))).await;
         assert_eq!(got["id"], o["id"], "order with a 201 survives: {got}");
@@ -213,7 +167,5 @@ async fn orders_with_201_survive_kill_9_and_pending_orders_resume() {
         usd["available_minor"].as_i64().unwrap(),
         100_000_000 - completed
     );
-    let mut second = second;
-    second.child.start_kill().expect("kill");
-    let _ = second.child.wait().await;
+    second.kill().await;
 }

@@ -13,7 +13,7 @@ fn run(args: &[&str]) -> (Result<Exit, GateError>, String) {
         panic!("not a schemas command");
     };
     let mut out = Vec::new();
-    let result = gatecheck::apis::gate::schema_command::run_to(schemas, &mut out);
+    let result = gatecheck::apis::schemas_command::run_to(schemas, &mut out);
     (result, String::from_utf8(out).expect("utf-8"))
 }
 
@@ -119,7 +119,7 @@ fn validate_prints_violations_and_exits_1() {
 
 #[test]
 fn schema_names_parse_from_titles_and_file_stems() {
-    for name in SchemaName::ALL {
+    for &name in SchemaName::ALL {
         assert_eq!(name.title().parse::<SchemaName>(), Ok(name));
         assert_eq!(name.file_name().parse::<SchemaName>(), Ok(name));
         let stem = name.file_name().trim_end_matches(".json");

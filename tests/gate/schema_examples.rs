@@ -13,7 +13,8 @@ fn set() -> SchemaSet {
 
 fn name_from_title(title: &str) -> SchemaName {
     SchemaName::ALL
-        .into_iter()
+        .iter()
+        .copied()
         .find(|n| n.title() == title)
         .unwrap_or_else(|| panic!("fixture names unknown schema {title}"))
 }
@@ -63,7 +64,7 @@ fn every_contract_example_validates() {
 fn every_schema_file_example_validates() {
     let set = set();
     let mut count = 0;
-    for name in SchemaName::ALL {
+    for &name in SchemaName::ALL {
         let text = EMBEDDED_FILES
             .iter()
             .find(|(file, _)| *file == name.file_name())

@@ -6,7 +6,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use gatecheck::sandbox::{self, SandboxConfig, SandboxHandle, WalletMutant};
-use reqwest::{Method, StatusCode};
+use reqwest::Method;
+
+use crate::support::http;
 use serde_json::{json, Value};
 
 pub struct Sb {
@@ -14,54 +16,7 @@ pub struct Sb {
     pub http: reqwest::Client,
 }
 
-/// A response, read whole.
-#[derive(Debug, Clone)]
-pub struct Resp {
-    pub status: StatusCode,
-    pub headers: reqwest::header::HeaderMap,
-    pub text: String,
-}
-
-impl Resp {
-    pub fn json(&self) -> Value {
-        serde_json::from_str(&self.text).unwrap_or(Value::Null)
-    }
-    pub fn code(&self) -> Option<String> {
-        self.json()["error"]["code"].as_str().map(str::to_string)
-    }
-    pub fn header(&self, name: &str) -> Option<String> {
-        self.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
-    }
-    pub fn status(&self) -> u16 {
-        self.status.as_u16()
-    }
-    /// Asserts status, error code and param.
-    #[track_caller]
-    pub fn expect(&self, status: u16, code: &str, param: Option<&str>) -> &Resp {
-        assert_eq!(self.status(), status, "status; body: {}", self.text);
-        assert_eq!(
-            self.code().as_deref(),
-            Some(code),
-            "code; body: {}",
-            self.text
-        );
-        assert_eq!(
-            self.json()["error"]["param"],
-            param.map_or(Value::Null, |p| json!(p)),
-            "param; body: {}",
-            self.text
-        );
-        self
-    }
-    #[track_caller]
-    pub fn ok(&self, status: u16) -> Value {
-        assert_eq!(self.status(), status, "status; body: {}", self.text);
-        self.json()
-    }
-}
+pub use crate::support::http::Resp;
 
 pub fn fast() -> SandboxConfig {
     let mut c = SandboxConfig::default();
@@ -84,11 +39,10 @@ pub async fn start_mutant(m: WalletMutant) -> Sb {
 
 pub async fn start_with(config: SandboxConfig) -> Sb {
     let handle = sandbox::start(config).await.expect("sandbox starts");
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .expect("client");
-    Sb { handle, http }
+    Sb {
+        handle,
+        http: http::client(),
+    }
 }
 
 static KEYS: AtomicU64 = AtomicU64::new(0);
@@ -124,22 +78,7 @@ impl Sb {
         headers: &[(&str, &str)],
         body: Option<Vec<u8>>,
     ) -> Resp {
-        let mut rb = self.http.request(method, self.url(path));
-        for (k, v) in headers {
-            rb = rb.header(*k, *v);
-        }
-        if let Some(b) = body {
-            rb = rb.body(b);
-        }
-        let r = rb.send().await.expect("request sent");
-        let status = r.status();
-        let headers = r.headers().clone();
-        let text = r.text().await.unwrap_or_default();
-        Resp {
-            status,
-            headers,
-            text,
-        }
+        http::send(&self.http, method, self.url(path), headers, body).await
     }
 
     /// `POST` a JSON body as the given key, with an optional Idempotency-Key.
@@ -166,13 +105,8 @@ impl Sb {
     }
 
     pub async fn admin(&self, method: Method, path: &str, body: Option<Value>) -> Resp {
-        let token = self.handle.admin_token().to_string();
-        let mut h = vec![("x-sandbox-admin", token.as_str())];
-        if body.is_some() {
-            h.push(("content-type", "application/json"));
-        }
-        self.send(method, path, &h, body.map(|b| b.to_string().into_bytes()))
-            .await
+        let token = self.handle.admin_token();
+        http::admin(&self.http, method, self.url(path), token, body.as_ref()).await
     }
 
     /// Authorizes with a fresh key; returns the 201 body.

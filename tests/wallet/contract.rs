@@ -246,14 +246,17 @@ const CASES: &[Case] = &[
         &["wallet.transport.request_id_echo"],
         &[],
     ),
+    case(
+        W::ErrorWithoutMessage,
+        &["wallet.transport.error_bodies"],
+        &[],
+    ),
 ];
 
 /// Checks no mutant can break through the sandbox's HTTP stack, and why.
 const UNPROVABLE: &[&str] = &[
     // hyper trims header values before any handler sees them.
     "wallet.precedence.header_trim",
-    // No mutant yet: every sandbox error body is built by one ApiError renderer.
-    "wallet.transport.error_bodies",
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -14,6 +14,8 @@ use gatecheck::engine::target::{TargetArgs, TargetProfile};
 use gatecheck::sandbox::{Launcher, SandboxConfig};
 use gatecheck::GateError;
 
+use crate::support::invariants::{details, options, seed};
+
 /// The Wallet as a target for these tests: the merchant's key alone names the caller.
 struct Wallet;
 
@@ -24,16 +26,6 @@ impl TargetProfile for Wallet {
 
     fn health_path(&self) -> &'static str {
         "/health"
-    }
-}
-
-pub fn options(cases: u32, seed: u64) -> InvariantOptions {
-    InvariantOptions {
-        cases,
-        seed: Some(seed),
-        // Which check fails is decided before shrinking; a shorter shrink keeps this fast.
-        max_shrink_iters: 48,
-        ..InvariantOptions::default()
     }
 }
 
@@ -65,33 +57,8 @@ pub async fn run(mutant: Option<&str>, opts: &InvariantOptions) -> PhaseReport {
     phase
 }
 
-fn details(phase: &PhaseReport, ids: &[&String]) -> String {
-    phase
-        .checks
-        .iter()
-        .filter(|c| ids.contains(&&c.id))
-        .flat_map(|c| {
-            c.findings.iter().map(|f| {
-                format!(
-                    "{}: {} / expected {} / got {}\n{}",
-                    f.check,
-                    f.message,
-                    f.expected,
-                    f.got,
-                    f.reproduction.join("\n")
-                )
-            })
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 async fn assert_caught(mutant: &str, check: &str) {
-    let seed = std::env::var("INVARIANTS_SEED")
-        .ok()
-        .and_then(|s| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok())
-        .unwrap_or(0x5eed);
-    let phase = run(Some(mutant), &options(64, seed)).await;
+    let phase = run(Some(mutant), &options(64, seed())).await;
     let failed = failed_ids(&phase.checks);
     assert!(
         failed.contains(check),

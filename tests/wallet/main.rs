@@ -4,9 +4,15 @@
 mod common;
 mod contract;
 mod invariants_mutants;
+mod invariants_spend;
+mod load;
+mod rate_limited;
 mod sandbox_wallet_concurrency;
 mod sandbox_wallet_crash;
 mod sandbox_wallet_flow;
 mod sandbox_wallet_mutants;
 mod sandbox_wallet_rules;
+mod schema_command;
 mod schema_wallet;
+#[path = "../support/mod.rs"]
+mod support;

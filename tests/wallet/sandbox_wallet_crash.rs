@@ -2,61 +2,25 @@
 //! 2xx is still there, the default merchant and its key survive, and open transactions
 //! resume. Runs the real binary.
 
-use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
 
-struct Running {
-    child: Child,
-    info: Value,
-}
+use crate::support::http::get_json;
+use crate::support::process::{s, Running};
 
+/// The sandbox on `db`, orders completing fast, `1111` phone numbers slow.
 async fn launch(db: &std::path::Path) -> Running {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gatecheck"))
-        .args([
-            "sandbox",
-            "--addr",
-            "127.0.0.1:0",
-            "--json",
-            "--complete-after",
-            "50ms",
-            "--slow-after",
-            "1s",
-            "--db",
-        ])
-        .arg(db)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn gatecheck sandbox");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut line = String::new();
-    tokio::time::timeout(
-        Duration::from_secs(20),
-        BufReader::new(stdout).read_line(&mut line),
-    )
-    .await
-    .expect("the sandbox prints its JSON line")
-    .expect("read stdout");
-    let info: Value = serde_json::from_str(&line).expect("first stdout line is JSON");
-    Running { child, info }
-}
-
-fn s(v: &Value, k: &str) -> String {
-    v[k].as_str().unwrap_or_default().to_string()
+    Running::launch(db, &["--complete-after", "50ms", "--slow-after", "1s"]).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn wallet_operations_with_2xx_survive_kill_9() {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = dir.path().join("sandbox.db");
-    let mut first = launch(&db).await;
+    let first = launch(&db).await;
     for k in [
         "merchant_id",
         "merchant_api_key",
@@ -125,8 +89,8 @@ async fn wallet_operations_with_2xx_survive_kill_9() {
         }));
     }
     tokio::time::sleep(Duration::from_millis(600)).await;
-    first.child.start_kill().expect("kill -9");
-    let _ = first.child.wait().await;
+    let first_merchant = first.field("merchant_id");
+    first.kill().await;
     stop.store(true, Ordering::Relaxed);
     for l in loops {
         let _ = l.await;
@@ -138,21 +102,10 @@ async fn wallet_operations_with_2xx_survive_kill_9() {
     );
 
     let second = launch(&db).await;
-    assert_eq!(
-        s(&second.info, "merchant_id"),
-        s(&first.info, "merchant_id")
-    );
+    assert_eq!(s(&second.info, "merchant_id"), first_merchant);
     assert_eq!(s(&second.info, "merchant_api_key"), key);
     let base = s(&second.info, "base_url");
-    let t: Value = http
-        .get(format!("{base}/v1/wallet/transaction/{id}"))
-        .header("authorization", &key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let t = get_json(&http, format!("{base}/v1/wallet/transaction/{id}"), &key).await;
     let kept = t["capturedAmount"].as_i64().unwrap();
     // Every acknowledged capture is kept; at most the in-flight ones beyond.
     assert!(
@@ -166,15 +119,7 @@ async fn wallet_operations_with_2xx_survive_kill_9() {
     let sid = s(&slow, "walletTransactionId");
     let mut status = String::new();
     for _ in 0..60 {
-        let t: Value = http
-            .get(format!("{base}/v1/wallet/transaction/{sid}"))
-            .header("authorization", &key)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let t = get_json(&http, format!("{base}/v1/wallet/transaction/{sid}"), &key).await;
         status = s(&t, "walletTransactionStatus");
         if status == "SUCCESS" {
             break;

@@ -4,12 +4,13 @@
 use futures::future::join_all;
 use gatecheck::sandbox::WalletMutant;
 use serde_json::json;
+use strum::VariantArray;
 
 use crate::common::*;
 
 #[test]
 fn every_mutant_has_a_name_that_parses_back() {
-    for m in WalletMutant::ALL {
+    for m in WalletMutant::VARIANTS {
         assert_eq!(m.name().parse::<WalletMutant>().ok(), Some(*m));
     }
 }

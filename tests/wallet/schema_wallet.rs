@@ -49,7 +49,7 @@ fn the_bundle_compiles_and_the_examples_conform() {
     let set = SchemaSet::embedded(&BUNDLE).expect("the Wallet schemas compile");
     let api = OpenApi::embedded(&BUNDLE).expect("the Wallet OpenAPI document compiles");
     assert!(api.operations().len() >= 7, "{:?}", api.operations());
-    for name in WalletSchema::ALL {
+    for &name in WalletSchema::ALL {
         let doc = read_json(&format!("schemas/wallet/{}", name.file_name()));
         for example in doc["examples"].as_array().into_iter().flatten() {
             assert!(set.validate(name, example).is_empty(), "{name}: {example}");

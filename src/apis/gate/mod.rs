@@ -11,7 +11,6 @@ pub mod load;
 pub mod money;
 pub mod pricing;
 pub mod sandbox;
-pub mod schema_command;
 pub mod schemas;
 pub mod wire;
 

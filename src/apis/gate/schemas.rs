@@ -5,7 +5,19 @@ use std::fmt;
 use crate::engine::schema::{SchemaBundle, SchemaKey};
 
 /// One object of the Gate API contract that has a schema file in `schemas/`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    strum::VariantArray,
+    strum::IntoStaticStr,
+)]
+#[strum(serialize_all = "kebab-case", suffix = ".json")]
 pub enum SchemaName {
     Order,
     Product,
@@ -24,37 +36,11 @@ pub enum SchemaName {
 
 impl SchemaName {
     /// Every schema name, in a fixed order.
-    pub const ALL: [SchemaName; 12] = [
-        SchemaName::Order,
-        SchemaName::Product,
-        SchemaName::ProductType,
-        SchemaName::ProductCategory,
-        SchemaName::AgentBalance,
-        SchemaName::AgentDeposit,
-        SchemaName::TopupRequest,
-        SchemaName::CreateOrderRequest,
-        SchemaName::Error,
-        SchemaName::DecimalAmount,
-        SchemaName::List,
-        SchemaName::Health,
-    ];
+    pub const ALL: &'static [SchemaName] = <SchemaName as strum::VariantArray>::VARIANTS;
 
-    /// The file of this schema inside a schema directory.
+    /// The file of this schema inside a schema directory (`product-type.json`).
     pub fn file_name(self) -> &'static str {
-        match self {
-            SchemaName::Order => "order.json",
-            SchemaName::Product => "product.json",
-            SchemaName::ProductType => "product-type.json",
-            SchemaName::ProductCategory => "product-category.json",
-            SchemaName::AgentBalance => "agent-balance.json",
-            SchemaName::AgentDeposit => "agent-deposit.json",
-            SchemaName::TopupRequest => "topup-request.json",
-            SchemaName::CreateOrderRequest => "create-order-request.json",
-            SchemaName::Error => "error.json",
-            SchemaName::DecimalAmount => "decimal-amount.json",
-            SchemaName::List => "list.json",
-            SchemaName::Health => "health.json",
-        }
+        self.into()
     }
 
     /// The contract's name for the object (`"AgentDeposit"`), as used in reports.
@@ -87,7 +73,8 @@ impl std::str::FromStr for SchemaName {
             .replace(['-', '_'], "")
             .to_ascii_lowercase();
         SchemaName::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .find(|name| name.title().to_ascii_lowercase() == wanted)
             .ok_or_else(|| {
                 let known: Vec<&str> = SchemaName::ALL.iter().map(|n| n.title()).collect();
@@ -114,57 +101,22 @@ pub fn all_file_names() -> impl Iterator<Item = &'static str> {
 }
 
 /// The schema files compiled into the binary, by file name (`schemas/gate/` at build time).
-pub const EMBEDDED_FILES: [(&str, &str); 13] = [
-    (
-        "order.json",
-        include_str!("../../../schemas/gate/order.json"),
-    ),
-    (
-        "product.json",
-        include_str!("../../../schemas/gate/product.json"),
-    ),
-    (
-        "product-type.json",
-        include_str!("../../../schemas/gate/product-type.json"),
-    ),
-    (
-        "product-category.json",
-        include_str!("../../../schemas/gate/product-category.json"),
-    ),
-    (
-        "agent-balance.json",
-        include_str!("../../../schemas/gate/agent-balance.json"),
-    ),
-    (
-        "agent-deposit.json",
-        include_str!("../../../schemas/gate/agent-deposit.json"),
-    ),
-    (
-        "topup-request.json",
-        include_str!("../../../schemas/gate/topup-request.json"),
-    ),
-    (
-        "create-order-request.json",
-        include_str!("../../../schemas/gate/create-order-request.json"),
-    ),
-    (
-        "error.json",
-        include_str!("../../../schemas/gate/error.json"),
-    ),
-    (
-        "decimal-amount.json",
-        include_str!("../../../schemas/gate/decimal-amount.json"),
-    ),
-    ("list.json", include_str!("../../../schemas/gate/list.json")),
-    (
-        "health.json",
-        include_str!("../../../schemas/gate/health.json"),
-    ),
-    (
-        "common.json",
-        include_str!("../../../schemas/gate/common.json"),
-    ),
-];
+pub const EMBEDDED_FILES: [(&str, &str); 13] = crate::embedded_files!(
+    "gate":
+    "order.json",
+    "product.json",
+    "product-type.json",
+    "product-category.json",
+    "agent-balance.json",
+    "agent-deposit.json",
+    "topup-request.json",
+    "create-order-request.json",
+    "error.json",
+    "decimal-amount.json",
+    "list.json",
+    "health.json",
+    "common.json",
+);
 
 /// The OpenAPI 3.1 document of the Gate API, embedded like the schemas it references.
 pub const EMBEDDED_OPENAPI: &str = include_str!("../../../schemas/gate/openapi.json");

@@ -10,8 +10,21 @@ use serde::{Deserialize, Serialize};
 pub const PREFIX: &str = "/v1/wallet";
 
 /// `walletTransactionStatus` (§4).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::VariantArray,
+    strum::IntoStaticStr,
+    strum::Display,
+)]
 #[serde(rename_all = "UPPERCASE")]
+#[strum(serialize_all = "UPPERCASE")]
 pub enum WalletStatus {
     New,
     Processing,
@@ -20,24 +33,15 @@ pub enum WalletStatus {
 }
 
 impl WalletStatus {
-    pub const ALL: [WalletStatus; 4] = [
-        WalletStatus::New,
-        WalletStatus::Processing,
-        WalletStatus::Success,
-        WalletStatus::Failed,
-    ];
+    pub const ALL: &'static [WalletStatus] = <WalletStatus as strum::VariantArray>::VARIANTS;
 
+    /// `NEW` / `PROCESSING` / `SUCCESS` / `FAILED` (the wire value).
     pub fn as_str(self) -> &'static str {
-        match self {
-            WalletStatus::New => "NEW",
-            WalletStatus::Processing => "PROCESSING",
-            WalletStatus::Success => "SUCCESS",
-            WalletStatus::Failed => "FAILED",
-        }
+        self.into()
     }
 
     pub fn parse(s: &str) -> Option<WalletStatus> {
-        WalletStatus::ALL.into_iter().find(|st| st.as_str() == s)
+        crate::engine::names::by_name(s)
     }
 
     /// `SUCCESS` and `FAILED` never change again (§4).
@@ -53,12 +57,6 @@ impl WalletStatus {
                 (self, to),
                 (New, Processing) | (New | Processing, Success | Failed)
             )
-    }
-}
-
-impl std::fmt::Display for WalletStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

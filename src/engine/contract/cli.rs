@@ -7,8 +7,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::engine::exit::{Exit, GateError};
-use crate::engine::model::{RunReport, Verdict};
+use crate::engine::exit::{Exit, FileError, GateError};
+use crate::engine::model::RunReport;
 use crate::engine::report::{self, ConsoleOptions, Verbosity};
 use crate::engine::target::TargetArgs;
 
@@ -66,18 +66,14 @@ pub fn render(
 }
 
 pub fn exit_of(report: &RunReport) -> Exit {
-    match report.verdict() {
-        Verdict::Pass => Exit::Pass,
-        Verdict::Fail => Exit::Violations,
-    }
+    report.verdict().into()
 }
 
 fn write_file(
     path: &Path,
     write: impl FnOnce(crate::engine::output::MaskedFile) -> Result<(), GateError>,
 ) -> Result<(), GateError> {
-    let file = crate::engine::output::create_file(path)
-        .map_err(|e| GateError::Config(format!("cannot write {}: {e}", path.display())))?;
+    let file = crate::engine::output::create_file(path).map_err(|e| FileError::write(path, e))?;
     write(file)
 }
 
@@ -86,8 +82,4 @@ fn anyhow_error(e: impl Into<anyhow::Error>) -> GateError {
 }
 
 /// Now, RFC 3339.
-pub fn now() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
+pub use crate::engine::model::now_rfc3339 as now;

@@ -3,6 +3,7 @@
 //! persisted failing seeds.
 
 pub mod book;
+pub mod cli;
 pub mod options;
 pub mod pace;
 pub mod persist;

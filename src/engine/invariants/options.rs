@@ -3,6 +3,10 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// Cases of a run when `--cases` is not given (the Gate's default run stays well under
+/// 15 s locally).
+pub const DEFAULT_CASES: u32 = 256;
+
 /// How much the probes do.
 #[derive(Debug, Clone)]
 pub struct InvariantOptions {
@@ -32,7 +36,7 @@ pub struct InvariantOptions {
 impl Default for InvariantOptions {
     fn default() -> Self {
         InvariantOptions {
-            cases: 256,
+            cases: DEFAULT_CASES,
             seed: None,
             max_ops: 12,
             parallel_cases: 8,

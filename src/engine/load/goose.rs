@@ -37,11 +37,12 @@ pub trait Transaction: Send + Sync + 'static {
         true
     }
 
-    /// Runs once for a user whose send time has come.
+    /// Runs once for a user whose send time has come. `None`: nothing was sent after all
+    /// (e.g. the spend cap refused an authorization in the meantime); nothing is recorded.
     fn run<'a>(
         &'a self,
         user: &'a mut LoadUser<'_, Self::User>,
-    ) -> impl Future<Output = Outcome> + Send + 'a;
+    ) -> impl Future<Output = Option<Outcome>> + Send + 'a;
 }
 
 /// What every transaction of a run shares, whatever the API. Built once before the run.
@@ -315,6 +316,9 @@ async fn run<T: Transaction>(
         .get_session_data::<UserState<T::User>>()
         .is_none_or(|s| tx.ready(&s.api));
     if !ready {
+        // Nothing to send: let the lane's other users run (a user with nothing ready
+        // would otherwise loop without ever yielding its single-threaded runtime).
+        tokio::task::yield_now().await;
         return;
     }
     let send = match user.get_session_data_mut::<UserState<T::User>>() {
@@ -336,7 +340,10 @@ async fn run<T: Transaction>(
         validate,
         _api: std::marker::PhantomData,
     };
-    let outcome = tx.run(&mut load_user).await;
+    let Some(outcome) = tx.run(&mut load_user).await else {
+        tokio::task::yield_now().await;
+        return;
+    };
     let done = Instant::now();
     ctx.samples.record(Sample {
         transaction: index,

@@ -81,6 +81,9 @@ pub enum ErrorReason {
     ReplayMismatch,
     /// The order did not reach a terminal status within the poll timeout.
     NotTerminal,
+    /// A success answer that contradicts its request (another transaction, another
+    /// amount than the one asked for).
+    AnswerMismatch,
 }
 
 impl std::fmt::Display for ErrorReason {
@@ -91,7 +94,8 @@ impl std::fmt::Display for ErrorReason {
             ErrorReason::Transport => f.write_str("transport error"),
             ErrorReason::SchemaViolation => f.write_str("schema violation"),
             ErrorReason::ReplayMismatch => f.write_str("replay mismatch"),
-            ErrorReason::NotTerminal => f.write_str("order not terminal in time"),
+            ErrorReason::NotTerminal => f.write_str("not terminal in time"),
+            ErrorReason::AnswerMismatch => f.write_str("answer contradicts the request"),
         }
     }
 }

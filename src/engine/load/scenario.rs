@@ -124,6 +124,23 @@ pub fn load_file<K: TransactionKind>(path: &Path) -> Result<Scenario<K>, Scenari
     parse(path, &text)
 }
 
+/// [`load_file`], or one of an API's built-in scenarios by name (`--scenario mixed`)
+/// when no such file exists: `embedded` is `(name, text)` pairs.
+pub fn load_file_or_embedded<K: TransactionKind>(
+    path: &Path,
+    embedded: &[(&str, &'static str)],
+) -> Result<Scenario<K>, ScenarioError> {
+    let builtin = path
+        .to_str()
+        .filter(|_| !path.exists())
+        .and_then(|name| embedded.iter().find(|(n, _)| *n == name))
+        .map(|(_, text)| *text);
+    match builtin {
+        Some(text) => parse(path, text),
+        None => load_file(path),
+    }
+}
+
 /// Parses and validates scenario text; `path` only names the source in errors.
 pub fn parse<K: TransactionKind>(path: &Path, text: &str) -> Result<Scenario<K>, ScenarioError> {
     let ctx = SpanContext { path, text };
@@ -250,6 +267,53 @@ impl SpanContext<'_> {
         } else {
             Err(self.error(v.span(), field, &format!("{n} is outside 1..={max}")))
         }
+    }
+
+    /// Refuses a field a transaction kind does not take: `present` is every optional
+    /// field of the table with its span when given, `allowed` what `kind` accepts.
+    pub fn only_allowed(
+        &self,
+        i: usize,
+        kind: &str,
+        allowed: &[&str],
+        present: &[(&str, Option<Range<usize>>)],
+    ) -> Result<(), ScenarioError> {
+        for (field, span) in present {
+            if let Some(span) = span {
+                if !allowed.contains(field) {
+                    return Err(self.error(
+                        span.clone(),
+                        &format!("transaction[{i}].{field}"),
+                        &format!("not accepted by kind `{kind}`"),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A polling transaction's `poll_interval` (default 50 ms, > 0) and `poll_timeout`
+    /// (default 10 s).
+    pub fn poll_settings(
+        &self,
+        i: usize,
+        interval: Option<&Spanned<String>>,
+        timeout: Option<&Spanned<String>>,
+    ) -> Result<(Duration, Duration), ScenarioError> {
+        let at = |f: &str| format!("transaction[{i}].{f}");
+        let every = match interval {
+            Some(d) => self.duration(d, &at("poll_interval"))?,
+            None => Duration::from_millis(50),
+        };
+        let within = match timeout {
+            Some(d) => self.duration(d, &at("poll_timeout"))?,
+            None => Duration::from_secs(10),
+        };
+        if every.is_zero() {
+            let span = interval.map(|d| d.span()).unwrap_or(0..0);
+            return Err(self.error(span, &at("poll_interval"), "must be > 0"));
+        }
+        Ok((every, within))
     }
 
     fn load_settings(&self, l: &RawLoad) -> Result<LoadSettings, ScenarioError> {

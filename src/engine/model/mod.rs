@@ -4,7 +4,7 @@
 pub mod report;
 
 pub use report::{
-    identity_of, CheckResult, Counts, ExchangeEvidence, Finding, LoadInterval, LoadSummary,
-    Outcome, PhaseReport, RunReport, Severity, TargetInfo, ThresholdResult, TransactionStats,
-    Verdict,
+    identity_of, now_rfc3339, CheckResult, Counts, ExchangeEvidence, Finding, LoadInterval,
+    LoadSummary, Outcome, PhaseReport, RunReport, Severity, TargetInfo, ThresholdResult,
+    TransactionStats, Verdict,
 };

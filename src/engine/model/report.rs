@@ -242,6 +242,13 @@ pub struct RunReport {
     pub pacing: Option<crate::engine::client::PacingSummary>,
 }
 
+/// Now, RFC 3339 (UTC): the clock of every report's `started_at`/`finished_at`.
+pub fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
 /// The verdict of a run, and its exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

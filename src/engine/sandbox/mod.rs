@@ -3,6 +3,7 @@
 //! rendering, keys and the rate limiter, idempotency, cursors, request parsing, replies,
 //! fault injection, the due-time schedule and the clock.
 
+pub mod admin;
 pub mod auth;
 pub mod clock;
 pub mod edge;
@@ -10,6 +11,7 @@ pub mod errors;
 pub mod faults;
 pub mod idempotency;
 pub mod pagination;
+pub mod precedence;
 pub mod reply;
 pub mod request;
 pub mod schedule;

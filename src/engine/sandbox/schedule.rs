@@ -9,9 +9,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::Mutex;
+use rusqlite::Connection;
 use tokio::sync::{watch, Notify};
 
 use crate::engine::sandbox::clock::now_ms;
+use crate::engine::sandbox::errors::ApiError;
+use crate::engine::sandbox::store::Store;
 
 /// (due time in ms, id), earliest first.
 type DueQueue = BinaryHeap<Reverse<(i64, String)>>;
@@ -98,4 +101,52 @@ pub async fn run<S, SF, H, HF>(
             _ = stop.changed() => {}
         }
     }
+}
+
+/// Ids settled per trip to the store: the connection is released between chunks so the
+/// API's own writes are never held up behind a long batch of settlements.
+const SETTLE_CHUNK: usize = 32;
+
+/// Settles due ids in chunks, each id through the API's `settle_one` (its own savepoint):
+/// `Ok(Ok(()))` settled or nothing to do; `Ok(Err(_))` that id failed (logged, retried);
+/// `Err(_)` the chunk failed (all of it retried). `what` names the ids in the log.
+/// Returns the ids to try again.
+pub async fn settle_in_chunks<F>(
+    store: &Store,
+    due: Vec<String>,
+    what: &'static str,
+    settle_one: F,
+) -> Vec<String>
+where
+    F: Fn(&mut Connection, &str) -> Result<Result<(), rusqlite::Error>, ApiError>
+        + Clone
+        + Send
+        + 'static,
+{
+    let mut retry = Vec::new();
+    for chunk in due.chunks(SETTLE_CHUNK) {
+        let chunk = chunk.to_vec();
+        let ids = chunk.clone();
+        let settle_one = settle_one.clone();
+        let result = store
+            .call(move |conn| {
+                let mut failed = Vec::new();
+                for id in chunk {
+                    if let Err(e) = settle_one(conn, &id)? {
+                        tracing::error!(what, id = %id, error = %e, "cannot settle");
+                        failed.push(id);
+                    }
+                }
+                Ok(failed)
+            })
+            .await;
+        match result {
+            Ok(failed) => retry.extend(failed),
+            Err(e) => {
+                tracing::error!(what, error = %e.message, "settling failed");
+                retry.extend(ids);
+            }
+        }
+    }
+    retry
 }

@@ -54,3 +54,15 @@ impl SchemaKey for &'static str {
         self
     }
 }
+
+/// `[(file name, its text)]` for files of `schemas/<dir>/`, compiled into the binary; each
+/// file is named once: `embedded_files!("gate": "order.json", "list.json")`.
+#[macro_export]
+macro_rules! embedded_files {
+    ($dir:literal: $($file:literal),+ $(,)?) => {
+        [$((
+            $file,
+            include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/schemas/", $dir, "/", $file)),
+        )),+]
+    };
+}

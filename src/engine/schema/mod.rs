@@ -19,6 +19,7 @@
 
 mod bundle;
 pub mod cli;
+pub mod command;
 mod compile;
 mod error;
 pub mod openapi;

@@ -4,10 +4,12 @@
 //! **Invariant:** every finding names exactly one of these checks; a check that was never
 //! exercised is reported as skipped with the reason, never as passed.
 
+use strum::VariantArray;
+
 use crate::engine::invariants::book::{self, InvariantCheck};
 
 /// One money invariant of the contract.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, strum::VariantArray)]
 pub enum CheckId {
     ReplayReturnsSameOrder,
     ReplayMovesNoMoney,
@@ -29,26 +31,6 @@ pub enum CheckId {
 }
 
 impl CheckId {
-    pub const ALL: [CheckId; 17] = [
-        CheckId::ReplayReturnsSameOrder,
-        CheckId::ReplayMovesNoMoney,
-        CheckId::MismatchRejected,
-        CheckId::ErrorDoesNotBindKey,
-        CheckId::OneOrderUnderConcurrency,
-        CheckId::ChargeReserved,
-        CheckId::InsufficientBalanceRejected,
-        CheckId::NoOverdrawUnderConcurrency,
-        CheckId::PricingHalfUp,
-        CheckId::PricingVoucherTimesQuantity,
-        CheckId::TestOrdersMoveNoMoney,
-        CheckId::FailedReleasesReservation,
-        CheckId::TransitionsAllowed,
-        CheckId::OrdersMatchModel,
-        CheckId::InvalidPayloadRejected,
-        CheckId::ValidPayloadAccepted,
-        CheckId::LedgerIdentity,
-    ];
-
     pub fn id(self) -> &'static str {
         match self {
             CheckId::ReplayReturnsSameOrder => "idempotency.replay_returns_same_order",
@@ -142,12 +124,12 @@ impl CheckId {
     }
 
     pub fn from_id(id: &str) -> Option<CheckId> {
-        CheckId::ALL.into_iter().find(|c| c.id() == id)
+        CheckId::VARIANTS.iter().copied().find(|c| c.id() == id)
     }
 }
 
 impl InvariantCheck for CheckId {
-    const ALL: &'static [CheckId] = &CheckId::ALL;
+    const ALL: &'static [CheckId] = CheckId::VARIANTS;
 
     fn id(self) -> &'static str {
         CheckId::id(self)
@@ -177,9 +159,9 @@ mod tests {
 
     #[test]
     fn ids_are_unique_and_round_trip() {
-        let ids: BTreeSet<_> = CheckId::ALL.iter().map(|c| c.id()).collect();
-        assert_eq!(ids.len(), CheckId::ALL.len());
-        for c in CheckId::ALL {
+        let ids: BTreeSet<_> = CheckId::VARIANTS.iter().map(|c| c.id()).collect();
+        assert_eq!(ids.len(), CheckId::VARIANTS.len());
+        for &c in CheckId::VARIANTS {
             assert_eq!(CheckId::from_id(c.id()), Some(c));
             assert!(c.section().starts_with('§'));
         }

@@ -1,70 +1,11 @@
-//! `gatecheck invariants`: flags, the run, the outputs and the exit code.
+//! `gatecheck invariants`: the engine's command (flags, outputs, exit code) around the
+//! Gate's probes.
 
-use std::io::IsTerminal;
-use std::path::PathBuf;
-
-use crate::apis::gate::invariants::{run_with_stats, InvariantOptions, RunStats, DEFAULT_CASES};
+use crate::apis::gate::invariants::run_with_stats;
 use crate::apis::gate::sandbox::SandboxConfig;
-use crate::engine::invariants::persist;
-use crate::engine::model::{PhaseReport, RunReport, TargetInfo, Verdict};
-use crate::engine::report::{self, ConsoleOptions, Verbosity};
-use crate::engine::target::{ResolvedTarget, TargetArgs};
+use crate::engine::invariants::cli;
+pub use crate::engine::invariants::cli::InvariantsArgs;
 use crate::{Exit, GateError};
-
-/// Probe the money invariants: idempotency, reservations, pricing, the ledger.
-#[derive(Debug, Clone, clap::Args)]
-pub struct InvariantsArgs {
-    #[command(flatten)]
-    pub target: TargetArgs,
-
-    /// Generated operation sequences of the stateful probe.
-    #[arg(long, default_value_t = DEFAULT_CASES, value_parser = crate::engine::bounds::cases, value_name = "N")]
-    pub cases: u32,
-
-    /// Run seed (hex, as printed); a failing case's seed with `--cases 1` replays it.
-    #[arg(long, value_parser = persist::parse_seed, value_name = "HEX")]
-    pub seed: Option<u64>,
-
-    /// Write the JSON report here.
-    #[arg(long, value_name = "FILE")]
-    pub json: Option<PathBuf>,
-
-    /// Write the JUnit XML report here.
-    #[arg(long, value_name = "FILE")]
-    pub junit: Option<PathBuf>,
-
-    /// Print only the verdict line.
-    #[arg(long)]
-    pub quiet: bool,
-
-    /// Seeds of failing cases: retried first on the next run, appended on failure.
-    #[arg(
-        long,
-        default_value = ".gatecheck/invariants-regressions.txt",
-        value_name = "FILE"
-    )]
-    pub regressions: PathBuf,
-
-    /// Neither read nor write the regressions file.
-    #[arg(long)]
-    pub no_regressions: bool,
-
-    /// Cases run at once on isolated agents (tuning).
-    #[arg(long, hide = true, default_value_t = InvariantOptions::default().parallel_cases)]
-    pub parallel_cases: usize,
-}
-
-impl InvariantsArgs {
-    pub fn options(&self) -> InvariantOptions {
-        InvariantOptions {
-            cases: self.cases,
-            seed: self.seed,
-            regressions: (!self.no_regressions).then(|| self.regressions.clone()),
-            parallel_cases: self.parallel_cases,
-            ..InvariantOptions::default()
-        }
-    }
-}
 
 /// Runs the command: resolve the target, probe, write the outputs, map the verdict.
 pub async fn run(args: InvariantsArgs) -> Result<Exit, GateError> {
@@ -73,79 +14,9 @@ pub async fn run(args: InvariantsArgs) -> Result<Exit, GateError> {
 
 /// [`run`] with the embedded sandbox's configuration (tests pass a mutant here).
 pub async fn run_with(args: InvariantsArgs, sandbox: SandboxConfig) -> Result<Exit, GateError> {
-    let started_at = now();
-    let resolved = args
-        .target
-        .resolve(&crate::apis::gate::GATE, &sandbox)
-        .await?;
-    let result = run_with_stats(&args.options(), &resolved).await;
-    let report = result.map(|(phase, stats)| (run_report(&resolved, phase, started_at), stats));
-    resolved.shutdown().await;
-    let (report, stats) = report?;
-    write_outputs(&args, &report, &stats)?;
-    Ok(match report.verdict() {
-        Verdict::Pass => Exit::Pass,
-        Verdict::Fail => Exit::Violations,
+    let opts = args.options();
+    cli::run(&args, &crate::apis::gate::GATE, &sandbox, &opts, |o, r| {
+        Box::pin(run_with_stats(o, r))
     })
+    .await
 }
-
-/// Wraps the phase into the run's report.
-pub fn run_report(resolved: &ResolvedTarget, phase: PhaseReport, started_at: String) -> RunReport {
-    RunReport {
-        tool: "gatecheck".to_string(),
-        tool_version: env!("CARGO_PKG_VERSION").to_string(),
-        schema_version: String::new(),
-        command: "invariants".to_string(),
-        target: TargetInfo {
-            base_url: resolved.target().base_url.clone(),
-            identity: crate::engine::model::identity_of(&resolved.target().identity),
-            embedded_sandbox: resolved.embedded.is_some(),
-        },
-        started_at,
-        finished_at: now(),
-        phases: vec![phase],
-        pacing: Some(resolved.client.pacer().summary()),
-    }
-}
-
-fn now() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
-
-pub fn write_outputs(
-    args: &InvariantsArgs,
-    report: &RunReport,
-    stats: &RunStats,
-) -> Result<(), GateError> {
-    let file = |path: &PathBuf| {
-        crate::engine::output::create_file(path)
-            .map_err(|e| GateError::Config(format!("cannot write {}: {e}", path.display())))
-    };
-    let failed = |path: &PathBuf, e: crate::engine::report::ReportError| {
-        GateError::Config(format!("cannot write {}: {e}", path.display()))
-    };
-    if let Some(path) = &args.json {
-        report::write_json(report, file(path)?).map_err(|e| failed(path, e))?;
-    }
-    if let Some(path) = &args.junit {
-        report::write_junit(report, file(path)?).map_err(|e| failed(path, e))?;
-    }
-    let verbosity = if args.quiet {
-        Verbosity::Quiet
-    } else {
-        Verbosity::Normal
-    };
-    let stdout = std::io::stdout();
-    let options = ConsoleOptions::detect(verbosity, stdout.is_terminal());
-    let mut out = crate::engine::output::stdout();
-    report::write_console(report, &mut out, &options)
-        .map_err(|e| GateError::Other(anyhow::anyhow!(e)))?;
-    if !args.quiet {
-        let _ = write_stats(stats, &mut out);
-    }
-    Ok(())
-}
-
-pub use crate::engine::invariants::stats::write_stats;

@@ -48,10 +48,7 @@ use catalog::{Catalog, CatalogError};
 use checks::{CheckId, Ledgerbook};
 use strategy::GenMode;
 
-/// Cases of the default run (tuned so the default run stays well under 15 s locally).
-pub const DEFAULT_CASES: u32 = 256;
-
-pub use crate::engine::invariants::options::InvariantOptions;
+pub use crate::engine::invariants::options::{InvariantOptions, DEFAULT_CASES};
 pub use crate::engine::invariants::stats::RunStats;
 
 /// Why a probe could not run at all.

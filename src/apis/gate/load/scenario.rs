@@ -20,10 +20,7 @@ pub type TransactionSpec = shell::TransactionSpec<Action>;
 /// Reads and validates a Gate scenario file, or a built-in scenario by name (`mixed`)
 /// when no such file exists.
 pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
-    if let Some(text) = path.to_str().filter(|_| !path.exists()).and_then(embedded) {
-        return parse(path, text);
-    }
-    shell::load_file(path)
+    shell::load_file_or_embedded(path, EMBEDDED)
 }
 
 /// The scenarios built into gatecheck, by name: `--scenario mixed` (or `scenario =
@@ -194,17 +191,7 @@ impl TransactionKind for Action {
             ("poll_interval", t.poll_interval.as_ref().map(|v| v.span())),
             ("poll_timeout", t.poll_timeout.as_ref().map(|v| v.span())),
         ];
-        for (field, span) in present {
-            if let Some(span) = span {
-                if !allowed.contains(&field) {
-                    return Err(ctx.error(
-                        span,
-                        &at(field),
-                        &format!("not accepted by kind `{kind}`"),
-                    ));
-                }
-            }
-        }
+        ctx.only_allowed(i, kind, allowed, &present)?;
         let action = match kind {
             "list_product_types" => Action::ListProductTypes { limit },
             "list_categories" => Action::ListCategories { limit },
@@ -247,18 +234,8 @@ impl TransactionKind for Action {
                 }
             }
             _ => {
-                let interval = match &t.poll_interval {
-                    Some(d) => ctx.duration(d, &at("poll_interval"))?,
-                    None => Duration::from_millis(50),
-                };
-                let timeout = match &t.poll_timeout {
-                    Some(d) => ctx.duration(d, &at("poll_timeout"))?,
-                    None => Duration::from_secs(10),
-                };
-                if interval.is_zero() {
-                    let span = t.poll_interval.as_ref().map(|d| d.span()).unwrap_or(0..0);
-                    return Err(ctx.error(span, &at("poll_interval"), "must be > 0"));
-                }
+                let (interval, timeout) =
+                    ctx.poll_settings(i, t.poll_interval.as_ref(), t.poll_timeout.as_ref())?;
                 Action::PollOrder { interval, timeout }
             }
         };

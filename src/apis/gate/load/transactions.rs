@@ -251,11 +251,11 @@ impl Transaction for GateTx {
         !matches!(self.op, Op::PollOrder { .. } | Op::ReplayOrder) || user.last_order.is_some()
     }
 
-    async fn run(&self, user: &mut LoadUser<'_, GateUser>) -> Outcome {
+    async fn run(&self, user: &mut LoadUser<'_, GateUser>) -> Option<Outcome> {
         let ctx = &*self.load;
         let last_order = user.state().and_then(|s| s.last_order.clone());
         let validate = user.validate();
-        match &self.op {
+        Some(match &self.op {
             Op::Get { paths, body } => match pick(paths) {
                 Some(endpoint) => {
                     let body = validate.then_some(*body);
@@ -277,7 +277,7 @@ impl Transaction for GateTx {
                 Some(order) => replay_order(ctx, user, order).await,
                 None => Outcome::not_sent(),
             },
-        }
+        })
     }
 }
 

@@ -1,11 +1,7 @@
-//! The sampled body check of a load run (`--validate-sample`): does a response body
-//! conform to the JSON Schema of the object the contract gives it (`crate::engine::schema`)?
-//! Status checks happen on every response in `transactions`; this runs only on the
-//! sample, off the common path.
+//! Which Gate object a sampled load body should be ([`BodyKind`]); the check itself is the
+//! engine's (`crate::engine::load::validate`).
 
 use std::sync::Arc;
-
-use serde_json::Value;
 
 use crate::apis::gate::schemas::SchemaName;
 use crate::engine::schema::SchemaSet;
@@ -39,40 +35,19 @@ impl BodyKind {
     }
 }
 
-/// Validates sampled bodies against a schema set. Cheap to clone.
+/// Validates sampled Gate bodies (the engine's validator, named by [`BodyKind`]).
 #[derive(Debug, Clone)]
-pub struct BodyValidator {
-    schemas: Arc<SchemaSet>,
-}
+pub struct BodyValidator(crate::engine::load::validate::BodyValidator);
 
 impl BodyValidator {
     pub fn new(schemas: Arc<SchemaSet>) -> BodyValidator {
-        BodyValidator { schemas }
+        BodyValidator(crate::engine::load::validate::BodyValidator::new(schemas))
     }
 
     /// `Err` carries the first problem, for the run's remarks.
     pub fn check(&self, kind: BodyKind, body: &[u8]) -> Result<(), String> {
         let (name, is_list) = kind.schema();
-        let json: Value = serde_json::from_slice(body).map_err(|e| {
-            format!(
-                "{name}{}: the body is not JSON: {e}",
-                if is_list { " list" } else { "" }
-            )
-        })?;
-        let violations = if is_list {
-            self.schemas.validate_list(name, &json)
-        } else {
-            self.schemas.validate(name, &json)
-        };
-        match violations.first() {
-            None => Ok(()),
-            Some(v) => Err(format!(
-                "{name}{} at `{}`: {}",
-                if is_list { " list" } else { "" },
-                v.instance_path,
-                v.message
-            )),
-        }
+        self.0.check(name, is_list, body)
     }
 }
 

@@ -3,17 +3,17 @@
 //! `X-Sandbox-Admin`, checked before anything else.
 
 use bytes::Bytes;
-use http::{HeaderMap, Method, StatusCode};
+use http::{Method, StatusCode};
 use serde_json::{json, Map, Value};
 
 use crate::apis::gate::money::Amount;
 use crate::apis::gate::sandbox::app::App;
 use crate::apis::gate::sandbox::store::{self, Outcome, TransitionError};
+use crate::engine::sandbox::admin::revoke_key;
 use crate::engine::sandbox::errors::ApiError;
+use crate::engine::sandbox::precedence::Route;
 use crate::engine::sandbox::reply::{Handled, Reply};
-use crate::engine::sandbox::request::{
-    check_media_type, field, is_capital_code, json_object, opt_str, parse_uuid, percent_decode,
-};
+use crate::engine::sandbox::request::{field, is_capital_code, json_object, opt_str, parse_uuid};
 
 /// An admin route and the methods it allows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,8 +25,8 @@ pub enum AdminRoute<'a> {
     Transition(&'a str, Outcome),
 }
 
-impl AdminRoute<'_> {
-    pub fn name(&self) -> &'static str {
+impl Route for AdminRoute<'_> {
+    fn name(&self, _method: &Method) -> &'static str {
         match self {
             AdminRoute::Agents => "admin_agents",
             AdminRoute::Deposits(_) => "admin_deposits",
@@ -36,10 +36,10 @@ impl AdminRoute<'_> {
         }
     }
 
-    fn method(&self) -> (Method, &'static str) {
+    fn allow(&self) -> &'static str {
         match self {
-            AdminRoute::Key(_) => (Method::DELETE, "DELETE"),
-            _ => (Method::POST, "POST"),
+            AdminRoute::Key(_) => "DELETE",
+            _ => "POST",
         }
     }
 }
@@ -57,21 +57,8 @@ pub fn route<'a>(segments: &[&'a str]) -> Option<AdminRoute<'a>> {
     }
 }
 
-/// Method, media type and handler for a matched admin route.
-pub async fn handle(
-    app: &App,
-    route: AdminRoute<'_>,
-    method: &Method,
-    headers: &HeaderMap,
-    body: Bytes,
-) -> Handled {
-    let (allowed, allow) = route.method();
-    if *method != allowed {
-        return Err(ApiError::method_not_allowed(allow));
-    }
-    if *method == Method::POST {
-        check_media_type(headers, body.is_empty())?;
-    }
+/// The handler of a matched admin route (method and media type already checked).
+pub async fn handle(app: &App, route: AdminRoute<'_>, body: Bytes) -> Handled {
     match route {
         AdminRoute::Agents => create_agent(app, body).await,
         AdminRoute::Deposits(id) => deposit(app, id, body).await,
@@ -208,20 +195,9 @@ async fn add_key(app: &App, raw_id: &str) -> Handled {
 }
 
 async fn revoke(app: &App, raw_key: &str) -> Handled {
-    let key = percent_decode(raw_key);
-    let owned = key.clone();
-    let known = app
-        .store
-        .call(move |c| Ok(store::revoke_key(c, &owned)?))
-        .await?;
-    if !known {
-        return Err(ApiError::not_found("No such API key"));
-    }
     // MUTANT HOOK (revoked-key-still-works): the key stays active.
-    if !app.mutant_is(crate::apis::gate::sandbox::mutants::Mutant::RevokedKeyStillWorks) {
-        app.keys.revoke(&key);
-    }
-    Ok(Reply::no_content())
+    let keep = app.mutant_is(crate::apis::gate::sandbox::mutants::Mutant::RevokedKeyStillWorks);
+    revoke_key(&app.store, &app.keys, raw_key, store::revoke_key, keep).await
 }
 
 async fn transition(app: &App, raw_id: &str, to: Outcome) -> Handled {

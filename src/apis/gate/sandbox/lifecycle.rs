@@ -7,6 +7,7 @@ use tokio::sync::watch;
 
 use crate::apis::gate::sandbox::mutants::Mutant;
 use crate::apis::gate::sandbox::store::{self, Store, TransitionError};
+use crate::engine::sandbox::schedule::settle_in_chunks;
 pub use crate::engine::sandbox::schedule::Schedule;
 
 /// Runs until `stop` flips: settles due orders; purges expired Idempotency-Keys.
@@ -31,43 +32,17 @@ pub async fn run(
     .await;
 }
 
-/// Orders settled per trip to the store: the connection is released between chunks so
-/// order creation is never held up behind a long batch of completions.
-const SETTLE_CHUNK: usize = 32;
-
 /// Settles the due orders, each in its own transaction; returns those to try again.
 async fn settle(store: &Store, due: Vec<String>, mutant: Option<Mutant>) -> Vec<String> {
-    let mut retry = Vec::new();
-    for chunk in due.chunks(SETTLE_CHUNK) {
-        let chunk = chunk.to_vec();
-        let ids = chunk.clone();
-        let result = store
-            .call(move |conn| {
-                let mut failed = Vec::new();
-                for id in chunk {
-                    let outcome = match store::order(conn, &id)? {
-                        Some(o) if o.is_pending() => o.outcome,
-                        _ => continue,
-                    };
-                    match store::transition(conn, &id, outcome, mutant) {
-                        Ok(_) | Err(TransitionError::NotFound) | Err(TransitionError::Terminal) => {
-                        }
-                        Err(TransitionError::Store(e)) => {
-                            tracing::error!(order = %id, error = %e, "cannot settle order");
-                            failed.push(id);
-                        }
-                    }
-                }
-                Ok(failed)
-            })
-            .await;
-        match result {
-            Ok(failed) => retry.extend(failed),
-            Err(e) => {
-                tracing::error!(error = %e.message, "settling orders failed");
-                retry.extend(ids);
-            }
-        }
-    }
-    retry
+    settle_in_chunks(store, due, "order", move |conn, id| {
+        let outcome = match store::order(conn, id)? {
+            Some(o) if o.is_pending() => o.outcome,
+            _ => return Ok(Ok(())),
+        };
+        Ok(match store::transition(conn, id, outcome, mutant) {
+            Err(TransitionError::Store(e)) => Err(e),
+            Ok(_) | Err(TransitionError::NotFound) | Err(TransitionError::Terminal) => Ok(()),
+        })
+    })
+    .await
 }

@@ -3,14 +3,13 @@
 //!
 //! Two kinds:
 //! - **wire mutants** change what goes over the wire (a header dropped, a field's type
-//!   changed). They live entirely in [`rewrite`]: add a variant, its name in
-//!   [`Mutant::ALL`]/[`Mutant::name`], and one match arm in `rewrite`.
+//!   changed). They live entirely in [`rewrite`]: add a variant (its name is derived,
+//!   kebab-case, unless a `#[strum(to_string)]` says otherwise) and one arm in `rewrite`.
 //! - **semantic mutants** change behaviour (money, idempotency, lifecycle). They are hooks
 //!   in the store and handlers, each marked with a `MUTANT HOOK` comment naming the variant.
 //!
 //! **Invariant:** with `mutant: None` nothing in this file changes a response.
 
-use std::fmt;
 use std::str::FromStr;
 
 use bytes::Bytes;
@@ -22,7 +21,18 @@ use crate::engine::sandbox::reply::Reply;
 
 /// A named deliberate contract violation. Not part of the public CLI (`--mutant` is hidden).
 #[doc(hidden)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    strum::VariantArray,
+    strum::IntoStaticStr,
+    strum::Display,
+)]
+#[strum(serialize_all = "kebab-case")]
 pub enum Mutant {
     // ---- semantic mutants (hooks in store.rs / orders.rs / lifecycle.rs) ----
     /// A replay (same key, same payload) creates a second order.
@@ -51,6 +61,7 @@ pub enum Mutant {
     /// reservation is not what the response says.
     BalanceAfterUnmoved,
     /// `insufficient_balance` is answered with HTTP 402 instead of 400.
+    #[strum(to_string = "insufficient-balance-402")]
     InsufficientBalance402,
     /// A customer_account value holding a digit is refused as not matching its pattern
     /// (a regex dialect that disagrees with the catalog's), before the balance is looked at.
@@ -98,12 +109,14 @@ pub enum Mutant {
     /// Malformed JSON in an order body answers 500.
     ServerErrorOnMalformedJson,
     /// An order for an unknown product answers 404 instead of 400 invalid_request.
+    #[strum(to_string = "unknown-product-order-not-found")]
     UnknownProduct404,
     /// An unavailable product can be ordered.
     OrdersUnavailableProduct,
     /// A `currency_code` other than the product's is ignored.
     IgnoresCurrencyMismatch,
     /// quantity 101 is accepted.
+    #[strum(to_string = "accepts-quantity-over-max")]
     AcceptsQuantity101,
     /// A top-up amount above `max_amount` is accepted.
     IgnoresMaxAmount,
@@ -130,20 +143,26 @@ pub enum Mutant {
     /// 405 answers carry no `Allow` header.
     NoAllowHeader,
     /// An unsupported method on a known path answers 404 not_found.
+    #[strum(to_string = "method-not-allowed-as-not-found")]
     MethodNotAllowedAs404,
     /// Amount errors name `param: "amount"` instead of `topup_request.amount`.
+    #[strum(to_string = "wrong-error-param")]
     WrongAmountParam,
     /// limit errors name `param: "page_size"`.
     WrongLimitParam,
     /// external_ref errors name `param: "externalRef"`.
     WrongExternalRefParam,
     /// A malformed product id answers 404 instead of 400 productId.
+    #[strum(to_string = "malformed-product-id-not-found")]
     BadProductId404,
     /// An unknown (well-formed) product id answers 400 instead of 404.
+    #[strum(to_string = "unknown-product-id-invalid")]
     UnknownProduct400,
     /// An unknown route answers 400 instead of 404.
+    #[strum(to_string = "unknown-route-invalid")]
     UnknownRoute400,
     /// Another agent's path answers 404 instead of 403.
+    #[strum(to_string = "forbidden-as-not-found")]
     ForbiddenAs404,
     /// A product's GET by id differs from its list item (name).
     ListDetailDiffers,
@@ -187,173 +206,13 @@ pub enum Mutant {
 }
 
 impl Mutant {
-    pub const ALL: &'static [Mutant] = &[
-        Mutant::ReplayCreatesOrder,
-        Mutant::ReplayChargesAgain,
-        Mutant::MismatchAccepted,
-        Mutant::IdempotencyRace,
-        Mutant::OverdrawRace,
-        Mutant::FailedKeepsReservation,
-        Mutant::TruncateRounding,
-        Mutant::QuantityIgnored,
-        Mutant::TestOrderMovesMoney,
-        Mutant::ErrorBindsKey,
-        Mutant::LedgerDrift,
-        Mutant::BalanceAfterUnmoved,
-        Mutant::InsufficientBalance402,
-        Mutant::RefusesDigitsInAccount,
-        Mutant::MoneyAsNumber,
-        Mutant::AcceptsBearerPrefix,
-        Mutant::AcceptsMissingKey,
-        Mutant::AcceptsUnknownKey,
-        Mutant::RevokedKeyStillWorks,
-        Mutant::SecondKeyRejected,
-        Mutant::OtherAgentPathAllowed,
-        Mutant::LeaksOtherAgentOrder,
-        Mutant::PageExceedsLimit,
-        Mutant::CursorSkipsItem,
-        Mutant::CursorRepeatsItem,
-        Mutant::CursorOnLastPage,
-        Mutant::BadCursorRestarts,
-        Mutant::IgnoresTypeFilter,
-        Mutant::IgnoresOrderStatusFilter,
-        Mutant::IgnoresDepositCurrencyFilter,
-        Mutant::CreatedToExclusive,
-        Mutant::CreatedOffsetIgnored,
-        Mutant::LenientTimeFilters,
-        Mutant::IgnoresContentType,
-        Mutant::ServerErrorOnMalformedJson,
-        Mutant::UnknownProduct404,
-        Mutant::OrdersUnavailableProduct,
-        Mutant::IgnoresCurrencyMismatch,
-        Mutant::AcceptsQuantity101,
-        Mutant::IgnoresMaxAmount,
-        Mutant::IgnoresCustomerAccount,
-        Mutant::AcceptsLongIdempotencyKey,
-        Mutant::AcceptsAmountNumber,
-        Mutant::NoBalanceCheck,
-        Mutant::TextContentType,
-        Mutant::NoRequestIdEcho,
-        Mutant::MinorMismatch,
-        Mutant::UppercaseUuid,
-        Mutant::TimestampOffset,
-        Mutant::ErrorWithoutMessage,
-        Mutant::NoAllowHeader,
-        Mutant::MethodNotAllowedAs404,
-        Mutant::WrongAmountParam,
-        Mutant::WrongLimitParam,
-        Mutant::WrongExternalRefParam,
-        Mutant::BadProductId404,
-        Mutant::UnknownProduct400,
-        Mutant::UnknownRoute400,
-        Mutant::ForbiddenAs404,
-        Mutant::ListDetailDiffers,
-        Mutant::OrderListDetailDiffers,
-        Mutant::CompletedWithoutContent,
-        Mutant::CompletedAtOnPending,
-        Mutant::CompletedAtDrifts,
-        Mutant::ExternalRefNotEchoed,
-        Mutant::NoLocationHeader,
-        Mutant::OrdersAscending,
-        Mutant::UnknownProductType,
-        Mutant::DanglingCategory,
-        Mutant::VoucherWithRate,
-        Mutant::BadRegionCode,
-        Mutant::BalanceUnsorted,
-        Mutant::PostedAtOnPending,
-        Mutant::HealthRequiresKey,
-        Mutant::RateLimitWithoutRetryAfter,
-        Mutant::HealthRateLimited,
-        Mutant::AdminAcceptsAnyToken,
-    ];
+    /// Every mutant, in declaration order.
+    pub const ALL: &'static [Mutant] = <Mutant as strum::VariantArray>::VARIANTS;
 
-    /// The kebab-case name used by `--mutant` and `FromStr`.
+    /// The kebab-case name used by `--mutant` and `FromStr` (derived from the variant
+    /// unless it says otherwise).
     pub fn name(self) -> &'static str {
-        match self {
-            Mutant::ReplayCreatesOrder => "replay-creates-order",
-            Mutant::ReplayChargesAgain => "replay-charges-again",
-            Mutant::MismatchAccepted => "mismatch-accepted",
-            Mutant::IdempotencyRace => "idempotency-race",
-            Mutant::OverdrawRace => "overdraw-race",
-            Mutant::FailedKeepsReservation => "failed-keeps-reservation",
-            Mutant::TruncateRounding => "truncate-rounding",
-            Mutant::QuantityIgnored => "quantity-ignored",
-            Mutant::TestOrderMovesMoney => "test-order-moves-money",
-            Mutant::ErrorBindsKey => "error-binds-key",
-            Mutant::LedgerDrift => "ledger-drift",
-            Mutant::BalanceAfterUnmoved => "balance-after-unmoved",
-            Mutant::InsufficientBalance402 => "insufficient-balance-402",
-            Mutant::RefusesDigitsInAccount => "refuses-digits-in-account",
-            Mutant::MoneyAsNumber => "money-as-number",
-            Mutant::AcceptsBearerPrefix => "accepts-bearer-prefix",
-            Mutant::AcceptsMissingKey => "accepts-missing-key",
-            Mutant::AcceptsUnknownKey => "accepts-unknown-key",
-            Mutant::RevokedKeyStillWorks => "revoked-key-still-works",
-            Mutant::SecondKeyRejected => "second-key-rejected",
-            Mutant::OtherAgentPathAllowed => "other-agent-path-allowed",
-            Mutant::LeaksOtherAgentOrder => "leaks-other-agent-order",
-            Mutant::PageExceedsLimit => "page-exceeds-limit",
-            Mutant::CursorSkipsItem => "cursor-skips-item",
-            Mutant::CursorRepeatsItem => "cursor-repeats-item",
-            Mutant::CursorOnLastPage => "cursor-on-last-page",
-            Mutant::BadCursorRestarts => "bad-cursor-restarts",
-            Mutant::IgnoresTypeFilter => "ignores-type-filter",
-            Mutant::IgnoresOrderStatusFilter => "ignores-order-status-filter",
-            Mutant::IgnoresDepositCurrencyFilter => "ignores-deposit-currency-filter",
-            Mutant::CreatedToExclusive => "created-to-exclusive",
-            Mutant::CreatedOffsetIgnored => "created-offset-ignored",
-            Mutant::LenientTimeFilters => "lenient-time-filters",
-            Mutant::IgnoresContentType => "ignores-content-type",
-            Mutant::ServerErrorOnMalformedJson => "server-error-on-malformed-json",
-            Mutant::UnknownProduct404 => "unknown-product-order-not-found",
-            Mutant::OrdersUnavailableProduct => "orders-unavailable-product",
-            Mutant::IgnoresCurrencyMismatch => "ignores-currency-mismatch",
-            Mutant::AcceptsQuantity101 => "accepts-quantity-over-max",
-            Mutant::IgnoresMaxAmount => "ignores-max-amount",
-            Mutant::IgnoresCustomerAccount => "ignores-customer-account",
-            Mutant::AcceptsLongIdempotencyKey => "accepts-long-idempotency-key",
-            Mutant::AcceptsAmountNumber => "accepts-amount-number",
-            Mutant::NoBalanceCheck => "no-balance-check",
-            Mutant::TextContentType => "text-content-type",
-            Mutant::NoRequestIdEcho => "no-request-id-echo",
-            Mutant::MinorMismatch => "minor-mismatch",
-            Mutant::UppercaseUuid => "uppercase-uuid",
-            Mutant::TimestampOffset => "timestamp-offset",
-            Mutant::ErrorWithoutMessage => "error-without-message",
-            Mutant::NoAllowHeader => "no-allow-header",
-            Mutant::MethodNotAllowedAs404 => "method-not-allowed-as-not-found",
-            Mutant::WrongAmountParam => "wrong-error-param",
-            Mutant::WrongLimitParam => "wrong-limit-param",
-            Mutant::WrongExternalRefParam => "wrong-external-ref-param",
-            Mutant::BadProductId404 => "malformed-product-id-not-found",
-            Mutant::UnknownProduct400 => "unknown-product-id-invalid",
-            Mutant::UnknownRoute400 => "unknown-route-invalid",
-            Mutant::ForbiddenAs404 => "forbidden-as-not-found",
-            Mutant::ListDetailDiffers => "list-detail-differs",
-            Mutant::OrderListDetailDiffers => "order-list-detail-differs",
-            Mutant::CompletedWithoutContent => "completed-without-content",
-            Mutant::CompletedAtOnPending => "completed-at-on-pending",
-            Mutant::CompletedAtDrifts => "completed-at-drifts",
-            Mutant::ExternalRefNotEchoed => "external-ref-not-echoed",
-            Mutant::NoLocationHeader => "no-location-header",
-            Mutant::OrdersAscending => "orders-ascending",
-            Mutant::UnknownProductType => "unknown-product-type",
-            Mutant::DanglingCategory => "dangling-category",
-            Mutant::VoucherWithRate => "voucher-with-rate",
-            Mutant::BadRegionCode => "bad-region-code",
-            Mutant::BalanceUnsorted => "balance-unsorted",
-            Mutant::PostedAtOnPending => "posted-at-on-pending",
-            Mutant::HealthRequiresKey => "health-requires-key",
-            Mutant::RateLimitWithoutRetryAfter => "rate-limit-without-retry-after",
-            Mutant::HealthRateLimited => "health-rate-limited",
-            Mutant::AdminAcceptsAnyToken => "admin-accepts-any-token",
-        }
-    }
-}
-
-impl fmt::Display for Mutant {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+        self.into()
     }
 }
 
@@ -364,11 +223,7 @@ pub struct UnknownMutant(pub String);
 impl FromStr for Mutant {
     type Err = UnknownMutant;
     fn from_str(s: &str) -> Result<Mutant, UnknownMutant> {
-        Mutant::ALL
-            .iter()
-            .copied()
-            .find(|m| m.name() == s)
-            .ok_or_else(|| UnknownMutant(s.to_string()))
+        crate::engine::names::by_name(s).ok_or_else(|| UnknownMutant(s.to_string()))
     }
 }
 

@@ -1,8 +1,8 @@
-//! The HTTP front: one handler that applies the contract's order of checks (§10) to every
-//! request — faults, 401, 403, 429, unknown route 404, 405, 415, then the route's own
-//! 400s and domain errors — and renders every answer in one place (`Content-Type`,
-//! `X-Request-Id`, the wire-mutant layer). Routing is done here by hand, so no framework
-//! answer (404, 405, extractor rejections) can bypass the precedence or the Error model.
+//! The HTTP front: the Gate's pieces of the engine's order of checks
+//! ([`precedence`]: faults, 401, 403, 429, unknown route 404, 405, then the route's own
+//! 415, 400s and domain errors), `/health`, and the wire-mutant layer over every answer.
+//! Routing is done here by hand, so no framework answer (404, 405, extractor rejections)
+//! can bypass the precedence or the Error model.
 
 use std::sync::Arc;
 
@@ -10,7 +10,7 @@ use axum::extract::Request;
 use axum::response::Response;
 use bytes::Bytes;
 use futures::future::BoxFuture;
-use http::{Method, StatusCode};
+use http::{HeaderMap, Method, StatusCode};
 use serde_json::json;
 
 use crate::apis::gate::sandbox::admin;
@@ -18,12 +18,15 @@ use crate::apis::gate::sandbox::app::App;
 use crate::apis::gate::sandbox::gate;
 use crate::apis::gate::sandbox::mutants::{self, Seen};
 use crate::apis::gate::sandbox::orders;
-use crate::engine::sandbox::auth::check_admin;
+use crate::engine::sandbox::admin as admin_routes;
+use crate::engine::sandbox::auth::RateLimiter;
 use crate::engine::sandbox::clock::{now_us, rfc3339};
-use crate::engine::sandbox::edge::{guarded, post_body, read_body, render, Mount};
+use crate::engine::sandbox::edge::{guarded, post_body, render, Mount};
 use crate::engine::sandbox::errors::ApiError;
+use crate::engine::sandbox::faults::FaultInjector;
+use crate::engine::sandbox::precedence::{self, Route, Routed};
 use crate::engine::sandbox::reply::{Handled, Reply};
-use crate::engine::sandbox::request::{check_media_type, parse_uuid, request_id};
+use crate::engine::sandbox::request::{parse_uuid, request_id};
 
 /// The Gate as one [`Mount`] of a sandbox: it claims every path (it owns `/health`,
 /// `/agent/…`, `/_sandbox/…` and the unknown routes), so it is mounted last.
@@ -57,19 +60,17 @@ async fn handle(app: &App, req: Request) -> Response {
     render(reply, &request_id)
 }
 
-type Routed = (Option<&'static str>, Handled);
-
 async fn dispatch(app: &App, req: Request) -> Routed {
     let path = req.uri().path();
     if path == "/health" {
         return (Some("health"), health(app, req.method()).await);
     }
     if path == "/_sandbox" || path.starts_with("/_sandbox/") {
-        return admin_dispatch(app, req).await;
+        return admin_routes::dispatch(app, req).await;
     }
     if let Some(rest) = path.strip_prefix("/agent/") {
         let rest = rest.to_string();
-        return gate_dispatch(app, req, &rest).await;
+        return precedence::dispatch(app, req, &rest).await;
     }
     (None, Err(ApiError::unknown_route()))
 }
@@ -92,44 +93,9 @@ async fn health(app: &App, method: &Method) -> Handled {
     }
 }
 
-async fn admin_dispatch(app: &App, req: Request) -> Routed {
-    // MUTANT HOOK (admin-accepts-any-token): any X-Sandbox-Admin, or none, passes.
-    if let Err(e) = check_admin(req.headers(), &app.admin_token) {
-        if !app.mutant_is(mutants::Mutant::AdminAcceptsAnyToken) {
-            return (None, Err(e));
-        }
-    }
-    let path = req.uri().path().to_string();
-    let segments: Vec<&str> = path.trim_start_matches("/_sandbox/").split('/').collect();
-    let Some(route) = admin::route(&segments) else {
-        return (None, Err(ApiError::unknown_route()));
-    };
-    let method = req.method().clone();
-    let (parts, body) = req.into_parts();
-    let body = if method == Method::POST {
-        read_body(body).await
-    } else {
-        Ok(Bytes::new())
-    };
-    let body = match body {
-        Ok(b) => b,
-        Err(()) => {
-            let media = check_media_type(&parts.headers, false);
-            return (
-                Some(route.name()),
-                media.and(Err(ApiError::invalid_body("The body could not be read"))),
-            );
-        }
-    };
-    (
-        Some(route.name()),
-        admin::handle(app, route, &method, &parts.headers, body).await,
-    )
-}
-
 /// A Gate route under `/agent/{agent_id}/`.
 #[derive(Debug, Clone, Copy)]
-enum GateRoute<'a> {
+pub enum GateRoute<'a> {
     ProductTypes,
     ProductCategories,
     Products,
@@ -140,7 +106,7 @@ enum GateRoute<'a> {
     Deposits,
 }
 
-impl GateRoute<'_> {
+impl Route for GateRoute<'_> {
     fn allow(&self) -> &'static str {
         match self {
             GateRoute::Orders => "GET, POST",
@@ -182,49 +148,60 @@ fn same_agent(path_agent: &str, caller: &str) -> bool {
     path_agent == caller || parse_uuid(path_agent).is_some_and(|p| p == caller)
 }
 
-async fn gate_dispatch(app: &App, req: Request, rest: &str) -> Routed {
-    if app.faults.is_active() {
-        if let Err(e) = app.faults.apply().await {
-            return (None, Err(e));
+impl precedence::Api for App {
+    type Route<'a> = GateRoute<'a>;
+    /// The caller's agent id.
+    type Caller = String;
+
+    fn faults(&self) -> &FaultInjector {
+        &self.faults
+    }
+
+    fn limiter(&self) -> Option<&RateLimiter> {
+        self.limiter.as_ref()
+    }
+
+    /// 401, then 403 when the path names another agent.
+    fn caller(&self, headers: &HeaderMap, rest: &str) -> Result<(String, String), ApiError> {
+        let path_agent = rest.split('/').next().unwrap_or_default();
+        let (key, agent) = match self.keys.authenticate(headers) {
+            Ok(who) => who,
+            // MUTANT HOOK (accepts-bearer-prefix, accepts-missing-key, accepts-unknown-key)
+            Err(e) => mutants::lax_auth(self.mutant, headers, &self.keys, path_agent).ok_or(e)?,
+        };
+        // MUTANT HOOK (other-agent-path-allowed): the path's agent is not compared.
+        if !same_agent(path_agent, &agent)
+            && !self.mutant_is(mutants::Mutant::OtherAgentPathAllowed)
+        {
+            return Err(ApiError::forbidden());
         }
+        Ok((key, agent))
     }
-    let mut segments: Vec<&str> = rest.split('/').collect();
-    let path_agent = segments.remove(0);
-    let (key, agent) = match app.keys.authenticate(req.headers()) {
-        Ok(who) => who,
-        // MUTANT HOOK (accepts-bearer-prefix, accepts-missing-key, accepts-unknown-key)
-        Err(e) => match mutants::lax_auth(app.mutant, req.headers(), &app.keys, path_agent) {
-            Some(who) => who,
-            None => return (None, Err(e)),
-        },
-    };
-    // MUTANT HOOK (other-agent-path-allowed): the path's agent is not compared.
-    if !same_agent(path_agent, &agent) && !app.mutant_is(mutants::Mutant::OtherAgentPathAllowed) {
-        return (None, Err(ApiError::forbidden()));
+
+    fn after_rate_limit(&self) -> Option<ApiError> {
+        self.spurious_429(false)
     }
-    if let Some(limiter) = &app.limiter {
-        if let Err(e) = limiter.admit(&key) {
-            return (None, Err(e));
-        }
+
+    fn route<'a>(&self, rest: &'a str) -> Option<GateRoute<'a>> {
+        let segments: Vec<&str> = rest.split('/').skip(1).collect();
+        gate_route(&segments)
     }
-    if let Some(e) = app.spurious_429(false) {
-        return (None, Err(e));
+
+    fn handle<'a>(
+        &'a self,
+        route: GateRoute<'a>,
+        agent: String,
+        req: Request,
+    ) -> BoxFuture<'a, Handled> {
+        Box::pin(gate_handle(self, route, agent, req))
     }
-    let Some(route) = gate_route(&segments) else {
-        return (None, Err(ApiError::unknown_route()));
-    };
+}
+
+async fn gate_handle(app: &App, route: GateRoute<'_>, agent: String, req: Request) -> Handled {
     let method = req.method().clone();
-    let name = route.name(&method);
-    let allowed = match route {
-        GateRoute::Orders => method == Method::GET || method == Method::POST,
-        _ => method == Method::GET,
-    };
-    if !allowed {
-        return (Some(name), Err(ApiError::method_not_allowed(route.allow())));
-    }
     let query = req.uri().query().map(str::to_string);
     let query = query.as_deref();
-    let handled = match route {
+    match route {
         GateRoute::ProductTypes => gate::product_types(app, &agent, query),
         GateRoute::ProductCategories => gate::product_categories(app, &agent, query),
         GateRoute::Products => gate::products(app, &agent, query),
@@ -242,6 +219,30 @@ async fn gate_dispatch(app: &App, req: Request, rest: &str) -> Routed {
         GateRoute::Order(id) => gate::order(app, &agent, id).await,
         GateRoute::Balance => gate::balance(app, &agent, query).await,
         GateRoute::Deposits => gate::deposits(app, &agent, query).await,
-    };
-    (Some(name), handled)
+    }
+}
+
+impl admin_routes::Admin for App {
+    type Route<'a> = admin::AdminRoute<'a>;
+
+    fn admin_token(&self) -> &str {
+        &self.admin_token
+    }
+
+    /// MUTANT HOOK (admin-accepts-any-token): any X-Sandbox-Admin, or none, passes.
+    fn lax_admin(&self) -> bool {
+        self.mutant_is(mutants::Mutant::AdminAcceptsAnyToken)
+    }
+
+    fn admin_route<'a>(&self, segments: &[&'a str]) -> Option<admin::AdminRoute<'a>> {
+        admin::route(segments)
+    }
+
+    fn admin_handle<'a>(
+        &'a self,
+        route: admin::AdminRoute<'a>,
+        body: Bytes,
+    ) -> BoxFuture<'a, Handled> {
+        Box::pin(admin::handle(self, route, body))
+    }
 }

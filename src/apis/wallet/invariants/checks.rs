@@ -3,7 +3,7 @@
 use crate::engine::invariants::book::{self, InvariantCheck};
 
 /// One money invariant of the Wallet contract.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, strum::VariantArray)]
 pub enum Check {
     Conservation,
     AuthorizeMatchesModel,
@@ -22,22 +22,7 @@ pub enum Check {
 }
 
 impl InvariantCheck for Check {
-    const ALL: &'static [Check] = &[
-        Check::Conservation,
-        Check::AuthorizeMatchesModel,
-        Check::OperationMovesExactly,
-        Check::ExceedsRemainingRejected,
-        Check::InvalidStateRejected,
-        Check::ReplaySameAnswer,
-        Check::ReplayMovesNothing,
-        Check::MismatchRejected,
-        Check::ErrorDoesNotBindKey,
-        Check::OtherMerchantNotFound,
-        Check::Transitions,
-        Check::PartialCapturesRace,
-        Check::RefundsRace,
-        Check::SameKeyRace,
-    ];
+    const ALL: &'static [Check] = <Check as strum::VariantArray>::VARIANTS;
 
     fn id(self) -> &'static str {
         match self {

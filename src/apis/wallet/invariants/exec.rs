@@ -241,6 +241,10 @@ impl<'a> Exec<'a> {
     }
 
     async fn authorize(&mut self, amount: u64, settle: Settle) -> Run {
+        if self.env.may_authorize(amount).is_err() {
+            // Past the spend cap: the step sends nothing (and shrinks away).
+            return Ok(());
+        }
         let check = Check::AuthorizeMatchesModel;
         let n = self.txs.len();
         let reference = format!("{}-{n}", self.nonce);

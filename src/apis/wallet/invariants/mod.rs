@@ -33,6 +33,7 @@ use serde_json::json;
 use crate::engine::client::{ApiClient, Auth, Exchange, Identity};
 use crate::engine::invariants::pace;
 use crate::engine::model::PhaseReport;
+use crate::engine::spend::{Minor, SpendGuard};
 use crate::engine::target::ResolvedTarget;
 use crate::GateError;
 use checks::{Check, Ledgerbook};
@@ -69,13 +70,17 @@ impl From<ProbeError> for GateError {
     }
 }
 
-/// What every probe shares: the target's client, whether the admin API is there.
+/// What every probe shares: the target's client, whether the admin API is there, and the
+/// spend guard every authorization passes.
 pub struct Env {
     pub client: ApiClient,
     pub admin: bool,
     pub currency: String,
     pub settle_timeout: Duration,
     pub poll_interval: Duration,
+    /// Outside loopback, every authorization is real money counted against
+    /// `--max-spend`; on loopback (a sandbox) it is not capped.
+    pub spend: SpendGuard,
 }
 
 impl Env {
@@ -87,7 +92,21 @@ impl Env {
             currency: CURRENCY.to_string(),
             settle_timeout: opts.settle_timeout,
             poll_interval: opts.poll_interval,
+            spend: if resolved.target().is_loopback() {
+                SpendGuard::new(resolved.spend.real_orders_allowed(), Minor(i64::MAX))
+            } else {
+                resolved.spend.clone()
+            },
         }
+    }
+
+    /// Counts an authorization of `amount` against the spend cap before it is sent;
+    /// `Err` with the reason when it may not be sent.
+    pub fn may_authorize(&self, amount: u64) -> Result<(), String> {
+        let minor = Minor(i64::try_from(amount).unwrap_or(i64::MAX));
+        self.spend
+            .try_spend(&self.currency, minor)
+            .map_err(|e| format!("not authorized: {e}"))
     }
 
     /// `POST /_sandbox/merchants` accepting the probe's currency: a client for the new
@@ -140,6 +159,21 @@ pub async fn run_with_stats(
         seed,
         ..RunStats::default()
     };
+    if !env.spend.real_orders_allowed() {
+        // Every Wallet authorization holds real money: none without consent.
+        let reason = "every Wallet authorization holds real money: outside loopback the \
+                      probes need --allow-spend (and stay within --max-spend)";
+        for &check in <Check as crate::engine::invariants::book::InvariantCheck>::ALL {
+            book.skip(check, reason);
+        }
+        let phase = PhaseReport {
+            name: "invariants".to_string(),
+            checks: book.results(),
+            load: None,
+            duration_ms: started.elapsed().as_millis() as u64,
+        };
+        return Ok((phase, stats));
+    }
     if !env.admin {
         let reason =
             "needs the sandbox admin API (--admin-token): a second merchant and forced outcomes";

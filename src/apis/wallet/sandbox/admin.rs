@@ -3,18 +3,18 @@
 //! `X-Sandbox-Admin` (the same token as the Gate's), checked before anything else.
 
 use bytes::Bytes;
-use http::{HeaderMap, Method, StatusCode};
+use http::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::apis::wallet::sandbox::app::App;
 use crate::apis::wallet::sandbox::fields;
 use crate::apis::wallet::sandbox::mutants::WalletMutant;
 use crate::apis::wallet::sandbox::store::{self, Final, SettleError, DEFAULT_CURRENCIES};
+use crate::engine::sandbox::admin::revoke_key;
 use crate::engine::sandbox::errors::ApiError;
+use crate::engine::sandbox::precedence::Route;
 use crate::engine::sandbox::reply::{Handled, Reply};
-use crate::engine::sandbox::request::{
-    check_media_type, field, is_capital_code, json_object, parse_uuid, percent_decode,
-};
+use crate::engine::sandbox::request::{field, is_capital_code, json_object, parse_uuid};
 
 /// A Wallet admin route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,8 +25,8 @@ pub enum AdminRoute<'a> {
     Force(&'a str, Final),
 }
 
-impl AdminRoute<'_> {
-    pub fn name(&self) -> &'static str {
+impl Route for AdminRoute<'_> {
+    fn name(&self, _method: &Method) -> &'static str {
         match self {
             AdminRoute::Merchants => "admin_merchants",
             AdminRoute::Keys(_) => "admin_merchant_keys",
@@ -35,10 +35,10 @@ impl AdminRoute<'_> {
         }
     }
 
-    fn method(&self) -> (Method, &'static str) {
+    fn allow(&self) -> &'static str {
         match self {
-            AdminRoute::Key(_) => (Method::DELETE, "DELETE"),
-            _ => (Method::POST, "POST"),
+            AdminRoute::Key(_) => "DELETE",
+            _ => "POST",
         }
     }
 }
@@ -55,21 +55,8 @@ pub fn route<'a>(segments: &[&'a str]) -> Option<AdminRoute<'a>> {
     }
 }
 
-/// Method, media type and handler for a matched admin route.
-pub async fn handle(
-    app: &App,
-    route: AdminRoute<'_>,
-    method: &Method,
-    headers: &HeaderMap,
-    body: Bytes,
-) -> Handled {
-    let (allowed, allow) = route.method();
-    if *method != allowed {
-        return Err(ApiError::method_not_allowed(allow));
-    }
-    if *method == Method::POST {
-        check_media_type(headers, body.is_empty())?;
-    }
+/// The handler of a matched admin route (method and media type already checked).
+pub async fn handle(app: &App, route: AdminRoute<'_>, body: Bytes) -> Handled {
     match route {
         AdminRoute::Merchants => create_merchant(app, body).await,
         AdminRoute::Keys(id) => add_key(app, id).await,
@@ -142,17 +129,7 @@ async fn add_key(app: &App, raw_id: &str) -> Handled {
 }
 
 async fn revoke(app: &App, raw_key: &str) -> Handled {
-    let key = percent_decode(raw_key);
-    let owned = key.clone();
-    let known = app
-        .store
-        .call(move |c| Ok(store::revoke_key(c, &owned)?))
-        .await?;
-    if !known {
-        return Err(ApiError::not_found("No such API key"));
-    }
-    app.keys.revoke(&key);
-    Ok(Reply::no_content())
+    revoke_key(&app.store, &app.keys, raw_key, store::revoke_key, false).await
 }
 
 async fn force(app: &App, raw_id: &str, to: Final) -> Handled {

@@ -391,6 +391,11 @@ pub fn rewrite(mutant: Option<M>, seen: Option<&Seen>, mut reply: Reply) -> Repl
             }
             reply
         }
+        M::ErrorWithoutMessage if seen.is_operation() && status == 409 => map_json(reply, |b| {
+            if let Some(error) = b.get_mut("error").and_then(Value::as_object_mut) {
+                error.remove("message");
+            }
+        }),
         M::NoRequestIdEcho => {
             reply.headers.push((
                 http::HeaderName::from_static("x-request-id"),

@@ -6,11 +6,8 @@
 use tokio::sync::watch;
 
 use crate::apis::wallet::sandbox::store::{self, SettleError};
-use crate::engine::sandbox::schedule::Schedule;
+use crate::engine::sandbox::schedule::{settle_in_chunks, Schedule};
 use crate::engine::sandbox::store::Store;
-
-/// Transactions settled per trip to the store.
-const SETTLE_CHUNK: usize = 32;
 
 /// Runs until `stop` flips: settles due transactions; purges expired Idempotency-Keys.
 pub async fn run(schedule: Schedule, store: Store, stop: watch::Receiver<bool>) {
@@ -31,33 +28,15 @@ pub async fn run(schedule: Schedule, store: Store, stop: watch::Receiver<bool>) 
 
 /// Settles the due transactions, each in its own savepoint; returns those to try again.
 async fn settle(store: &Store, due: Vec<String>) -> Vec<String> {
-    let mut retry = Vec::new();
-    for chunk in due.chunks(SETTLE_CHUNK) {
-        let chunk = chunk.to_vec();
-        let ids = chunk.clone();
-        let result = store
-            .call(move |conn| {
-                let mut failed = Vec::new();
-                for id in chunk {
-                    let outcome = match store::transaction(conn, &id)? {
-                        Some(t) if t.is_open() => t.outcome,
-                        _ => continue,
-                    };
-                    if let Err(SettleError::Store(e)) = store::settle(conn, &id, outcome) {
-                        tracing::error!(transaction = %id, error = %e, "cannot settle");
-                        failed.push(id);
-                    }
-                }
-                Ok(failed)
-            })
-            .await;
-        match result {
-            Ok(failed) => retry.extend(failed),
-            Err(e) => {
-                tracing::error!(error = %e.message, "settling wallet transactions failed");
-                retry.extend(ids);
-            }
-        }
-    }
-    retry
+    settle_in_chunks(store, due, "wallet transaction", |conn, id| {
+        let outcome = match store::transaction(conn, id)? {
+            Some(t) if t.is_open() => t.outcome,
+            _ => return Ok(Ok(())),
+        };
+        Ok(match store::settle(conn, id, outcome) {
+            Err(SettleError::Store(e)) => Err(e),
+            _ => Ok(()),
+        })
+    })
+    .await
 }

@@ -7,13 +7,11 @@
 //! - **semantic mutants** change behaviour (money, idempotency, lifecycle); they are hooks in
 //!   the store and handlers, each marked with a `MUTANT HOOK (<name>)` comment.
 //!
-//! To add one: a variant, its name in [`WalletMutant::ALL`] / [`WalletMutant::name`], then
-//! either an arm in `rewrite` or a marked hook, and a test in `tests/wallet/` proving it
-//! misbehaves.
+//! To add one: a variant (its name is derived: `wallet-` + kebab-case), then either an
+//! arm in `rewrite` or a marked hook, and a test in `tests/wallet/` proving it misbehaves.
 //!
 //! **Invariant:** with `mutant: None` nothing in this file changes a response.
 
-use std::fmt;
 use std::str::FromStr;
 
 use serde_json::Value;
@@ -22,7 +20,18 @@ use crate::engine::sandbox::reply::Reply;
 
 /// A named deliberate Wallet contract violation. Not part of the public CLI.
 #[doc(hidden)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    strum::VariantArray,
+    strum::IntoStaticStr,
+    strum::Display,
+)]
+#[strum(serialize_all = "kebab-case", prefix = "wallet-")]
 pub enum WalletMutant {
     // ---- semantic mutants (hooks in store.rs / handlers.rs) ----
     /// A replayed refund (same key, same payload) refunds again.
@@ -62,6 +71,7 @@ pub enum WalletMutant {
     /// A merchant's second key answers 401 while the first is active.
     SecondKeyRefused,
     /// Another merchant's transaction is readable (answers 400 instead of 404).
+    #[strum(to_string = "other-merchant-not-404")]
     OtherMerchantNot404,
     /// An error about `iin` or `phoneNumber` repeats the refused value in its message.
     EchoesPersonalData,
@@ -125,6 +135,8 @@ pub enum WalletMutant {
     NotFoundTextPlain,
     /// `X-Request-Id` is not echoed.
     NoRequestIdEcho,
+    /// An operation's `409` Error object has no `message`.
+    ErrorWithoutMessage,
     // ---- wire mutants (in `rewrite`) ----
     /// Authorize's 201 says `SUCCESS` at once (the hold is not yet settled).
     AuthorizeSaysSuccess,
@@ -135,123 +147,9 @@ pub enum WalletMutant {
 }
 
 impl WalletMutant {
-    pub const ALL: &'static [WalletMutant] = &[
-        WalletMutant::ReplayRefundsAgain,
-        WalletMutant::CaptureBeyondHold,
-        WalletMutant::CaptureRace,
-        WalletMutant::SameKeyRace,
-        WalletMutant::CancelMovesCaptured,
-        WalletMutant::OperatesOnUnsettled,
-        WalletMutant::ReplayRechecksRemaining,
-        WalletMutant::MismatchReplays,
-        WalletMutant::ErrorBindsKey,
-        WalletMutant::RefundRace,
-        WalletMutant::ForeignReadable,
-        WalletMutant::ForceFinalAgain,
-        WalletMutant::FailedWithTotals,
-        WalletMutant::AmountAsString,
-        WalletMutant::AuthorizeSaysSuccess,
-        WalletMutant::AcceptsBearer,
-        WalletMutant::AcceptsMissingKey,
-        WalletMutant::AcceptsUnknownKey,
-        WalletMutant::RevokedKeyWorks,
-        WalletMutant::SecondKeyRefused,
-        WalletMutant::OtherMerchantNot404,
-        WalletMutant::EchoesPersonalData,
-        WalletMutant::AcceptsFloatAmount,
-        WalletMutant::AcceptsLowercaseCurrency,
-        WalletMutant::AcceptsPhoneWithoutPlus,
-        WalletMutant::IinCheckDigitIgnored,
-        WalletMutant::AcceptsLongOrderReference,
-        WalletMutant::KeyOptionalOnAuthorize,
-        WalletMutant::BodyShapeParam,
-        WalletMutant::IgnoresMediaType,
-        WalletMutant::OperationAmountParamNull,
-        WalletMutant::CurrencyBeforeAmount,
-        WalletMutant::LowercaseIdAccepted,
-        WalletMutant::NotFoundNamesParam,
-        WalletMutant::SlashTwinEverywhere,
-        WalletMutant::NoAllowHeader,
-        WalletMutant::AuthorizeWrongCurrency,
-        WalletMutant::NoLocation,
-        WalletMutant::OperationMislabelled,
-        WalletMutant::ListNoNextCursor,
-        WalletMutant::ListAscending,
-        WalletMutant::StatusFilterLenient,
-        WalletMutant::LimitUnbounded,
-        WalletMutant::CursorUnbound,
-        WalletMutant::NoSlashTwin,
-        WalletMutant::ListCreatedAtOff,
-        WalletMutant::TimestampsWithoutMillis,
-        WalletMutant::IdTimeOff,
-        WalletMutant::UpdatedAtFrozen,
-        WalletMutant::ServerErrorOnNotFound,
-        WalletMutant::NotFoundTextPlain,
-        WalletMutant::NoRequestIdEcho,
-    ];
-
     /// The kebab-case name used by `--wallet-mutant` and `FromStr`.
     pub fn name(self) -> &'static str {
-        match self {
-            WalletMutant::ReplayRefundsAgain => "wallet-replay-refunds-again",
-            WalletMutant::CaptureBeyondHold => "wallet-capture-beyond-hold",
-            WalletMutant::CaptureRace => "wallet-capture-race",
-            WalletMutant::SameKeyRace => "wallet-same-key-race",
-            WalletMutant::CancelMovesCaptured => "wallet-cancel-moves-captured",
-            WalletMutant::OperatesOnUnsettled => "wallet-operates-on-unsettled",
-            WalletMutant::ReplayRechecksRemaining => "wallet-replay-rechecks-remaining",
-            WalletMutant::MismatchReplays => "wallet-mismatch-replays",
-            WalletMutant::ErrorBindsKey => "wallet-error-binds-key",
-            WalletMutant::FailedWithTotals => "wallet-failed-with-totals",
-            WalletMutant::AmountAsString => "wallet-amount-as-string",
-            WalletMutant::RefundRace => "wallet-refund-race",
-            WalletMutant::ForeignReadable => "wallet-foreign-readable",
-            WalletMutant::ForceFinalAgain => "wallet-force-final-again",
-            WalletMutant::AuthorizeSaysSuccess => "wallet-authorize-says-success",
-            WalletMutant::AcceptsBearer => "wallet-accepts-bearer",
-            WalletMutant::AcceptsMissingKey => "wallet-accepts-missing-key",
-            WalletMutant::AcceptsUnknownKey => "wallet-accepts-unknown-key",
-            WalletMutant::RevokedKeyWorks => "wallet-revoked-key-works",
-            WalletMutant::SecondKeyRefused => "wallet-second-key-refused",
-            WalletMutant::OtherMerchantNot404 => "wallet-other-merchant-not-404",
-            WalletMutant::EchoesPersonalData => "wallet-echoes-personal-data",
-            WalletMutant::AcceptsFloatAmount => "wallet-accepts-float-amount",
-            WalletMutant::AcceptsLowercaseCurrency => "wallet-accepts-lowercase-currency",
-            WalletMutant::AcceptsPhoneWithoutPlus => "wallet-accepts-phone-without-plus",
-            WalletMutant::IinCheckDigitIgnored => "wallet-iin-check-digit-ignored",
-            WalletMutant::AcceptsLongOrderReference => "wallet-accepts-long-order-reference",
-            WalletMutant::KeyOptionalOnAuthorize => "wallet-key-optional-on-authorize",
-            WalletMutant::BodyShapeParam => "wallet-body-shape-param",
-            WalletMutant::IgnoresMediaType => "wallet-ignores-media-type",
-            WalletMutant::OperationAmountParamNull => "wallet-operation-amount-param-null",
-            WalletMutant::CurrencyBeforeAmount => "wallet-currency-before-amount",
-            WalletMutant::LowercaseIdAccepted => "wallet-lowercase-id-accepted",
-            WalletMutant::NotFoundNamesParam => "wallet-not-found-names-param",
-            WalletMutant::SlashTwinEverywhere => "wallet-slash-twin-everywhere",
-            WalletMutant::NoAllowHeader => "wallet-no-allow-header",
-            WalletMutant::AuthorizeWrongCurrency => "wallet-authorize-wrong-currency",
-            WalletMutant::NoLocation => "wallet-no-location",
-            WalletMutant::OperationMislabelled => "wallet-operation-mislabelled",
-            WalletMutant::ListNoNextCursor => "wallet-list-no-next-cursor",
-            WalletMutant::ListAscending => "wallet-list-ascending",
-            WalletMutant::StatusFilterLenient => "wallet-status-filter-lenient",
-            WalletMutant::LimitUnbounded => "wallet-limit-unbounded",
-            WalletMutant::CursorUnbound => "wallet-cursor-unbound",
-            WalletMutant::NoSlashTwin => "wallet-no-slash-twin",
-            WalletMutant::ListCreatedAtOff => "wallet-list-created-at-off",
-            WalletMutant::TimestampsWithoutMillis => "wallet-timestamps-without-millis",
-            WalletMutant::IdTimeOff => "wallet-id-time-off",
-            WalletMutant::UpdatedAtFrozen => "wallet-updated-at-frozen",
-            WalletMutant::ServerErrorOnNotFound => "wallet-server-error-on-not-found",
-            WalletMutant::NotFoundTextPlain => "wallet-not-found-text-plain",
-            WalletMutant::NoRequestIdEcho => "wallet-no-request-id-echo",
-        }
-    }
-}
-
-impl fmt::Display for WalletMutant {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+        self.into()
     }
 }
 
@@ -262,11 +160,7 @@ pub struct UnknownWalletMutant(pub String);
 impl FromStr for WalletMutant {
     type Err = UnknownWalletMutant;
     fn from_str(s: &str) -> Result<WalletMutant, UnknownWalletMutant> {
-        WalletMutant::ALL
-            .iter()
-            .copied()
-            .find(|m| m.name() == s)
-            .ok_or_else(|| UnknownWalletMutant(s.to_string()))
+        crate::engine::names::by_name(s).ok_or_else(|| UnknownWalletMutant(s.to_string()))
     }
 }
 
@@ -332,11 +226,13 @@ pub(crate) fn map_transactions(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use strum::VariantArray;
 
     #[test]
     fn names_round_trip() {
-        for m in WalletMutant::ALL {
+        for m in WalletMutant::VARIANTS {
             assert_eq!(m.name().parse::<WalletMutant>(), Ok(*m));
+            assert_eq!(m.to_string(), m.name());
         }
         assert!("no-such-mutant".parse::<WalletMutant>().is_err());
     }

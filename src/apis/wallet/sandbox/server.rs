@@ -1,8 +1,9 @@
-//! The Wallet's HTTP front: one handler that applies WALLET_API.md §3's order of checks to
-//! every request under `/v1/wallet/` — faults, 401, 429, unknown route 404, 405, 415, then
-//! the route's own 400s (path id, query, Idempotency-Key, body) and its domain errors — and
-//! the Wallet's admin routes under `/_sandbox` (admin token first). Routing is by hand, so
-//! no framework answer can bypass the precedence or the Error model.
+//! The Wallet's HTTP front: its pieces of the engine's order of checks ([`precedence`],
+//! WALLET_API.md §3) for every request under `/v1/wallet/` — faults, 401, 429, unknown
+//! route 404, 405, then the route's own 415, 400s (path id, query, Idempotency-Key, body)
+//! and its domain errors — and for the Wallet's admin routes under `/_sandbox` (admin
+//! token first). Routing is by hand, so no framework answer can bypass the precedence or
+//! the Error model.
 
 use std::sync::Arc;
 
@@ -10,7 +11,7 @@ use axum::extract::Request;
 use axum::response::Response;
 use bytes::Bytes;
 use futures::future::BoxFuture;
-use http::Method;
+use http::{HeaderMap, Method};
 
 use crate::apis::wallet::sandbox::admin;
 use crate::apis::wallet::sandbox::app::App;
@@ -18,11 +19,14 @@ use crate::apis::wallet::sandbox::contract_mutants;
 use crate::apis::wallet::sandbox::handlers;
 use crate::apis::wallet::sandbox::mutants;
 use crate::apis::wallet::sandbox::store::Operation;
-use crate::engine::sandbox::auth::check_admin;
-use crate::engine::sandbox::edge::{guarded, post_body, read_body, render, Mount};
+use crate::engine::sandbox::admin as admin_routes;
+use crate::engine::sandbox::auth::RateLimiter;
+use crate::engine::sandbox::edge::{guarded, post_body, render, Mount};
 use crate::engine::sandbox::errors::ApiError;
+use crate::engine::sandbox::faults::FaultInjector;
+use crate::engine::sandbox::precedence::{self, Routed};
 use crate::engine::sandbox::reply::Handled;
-use crate::engine::sandbox::request::{check_media_type, percent_decode, request_id};
+use crate::engine::sandbox::request::{percent_decode, request_id};
 
 /// Where the Wallet's API lives.
 pub const PREFIX: &str = "/v1/wallet/";
@@ -64,59 +68,25 @@ async fn handle(app: &App, req: Request) -> Response {
     )
 }
 
-type Routed = (Option<&'static str>, Handled);
-
 async fn dispatch(app: &App, req: Request) -> Routed {
     let path = req.uri().path().to_string();
     match path.strip_prefix(PREFIX) {
-        Some(rest) => wallet_dispatch(app, req, rest).await,
-        None => admin_dispatch(app, req).await,
+        Some(rest) => precedence::dispatch(app, req, rest).await,
+        None => admin_routes::dispatch(app, req).await,
     }
-}
-
-async fn admin_dispatch(app: &App, req: Request) -> Routed {
-    if let Err(e) = check_admin(req.headers(), &app.admin_token) {
-        return (None, Err(e));
-    }
-    let path = req.uri().path().to_string();
-    let segments: Vec<&str> = path.trim_start_matches("/_sandbox/").split('/').collect();
-    let Some(route) = admin::route(&segments) else {
-        return (None, Err(ApiError::unknown_route()));
-    };
-    let method = req.method().clone();
-    let (parts, body) = req.into_parts();
-    let body = if method == Method::POST {
-        read_body(body).await
-    } else {
-        Ok(Bytes::new())
-    };
-    let body = match body {
-        Ok(b) => b,
-        Err(()) => {
-            let media = check_media_type(&parts.headers, false);
-            return (
-                Some(route.name()),
-                media.and(Err(ApiError::invalid_body("The body could not be read"))),
-            );
-        }
-    };
-    (
-        Some(route.name()),
-        admin::handle(app, route, &method, &parts.headers, body).await,
-    )
 }
 
 /// A Wallet route under `/v1/wallet/`.
 #[derive(Debug, Clone, Copy)]
-enum Route<'a> {
+pub enum Route<'a> {
     Authorize,
     Operate(&'a str, Operation),
     Transaction(&'a str),
     Transactions,
 }
 
-impl Route<'_> {
-    fn name(&self) -> &'static str {
+impl precedence::Route for Route<'_> {
+    fn name(&self, _method: &Method) -> &'static str {
         match self {
             Route::Authorize => "authorize",
             Route::Operate(_, Operation::Capture) => "capture",
@@ -127,10 +97,10 @@ impl Route<'_> {
         }
     }
 
-    fn method(&self) -> (Method, &'static str) {
+    fn allow(&self) -> &'static str {
         match self {
-            Route::Authorize | Route::Operate(..) => (Method::POST, "POST"),
-            Route::Transaction(_) | Route::Transactions => (Method::GET, "GET"),
+            Route::Authorize | Route::Operate(..) => "POST",
+            Route::Transaction(_) | Route::Transactions => "GET",
         }
     }
 }
@@ -146,33 +116,42 @@ fn route<'a>(segments: &[&'a str]) -> Option<Route<'a>> {
     }
 }
 
-async fn wallet_dispatch(app: &App, req: Request, rest: &str) -> Routed {
-    if app.faults.is_active() {
-        if let Err(e) = app.faults.apply().await {
-            return (None, Err(e));
-        }
+impl precedence::Api for App {
+    type Route<'a> = Route<'a>;
+    /// The caller's merchant id.
+    type Caller = String;
+
+    fn faults(&self) -> &FaultInjector {
+        &self.faults
     }
-    let (key, merchant) = match app.keys.authenticate(req.headers()) {
-        Ok(who) => who,
-        Err(e) => return (None, Err(e)),
-    };
-    if let Some(limiter) = &app.limiter {
-        if let Err(e) = limiter.admit(&key) {
-            return (None, Err(e));
-        }
+
+    fn limiter(&self) -> Option<&RateLimiter> {
+        self.limiter.as_ref()
     }
-    let segments: Vec<&str> = rest.split('/').collect();
-    let Some(route) = route(&segments) else {
-        return (None, Err(ApiError::unknown_route()));
-    };
-    let name = route.name();
-    let (allowed, allow) = route.method();
-    if req.method() != allowed {
-        return (Some(name), Err(ApiError::method_not_allowed(allow)));
+
+    fn caller(&self, headers: &HeaderMap, _rest: &str) -> Result<(String, String), ApiError> {
+        self.keys.authenticate(headers)
     }
+
+    fn route<'a>(&self, rest: &'a str) -> Option<Route<'a>> {
+        let segments: Vec<&str> = rest.split('/').collect();
+        route(&segments)
+    }
+
+    fn handle<'a>(
+        &'a self,
+        route: Route<'a>,
+        merchant: String,
+        req: Request,
+    ) -> BoxFuture<'a, Handled> {
+        Box::pin(wallet_handle(self, route, merchant, req))
+    }
+}
+
+async fn wallet_handle(app: &App, route: Route<'_>, merchant: String, req: Request) -> Handled {
     let path = req.uri().path().to_string();
     let query = req.uri().query().map(str::to_string);
-    let handled = match route {
+    match route {
         Route::Authorize | Route::Operate(..) => {
             let headers = req.headers().clone();
             match post_body(req, false).await {
@@ -187,6 +166,25 @@ async fn wallet_dispatch(app: &App, req: Request, rest: &str) -> Routed {
         }
         Route::Transaction(id) => handlers::transaction(app, &merchant, id).await,
         Route::Transactions => handlers::list(app, &merchant, query.as_deref()).await,
-    };
-    (Some(name), handled)
+    }
+}
+
+impl admin_routes::Admin for App {
+    type Route<'a> = admin::AdminRoute<'a>;
+
+    fn admin_token(&self) -> &str {
+        &self.admin_token
+    }
+
+    fn admin_route<'a>(&self, segments: &[&'a str]) -> Option<admin::AdminRoute<'a>> {
+        admin::route(segments)
+    }
+
+    fn admin_handle<'a>(
+        &'a self,
+        route: admin::AdminRoute<'a>,
+        body: Bytes,
+    ) -> BoxFuture<'a, Handled> {
+        Box::pin(admin::handle(self, route, body))
+    }
 }

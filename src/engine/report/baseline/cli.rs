@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::compare::{Comparison, DiffVerdict, Tolerance};
 use super::read::read_report;
-use crate::engine::exit::{Exit, GateError};
+use crate::engine::exit::{Exit, FileError, GateError};
 use crate::engine::report::json::REPORT_FORMAT;
 use crate::engine::report::style::Palette;
 
@@ -152,8 +152,7 @@ pub fn exit_of(comparison: &Comparison) -> Exit {
 }
 
 fn write(path: &std::path::Path, bytes: &[u8]) -> Result<(), GateError> {
-    std::fs::write(path, bytes)
-        .map_err(|e| GateError::Config(format!("cannot write {}: {e}", path.display())))
+    std::fs::write(path, bytes).map_err(|e| FileError::write(path, e).into())
 }
 
 #[cfg(test)]

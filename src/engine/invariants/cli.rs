@@ -1,0 +1,148 @@
+//! What every API's `gatecheck invariants` shares: its flags, the run around an API's
+//! probe (resolve the target, probe, stop the sandbox), the outputs (console, stats,
+//! `--json`/`--junit`) and the verdict's exit code.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use futures::future::BoxFuture;
+
+use crate::engine::exit::{Exit, FileError, GateError};
+use crate::engine::invariants::options::{InvariantOptions, DEFAULT_CASES};
+use crate::engine::invariants::persist;
+use crate::engine::invariants::stats::{write_stats, RunStats};
+use crate::engine::model::{now_rfc3339, PhaseReport, RunReport, TargetInfo};
+use crate::engine::report::{self, ConsoleOptions, Verbosity};
+use crate::engine::target::{EmbeddedLauncher, ResolvedTarget, TargetArgs, TargetProfile};
+
+/// Probe the money invariants: idempotency, reservations, pricing, the ledger.
+#[derive(Debug, Clone, clap::Args)]
+pub struct InvariantsArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    /// Generated operation sequences of the stateful probe.
+    #[arg(long, default_value_t = DEFAULT_CASES, value_parser = crate::engine::bounds::cases, value_name = "N")]
+    pub cases: u32,
+
+    /// Run seed (hex, as printed); a failing case's seed with `--cases 1` replays it.
+    #[arg(long, value_parser = persist::parse_seed, value_name = "HEX")]
+    pub seed: Option<u64>,
+
+    /// Write the JSON report here.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+
+    /// Write the JUnit XML report here.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+
+    /// Print only the verdict line.
+    #[arg(long)]
+    pub quiet: bool,
+
+    /// Seeds of failing cases: retried first on the next run, appended on failure.
+    #[arg(
+        long,
+        default_value = ".gatecheck/invariants-regressions.txt",
+        value_name = "FILE"
+    )]
+    pub regressions: PathBuf,
+
+    /// Neither read nor write the regressions file.
+    #[arg(long)]
+    pub no_regressions: bool,
+
+    /// Cases run at once on isolated agents (tuning).
+    #[arg(long, hide = true, default_value_t = InvariantOptions::default().parallel_cases)]
+    pub parallel_cases: usize,
+}
+
+impl InvariantsArgs {
+    pub fn options(&self) -> InvariantOptions {
+        InvariantOptions {
+            cases: self.cases,
+            seed: self.seed,
+            regressions: (!self.no_regressions).then(|| self.regressions.clone()),
+            parallel_cases: self.parallel_cases,
+            ..InvariantOptions::default()
+        }
+    }
+}
+
+/// An API's probes: the phase and the run's numbers, on a resolved target.
+pub type Probe = for<'a> fn(
+    &'a InvariantOptions,
+    &'a ResolvedTarget,
+) -> BoxFuture<'a, Result<(PhaseReport, RunStats), GateError>>;
+
+/// The command around an API's `probe`: resolve the target (`launcher`'s sandbox unless
+/// `--base-url` names one), probe with `opts`, stop the sandbox, write the outputs, map
+/// the verdict.
+pub async fn run(
+    args: &InvariantsArgs,
+    profile: &dyn TargetProfile,
+    launcher: &dyn EmbeddedLauncher,
+    opts: &InvariantOptions,
+    probe: Probe,
+) -> Result<Exit, GateError> {
+    let started_at = now_rfc3339();
+    let resolved = args.target.resolve(profile, launcher).await?;
+    let result = probe(opts, &resolved).await;
+    let report = result.map(|(phase, stats)| (run_report(&resolved, phase, started_at), stats));
+    resolved.shutdown().await;
+    let (report, stats) = report?;
+    write_outputs(args, &report, &stats)?;
+    Ok(report.verdict().into())
+}
+
+/// Wraps the phase into the run's report.
+pub fn run_report(resolved: &ResolvedTarget, phase: PhaseReport, started_at: String) -> RunReport {
+    RunReport {
+        tool: "gatecheck".to_string(),
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        schema_version: String::new(),
+        command: "invariants".to_string(),
+        target: TargetInfo {
+            base_url: resolved.target().base_url.clone(),
+            identity: crate::engine::model::identity_of(&resolved.target().identity),
+            embedded_sandbox: resolved.embedded.is_some(),
+        },
+        started_at,
+        finished_at: now_rfc3339(),
+        phases: vec![phase],
+        pacing: Some(resolved.client.pacer().summary()),
+    }
+}
+
+/// The `--json`/`--junit` files, the console summary and (unless `--quiet`) the numbers.
+pub fn write_outputs(
+    args: &InvariantsArgs,
+    report: &RunReport,
+    stats: &RunStats,
+) -> Result<(), GateError> {
+    let file = |path: &PathBuf| {
+        crate::engine::output::create_file(path).map_err(|e| FileError::write(path, e))
+    };
+    let failed = |path: &PathBuf, e: crate::engine::report::ReportError| FileError::write(path, e);
+    if let Some(path) = &args.json {
+        report::write_json(report, file(path)?).map_err(|e| failed(path, e))?;
+    }
+    if let Some(path) = &args.junit {
+        report::write_junit(report, file(path)?).map_err(|e| failed(path, e))?;
+    }
+    let verbosity = if args.quiet {
+        Verbosity::Quiet
+    } else {
+        Verbosity::Normal
+    };
+    let stdout = std::io::stdout();
+    let options = ConsoleOptions::detect(verbosity, stdout.is_terminal());
+    let mut out = crate::engine::output::stdout();
+    report::write_console(report, &mut out, &options)
+        .map_err(|e| GateError::Other(anyhow::anyhow!(e)))?;
+    if !args.quiet {
+        let _ = write_stats(stats, &mut out);
+    }
+    Ok(())
+}
