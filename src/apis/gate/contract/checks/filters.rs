@@ -117,6 +117,21 @@ impl Want {
         }
     }
 
+    /// An item shown exactly on the upper date bound with fewer than six fractional
+    /// digits: its server may keep a finer time than it shows (a JavaScript `Date` over a
+    /// microsecond column, Go's `time.RFC3339`), so leaving it out of `created_to=<its own
+    /// created_at>` may be that hidden precision rather than an exclusive bound. Never
+    /// blamed; a server that shows its full precision is judged at the bound.
+    fn hidden_precision_edge(&self, item: &Value) -> bool {
+        let Want::Created { to: Some(to), .. } = self else {
+            return false;
+        };
+        let Some(raw) = item.get("created_at").and_then(Value::as_str) else {
+            return false;
+        };
+        created(item) == Some(*to) && fraction(raw).len() < 1 + 6
+    }
+
     /// The field an item must keep across the reference walks to be "known".
     fn field(&self) -> &'static str {
         match self {
@@ -450,6 +465,7 @@ fn judge(case: &Case, w: &Walk, reference: &Reference<'_>) -> Vec<Finding> {
         let missing: Vec<(String, String)> = reference
             .known(case.want.field())
             .filter(|i| case.want.holds(i) == Some(true))
+            .filter(|i| !case.want.hidden_precision_edge(i))
             .filter_map(|i| {
                 let id = id_of(i)?;
                 let value = i.get(case.want.field()).map(excerpt).unwrap_or_default();
@@ -571,6 +587,27 @@ mod tests {
         let b = at_offset("2024-11-01T10:00:00.123456Z", WEST).unwrap();
         assert_eq!(OffsetDateTime::parse(&b, &Rfc3339).unwrap(), a);
         assert_eq!(at_offset("yesterday", EAST), None);
+    }
+
+    #[test]
+    fn an_item_on_the_upper_bound_shown_coarser_than_microseconds_is_not_judged() {
+        let item = |raw: &str| json!({"id": "a", "created_at": raw});
+        let at = |raw: &str| Want::Created {
+            from: None,
+            to: created(&item(raw)),
+        };
+        for coarse in ["2024-11-01T10:00:00Z", "2024-11-01T10:00:00.123Z"] {
+            assert!(at(coarse).hidden_precision_edge(&item(coarse)), "{coarse}");
+        }
+        let fine = "2024-11-01T10:00:00.123456Z";
+        assert!(!at(fine).hidden_precision_edge(&item(fine)));
+        // Off the bound, or a lower bound, is judged as ever.
+        assert!(!at(fine).hidden_precision_edge(&item("2024-11-01T10:00:00Z")));
+        let from = Want::Created {
+            from: created(&item(fine)),
+            to: None,
+        };
+        assert!(!from.hidden_precision_edge(&item(fine)));
     }
 
     #[test]
