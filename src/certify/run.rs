@@ -18,7 +18,7 @@ use crate::apis::wallet::contract::WalletContractOptions;
 use crate::apis::ApiName;
 use crate::engine::client::{ExchangeJournal, PacingSummary};
 use crate::engine::model::{
-    CheckResult, Finding, PhaseReport, RunReport, Severity, TargetInfo, Verdict,
+    now_rfc3339, CheckResult, Finding, PhaseReport, RunReport, Severity, TargetInfo, Verdict,
 };
 use crate::engine::report::baseline::{self, Comparison};
 use crate::engine::report::{self, ConsoleOptions, Format, HarWriter, Verbosity};
@@ -573,10 +573,4 @@ fn list_files(files: &[std::path::PathBuf], dir: &Path) -> String {
         })
         .collect();
     format!("{}/{{{}}}", dir.display(), names.join(", "))
-}
-
-fn now_rfc3339() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
 }

@@ -113,8 +113,4 @@ pub fn remarks(notes: &[String]) -> CheckResult {
     )
 }
 
-pub fn now_rfc3339() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
+pub use crate::engine::model::now_rfc3339;
