@@ -18,7 +18,7 @@ use crate::apis::wallet::contract::WalletContractOptions;
 use crate::apis::ApiName;
 use crate::engine::client::{ExchangeJournal, PacingSummary};
 use crate::engine::model::{
-    now_rfc3339, CheckResult, Finding, PhaseReport, RunReport, Severity, TargetInfo, Verdict,
+    now_rfc3339, CheckResult, PhaseReport, RunReport, Severity, TargetInfo, Verdict,
 };
 use crate::engine::report::baseline::{self, Comparison};
 use crate::engine::report::{self, ConsoleOptions, Format, HarWriter, Verbosity};
@@ -415,31 +415,7 @@ async fn health_phase(resolved: &ResolvedTarget, schemas: &SchemaSet) -> PhaseRe
 
 /// A phase that could not run to its end is a failed check with the reason.
 fn phase_error(phase: Phase, error: &GateError) -> PhaseReport {
-    let id = format!("{}.completed", phase.name());
-    let finding = Finding {
-        check: id.clone(),
-        section: "—".to_string(),
-        severity: Severity::Must,
-        message: format!("the {} phase stopped: {error}", phase.name()),
-        expected: "the phase runs to its end".to_string(),
-        got: error.to_string(),
-        exchange: None,
-        reproduction: Vec::new(),
-        seed: None,
-    };
-    PhaseReport {
-        name: phase.name().to_string(),
-        checks: vec![CheckResult::from_findings(
-            id,
-            "—",
-            format!("the {} phase runs to its end", phase.name()),
-            Severity::Must,
-            vec![finding],
-            0,
-        )],
-        load: None,
-        duration_ms: 0,
-    }
+    PhaseReport::stopped(phase.name(), error)
 }
 
 fn load_plan(plan: &Plan) -> Result<LoadPlan, GateError> {

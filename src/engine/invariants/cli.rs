@@ -88,7 +88,14 @@ pub async fn run(
 ) -> Result<Exit, GateError> {
     let started_at = now_rfc3339();
     let resolved = args.target.resolve(profile, launcher).await?;
-    let result = probe(opts, &resolved).await;
+    let result = match probe(opts, &resolved).await {
+        // The target answered, then broke the run: a failed check in a written report
+        // (exit 1), as `certify` does, not a bare error line.
+        Err(e @ GateError::Target(_)) => {
+            Ok((PhaseReport::stopped("invariants", &e), RunStats::default()))
+        }
+        other => other,
+    };
     let report = result.map(|(phase, stats)| (run_report(&resolved, phase, started_at), stats));
     resolved.shutdown().await;
     let (report, stats) = report?;

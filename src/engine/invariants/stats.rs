@@ -29,8 +29,12 @@ impl RunStats {
     }
 }
 
-/// The run's numbers: seed (to replay), cases per second, requests, shrinking.
+/// The run's numbers: seed (to replay), cases per second, requests, shrinking. Nothing
+/// when nothing was sent (a phase stopped before its first case).
 pub fn write_stats(stats: &RunStats, out: &mut impl Write) -> std::io::Result<()> {
+    if stats.requests == 0 && stats.cases == 0 {
+        return Ok(());
+    }
     writeln!(
         out,
         "invariants: seed {:016x}; {} cases in {:.2} s ({:.1} cases/s); concurrency probes {:.2} s; {} requests",

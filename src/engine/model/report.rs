@@ -206,6 +206,38 @@ pub struct PhaseReport {
     pub duration_ms: u64,
 }
 
+impl PhaseReport {
+    /// A phase that could not run to its end: one failed check `<name>.completed` with
+    /// the reason (the run's other phases and its report go on).
+    pub fn stopped(name: &str, reason: &impl std::fmt::Display) -> PhaseReport {
+        let id = format!("{name}.completed");
+        let finding = Finding {
+            check: id.clone(),
+            section: "—".to_string(),
+            severity: Severity::Must,
+            message: format!("the {name} phase stopped: {reason}"),
+            expected: "the phase runs to its end".to_string(),
+            got: reason.to_string(),
+            exchange: None,
+            reproduction: Vec::new(),
+            seed: None,
+        };
+        PhaseReport {
+            name: name.to_string(),
+            checks: vec![CheckResult::from_findings(
+                id,
+                "—",
+                format!("the {name} phase runs to its end"),
+                Severity::Must,
+                vec![finding],
+                0,
+            )],
+            load: None,
+            duration_ms: 0,
+        }
+    }
+}
+
 /// What was tested.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TargetInfo {
