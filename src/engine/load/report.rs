@@ -39,17 +39,47 @@ pub fn run_report(
     }
 }
 
-/// A `gatecheck load` run's report: written under `out`, printed, its exit code.
+/// A `gatecheck load` run's report: written under `out`, printed, its exit code. A run
+/// the target broke (it answered, then failed the catalog or the run) is a report with
+/// one failed `load.completed` check and its reason, exit 1; other errors pass through.
 pub fn load_command(
     out: &Path,
     target: TargetInfo,
     started_at: String,
     took: Duration,
-    run: (&LoadSummary, &[String]),
+    run: Result<(LoadSummary, Vec<String>), GateError>,
     schema_version: String,
 ) -> Result<Exit, GateError> {
-    let mut report = run_report("load", target, started_at, took, run.0, run.1);
+    let (summary, notes) = match run {
+        Err(e @ GateError::Target(_)) => {
+            return load_stopped(out, target, started_at, &e, schema_version)
+        }
+        other => other?,
+    };
+    let mut report = run_report("load", target, started_at, took, &summary, &notes);
     report.schema_version = schema_version;
+    finish(out, &report)
+}
+
+/// The report of a load run the target broke: one failed `load.completed` check.
+fn load_stopped(
+    out: &Path,
+    target: TargetInfo,
+    started_at: String,
+    error: &GateError,
+    schema_version: String,
+) -> Result<Exit, GateError> {
+    let report = RunReport {
+        tool: "gatecheck".into(),
+        tool_version: env!("CARGO_PKG_VERSION").into(),
+        schema_version,
+        command: "load".into(),
+        target,
+        started_at,
+        finished_at: now_rfc3339(),
+        phases: vec![PhaseReport::stopped("load", error)],
+        pacing: None,
+    };
     finish(out, &report)
 }
 

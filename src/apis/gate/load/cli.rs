@@ -55,13 +55,12 @@ pub async fn run(mut args: LoadArgs) -> Result<Exit, GateError> {
     let result = crate::apis::gate::load::run(plan, &resolved, progress).await;
     let target = resolved.info();
     resolved.shutdown().await;
-    let run = result?;
     crate::engine::load::report::load_command(
         &out,
         target,
         started_at,
         clock.elapsed(),
-        (&run.summary, &run.notes),
+        result.map(|run| (run.summary, run.notes)),
         schema_version,
     )
 }

@@ -37,13 +37,12 @@ pub async fn run(mut args: LoadArgs, launcher: &dyn EmbeddedLauncher) -> Result<
     let result = crate::apis::wallet::load::run(plan, &resolved, progress(&args)).await;
     let target = resolved.info();
     resolved.shutdown().await;
-    let run = result?;
     crate::engine::load::report::load_command(
         &out,
         target,
         started_at,
         clock.elapsed(),
-        (&run.summary, &run.notes),
+        result.map(|run| (run.summary, run.notes)),
         schema_version,
     )
 }
