@@ -51,3 +51,44 @@ async fn without_real_money_nothing_is_authorized_and_every_check_is_skipped() {
         .ok(200);
     assert_eq!(list["items"], serde_json::json!([]), "no hold was made");
 }
+
+/// A real target reached through 127.0.0.1 (a tunnel, a port-forward) is not the embedded
+/// sandbox: with real money allowed, the Wallet invariants' authorizations never hold more
+/// than `--max-spend` in all (failed before: loopback was uncapped).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_loopback_that_is_not_the_embedded_sandbox_holds_stay_under_the_cap() {
+    let sb = common::start().await;
+    let target = Target {
+        base_url: sb.handle.base_url().to_string(),
+        identity: Identity::new(),
+        api_key: Secret::new(sb.key()),
+        admin_token: None,
+    };
+    let cap = Minor(50_000);
+    let resolved = ResolvedTarget {
+        client: ApiClient::new(target, Duration::from_secs(10)).expect("a client"),
+        embedded: None,
+        spend: SpendGuard::new(true, cap),
+    };
+    let opts = InvariantOptions {
+        cases: 16,
+        seed: Some(7),
+        concurrency: false,
+        ..InvariantOptions::default()
+    };
+    invariants::run(&opts, &resolved).await.expect("runs");
+    let list = sb
+        .send(
+            Method::GET,
+            "/v1/wallet/transactions/?limit=100",
+            &[("Authorization", &sb.key())],
+            None,
+        )
+        .await
+        .ok(200);
+    let items = list["items"].as_array().expect("items");
+    assert!(!items.is_empty(), "some holds were made");
+    assert!(list["nextCursor"].is_null(), "one page holds them all");
+    let held: u64 = items.iter().filter_map(|t| t["amount"].as_u64()).sum();
+    assert!(held as i64 <= cap.0, "held {held} over the cap {}", cap.0);
+}

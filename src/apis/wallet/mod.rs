@@ -49,3 +49,17 @@ pub fn openapi(dir: Option<&Path>) -> Result<Option<OpenApi>, GateError> {
         .map(Some)
         .map_err(|e| GateError::Config(format!("wallet schemas: {e}")))
 }
+
+/// The spend guard Wallet authorizations pass: the run's own (real money, capped by
+/// `--max-spend`, refused without `--allow-spend` outside loopback), except on the
+/// embedded sandbox, whose money is not real and is not capped. Decided by what the
+/// harness started, never by the address: a real target tunnelled to 127.0.0.1 is capped.
+pub fn authorization_guard(
+    resolved: &crate::engine::target::ResolvedTarget,
+) -> crate::engine::spend::SpendGuard {
+    if resolved.embedded.is_some() {
+        crate::engine::spend::SpendGuard::new(true, crate::engine::spend::Minor(i64::MAX))
+    } else {
+        resolved.spend.clone()
+    }
+}

@@ -102,8 +102,8 @@ pub struct Env {
     pub currency: String,
     pub settle_timeout: Duration,
     pub poll_interval: Duration,
-    /// Outside loopback, every authorization is real money counted against
-    /// `--max-spend`; on loopback (a sandbox) it is not capped.
+    /// [`crate::apis::wallet::authorization_guard`]: capped by `--max-spend` on every
+    /// target but the embedded sandbox.
     pub spend: SpendGuard,
 }
 
@@ -116,11 +116,7 @@ impl Env {
             currency: CURRENCY.to_string(),
             settle_timeout: opts.settle_timeout,
             poll_interval: opts.poll_interval,
-            spend: if resolved.target().is_loopback() {
-                SpendGuard::new(resolved.spend.real_orders_allowed(), Minor(i64::MAX))
-            } else {
-                resolved.spend.clone()
-            },
+            spend: crate::apis::wallet::authorization_guard(resolved),
         }
     }
 

@@ -21,7 +21,7 @@ use std::sync::Arc;
 use crate::engine::load::run::{drive, Progress};
 use crate::engine::load::validate::BodyValidator;
 use crate::engine::model::LoadSummary;
-use crate::engine::spend::{Minor, SpendGuard};
+
 use crate::engine::target::ResolvedTarget;
 use crate::GateError;
 use scenario::Action;
@@ -71,16 +71,14 @@ pub async fn run(
         return Err(GateError::Config(reason));
     }
     let mut notes = Vec::new();
-    let spend = if resolved.embedded.is_some() {
+    if resolved.embedded.is_some() {
         notes.push(
             "the embedded sandbox's money is not real: its authorizations are not capped by \
              --max-spend"
                 .to_string(),
         );
-        SpendGuard::new(true, Minor(i64::MAX))
-    } else {
-        resolved.spend.clone()
-    };
+    }
+    let spend = crate::apis::wallet::authorization_guard(resolved);
     let client = &resolved.client;
     let load = Arc::new(transactions::WalletLoad::new(
         &client.target().base_url,
