@@ -6,7 +6,9 @@
 //!   until the first `429`, then the rate the key was actually allowed in the last second,
 //!   less a margin; every further `429` (at most one a second) cuts it by 30%; every quiet
 //!   second (no `429`) raises it again, quickly back towards the rate that was limited and
-//!   slowly past it, so a sporadic `429` costs a moment, not the rest of the run. A `429`
+//!   slowly past it, so a sporadic `429` costs a moment, not the rest of the run; each
+//!   time a `429` meets the same limit again, the probes past it wait twice as long (up
+//!   to a minute), so a long run at a strict limit does not spend its budget. A `429`
 //!   after almost no traffic on the key (under two answers in the last second) teaches no
 //!   rate: its `Retry-After` pause is all the pacing it asks for;
 //! - a `429` pauses that key for its `Retry-After` (a whole number of seconds ≥ 1; when
@@ -61,6 +63,10 @@ const CUT: f64 = 0.7;
 const PROBE: f64 = 0.05;
 /// Pacing decisions (cuts, raises) are at most one per this long per key.
 const PACE_STEP: Duration = Duration::from_secs(1);
+/// A `429` met within this share of the last one's rate is the same limit met again.
+const SAME_LIMIT: f64 = 1.15;
+/// The longest wait between two probes past 90% of a limit met again and again.
+const MAX_PROBE_EVERY: Duration = Duration::from_secs(64);
 
 /// What a caller does after a `429`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,6 +118,10 @@ struct KeyBucket {
     ceiling: f64,
     last_cut: Option<Instant>,
     last_raise: Option<Instant>,
+    /// How long a probe past 90% of `ceiling` waits: one step at first, doubled each time
+    /// a `429` meets the same limit again, so a strictly limited key sees a `429` every
+    /// minute or two in a long run instead of every few seconds.
+    probe_every: Duration,
 }
 
 impl KeyBucket {
@@ -123,6 +133,7 @@ impl KeyBucket {
             ceiling: 0.0,
             last_cut: None,
             last_raise: None,
+            probe_every: PACE_STEP,
         }
     }
 
@@ -142,6 +153,11 @@ impl KeyBucket {
             None => allowed,
         };
         let rate = (limited_at * CUT).max(MIN_RATE);
+        self.probe_every = if self.ceiling > 0.0 && limited_at <= self.ceiling * SAME_LIMIT {
+            (self.probe_every * 2).min(MAX_PROBE_EVERY)
+        } else {
+            PACE_STEP
+        };
         self.ceiling = limited_at;
         self.set_rate(rate);
         self.last_cut = Some(now);
@@ -151,14 +167,16 @@ impl KeyBucket {
     /// An answer that was not a `429`: after a quiet second, raise the rate.
     fn raise(&mut self, now: Instant) {
         let Some(rate) = self.rate() else { return };
-        let quiet = |t: Option<Instant>| t.is_none_or(|t| now.duration_since(t) >= PACE_STEP);
-        if !quiet(self.last_cut) || !quiet(self.last_raise) {
+        let probing = rate >= self.ceiling * 0.9;
+        let wait = if probing { self.probe_every } else { PACE_STEP };
+        let quiet = |t: Option<Instant>, wait| t.is_none_or(|t| now.duration_since(t) >= wait);
+        if !quiet(self.last_cut, PACE_STEP) || !quiet(self.last_raise, wait) {
             return;
         }
-        let step = if rate < self.ceiling * 0.9 {
-            (self.ceiling - rate) / 2.0
-        } else {
+        let step = if probing {
             self.ceiling * PROBE
+        } else {
+            (self.ceiling - rate) / 2.0
         };
         self.set_rate(rate + step.max(MIN_RATE));
         self.last_raise = Some(now);
@@ -459,6 +477,41 @@ mod tests {
         b.cut(t);
         b.cut(t + Duration::from_millis(300));
         assert_eq!(rate(&b), 75.3);
+    }
+
+    #[test]
+    fn the_same_limit_met_again_and_again_slows_the_probe_past_it() {
+        let t0 = Instant::now();
+        let mut b = bucket_limited_at(100.0, t0);
+        assert_eq!(b.probe_every, PACE_STEP);
+        // Back near the limit, the same limit is met again: probes wait twice as long.
+        let mut t = t0;
+        for (met, expected) in [(101.0, 2), (99.0, 4), (100.0, 8)] {
+            t += Duration::from_secs(30);
+            b.set_rate(met);
+            b.cut(t);
+            assert_eq!(b.probe_every, Duration::from_secs(expected));
+        }
+        // The climb back to 90% of the limit is as quick as ever…
+        let rate = |b: &KeyBucket| (b.rate().unwrap() * 10.0).round() / 10.0;
+        b.raise(t + Duration::from_secs(1));
+        b.raise(t + Duration::from_secs(2));
+        assert_eq!(rate(&b), 92.5);
+        // …but past it a probe waits `probe_every`.
+        b.raise(t + Duration::from_secs(3));
+        assert_eq!(rate(&b), 92.5);
+        b.raise(t + Duration::from_secs(10));
+        assert_eq!(rate(&b), 97.5);
+        // A limit met much higher (the target raised it) resets the wait.
+        b.set_rate(200.0);
+        b.cut(t + Duration::from_secs(60));
+        assert_eq!(b.probe_every, PACE_STEP);
+        // The wait never grows past its cap.
+        for i in 0..20 {
+            b.set_rate(200.0);
+            b.cut(t + Duration::from_secs(100 + 10 * i));
+        }
+        assert_eq!(b.probe_every, MAX_PROBE_EVERY);
     }
 
     #[test]
