@@ -117,6 +117,11 @@ pub async fn certify_with(
         None => SchemaSet::embedded(&crate::apis::gate::schemas::BUNDLE),
     }
     .map_err(|e| GateError::Config(e.to_string()))?;
+    let gate_openapi = if plan.apis.contains(&ApiName::Gate) {
+        Some(crate::apis::gate::openapi(plan.schemas.as_deref())?)
+    } else {
+        None
+    };
     let wallet_openapi = if plan.apis.contains(&ApiName::Wallet) {
         crate::apis::wallet::openapi(
             plan.schemas
@@ -148,10 +153,13 @@ pub async fn certify_with(
     for api in &plan.apis {
         let section = match api {
             ApiName::Gate => {
+                let openapi = gate_openapi
+                    .as_ref()
+                    .ok_or_else(|| GateError::Config("no Gate OpenAPI document".into()))?;
                 gate_section(
                     plan,
                     &sandbox,
-                    &schemas,
+                    (&schemas, openapi),
                     load_plan.clone(),
                     &progress,
                     har.as_ref(),
@@ -192,6 +200,9 @@ pub async fn certify_with(
     Ok(Outcome { report })
 }
 
+/// The Gate's schemas and OpenAPI document, loaded once for the run.
+type Documents<'a> = (&'a SchemaSet, &'a Arc<OpenApi>);
+
 /// One API's part of the report.
 struct Section {
     phases: Vec<PhaseReport>,
@@ -223,7 +234,7 @@ fn target_info(resolved: &ResolvedTarget) -> TargetInfo {
 async fn gate_section(
     plan: &Plan,
     sandbox: &SandboxConfig,
-    schemas: &SchemaSet,
+    documents: Documents<'_>,
     load_plan: Option<LoadPlan>,
     progress: &PhaseProgress,
     har: Option<&Arc<HarWriter>>,
@@ -238,7 +249,7 @@ async fn gate_section(
             har.begin_page(phase.name());
         }
         let clock = Instant::now();
-        let result = run_phase(*phase, plan, &resolved, schemas, load_plan.clone()).await;
+        let result = run_phase(*phase, plan, &resolved, documents, load_plan.clone()).await;
         let mut report = match result {
             Ok(report) => report,
             Err(e) => phase_error(*phase, &e),
@@ -378,12 +389,14 @@ async fn run_phase(
     phase: Phase,
     plan: &Plan,
     resolved: &ResolvedTarget,
-    schemas: &SchemaSet,
+    (schemas, openapi): Documents<'_>,
     load_plan: Option<LoadPlan>,
 ) -> Result<PhaseReport, GateError> {
     match phase {
-        Phase::Health => Ok(health_phase(resolved, schemas).await),
-        Phase::Contract => contract::run(&ContractOptions::default(), resolved, schemas).await,
+        Phase::Health => Ok(health_phase(resolved, schemas, openapi).await),
+        Phase::Contract => {
+            contract::run(&ContractOptions::default(), resolved, schemas, openapi).await
+        }
         Phase::Invariants => {
             let mut opts = InvariantOptions::default();
             if let Some(cases) = plan.cases {
@@ -403,8 +416,12 @@ async fn run_phase(
 }
 
 /// The health phase: the contract's `/health` checks (§8) on their own.
-async fn health_phase(resolved: &ResolvedTarget, schemas: &SchemaSet) -> PhaseReport {
-    let checks = contract::health_checks(resolved, schemas).await;
+async fn health_phase(
+    resolved: &ResolvedTarget,
+    schemas: &SchemaSet,
+    openapi: &Arc<OpenApi>,
+) -> PhaseReport {
+    let checks = contract::health_checks(resolved, schemas, openapi).await;
     PhaseReport {
         name: "health".to_string(),
         checks,

@@ -41,11 +41,7 @@ impl TargetProfile for WalletProfile {
 /// The Wallet's OpenAPI document: `DIR/openapi.json` with `--schemas DIR`, else the
 /// embedded one.
 pub fn openapi(dir: Option<&Path>) -> Result<Option<OpenApi>, GateError> {
-    let loaded = match dir {
-        Some(dir) => OpenApi::load_dir(&schemas::BUNDLE, dir),
-        None => OpenApi::embedded(&schemas::BUNDLE),
-    };
-    loaded
+    OpenApi::load(&schemas::BUNDLE, dir)
         .map(Some)
         .map_err(|e| GateError::Config(format!("wallet schemas: {e}")))
 }

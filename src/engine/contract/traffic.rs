@@ -91,14 +91,18 @@ pub fn request_id_echo<Op>(check: &Check, all: &[Arc<Observed<Op>>]) -> Run {
 pub struct StatusPolicy {
     /// A path no template matches (an unknown route): e.g. 401, 404, 429.
     pub unknown_route: &'static [u16],
-    /// A known path with a method it does not document: e.g. 401, 405, 429.
+    /// A known path with a method it does not document answers 405 or, of these, the ones
+    /// the path's own operations document: the checks that come before routing (the key,
+    /// its scope, the rate limit) answer a wrong method as they answer a right one.
     pub wrong_method: &'static [u16],
     /// Statuses any operation may answer (429: a rate limit is never a finding).
     pub always: &'static [u16],
 }
 
 /// The statuses `method path` may answer: the document's, or the policy's for unknown
-/// routes and methods.
+/// routes and methods. A method the path allows never answers 405 (§3: 405 is a known
+/// path's answer to a method it does not support), though the document lists the path's
+/// 405 under each of its operations.
 pub fn documented_statuses(
     openapi: &OpenApi,
     policy: &StatusPolicy,
@@ -107,9 +111,21 @@ pub fn documented_statuses(
 ) -> Vec<u16> {
     let mut out: Vec<u16> = match openapi.match_path(path) {
         None => policy.unknown_route.to_vec(),
-        Some(template) => openapi
-            .documented_statuses(method, template)
-            .unwrap_or_else(|| policy.wrong_method.to_vec()),
+        Some(template) => match openapi.documented_statuses(method, template) {
+            Some(statuses) => statuses.into_iter().filter(|s| *s != 405).collect(),
+            None => {
+                let on_path: Vec<u16> = openapi
+                    .operations()
+                    .iter()
+                    .filter(|(_, t)| t == template)
+                    .filter_map(|(m, t)| openapi.documented_statuses(m, t))
+                    .flatten()
+                    .collect();
+                let mut wrong = vec![405];
+                wrong.extend(policy.wrong_method.iter().filter(|s| on_path.contains(s)));
+                wrong
+            }
+        },
     };
     out.extend_from_slice(policy.always);
     out.sort_unstable();

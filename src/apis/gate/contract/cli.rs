@@ -25,6 +25,7 @@ pub async fn run(args: ContractArgs) -> Result<Exit, GateError> {
 pub async fn execute(args: &ContractArgs, sandbox: SandboxConfig) -> Result<RunReport, GateError> {
     let schemas = SchemaSet::load(&crate::apis::gate::schemas::BUNDLE, args.schemas.as_deref())
         .map_err(|e| GateError::Config(format!("schemas: {e}")))?;
+    let openapi = crate::apis::gate::openapi(args.schemas.as_deref())?;
     let started_at = now();
     let target = args
         .target
@@ -34,7 +35,7 @@ pub async fn execute(args: &ContractArgs, sandbox: SandboxConfig) -> Result<RunR
         settle: args.settle,
         ..ContractOptions::default()
     };
-    let phase = super::run(&opts, &target, &schemas).await;
+    let phase = super::run(&opts, &target, &schemas, &openapi).await;
     let info = TargetInfo {
         base_url: target.target().base_url.clone(),
         identity: crate::engine::model::identity_of(&target.target().identity),
