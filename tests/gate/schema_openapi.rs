@@ -388,3 +388,18 @@ fn load_dir_reads_the_same_document() {
     let embedded = OpenApi::embedded(&gatecheck::apis::gate::schemas::BUNDLE).expect("embedded");
     assert_eq!(from_disk.document(), embedded.document());
 }
+
+#[test]
+fn a_schema_dir_without_the_document_gets_the_embedded_one() {
+    // `--schemas DIR` took schema files alone before the contract read the document.
+    let bundle = &gatecheck::apis::gate::schemas::BUNDLE;
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (name, text) in bundle.files {
+        std::fs::write(dir.path().join(name), text).expect("write");
+    }
+    let loaded = OpenApi::load(bundle, Some(dir.path())).expect("loads without openapi.json");
+    let embedded = OpenApi::embedded(bundle).expect("embedded");
+    assert_eq!(loaded.operations(), embedded.operations());
+    std::fs::write(dir.path().join("openapi.json"), "{not json").expect("write");
+    assert!(OpenApi::load(bundle, Some(dir.path())).is_err(), "a broken document is refused");
+}

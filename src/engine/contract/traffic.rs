@@ -255,4 +255,68 @@ mod tests {
         assert!(is_json_media_type("Application/JSON"));
         assert!(!is_json_media_type("application/jsonp"));
     }
+
+    /// A document of two paths: `/open` (no auth, no limit) and `/things/{id}` (a key,
+    /// limited), each listing its 405 under its one operation as OpenAPI must.
+    static DOC: crate::engine::schema::SchemaBundle = crate::engine::schema::SchemaBundle {
+        api: "t",
+        files: &[
+            ("thing.json", r#"{"type": "object"}"#),
+            ("list.json", r#"{"type": "object", "required": ["items"]}"#),
+        ],
+        support: &[],
+        openapi: r##"{"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "paths": {
+            "/open": {"x-allow": ["GET"], "get": {"responses": {"200": {"description": "ok"}, "405": {"description": "no"}}}},
+            "/things/{id}": {"x-allow": ["GET", "POST"],
+                "get": {"responses": {
+                    "200": {"description": "ok", "content": {"application/json": {"schema": {"$ref": "thing.json"}}}},
+                    "401": {"description": "no"}, "403": {"description": "no"}, "405": {"description": "no"}, "429": {"description": "no"}}},
+                "post": {"responses": {
+                    "201": {"description": "ok", "content": {"application/json": {"schema": {"allOf": [{"$ref": "list.json"}, {"properties": {"items": {"items": {"$ref": "#/components/schemas/Thing"}}}}]}}}},
+                    "401": {"description": "no"}}}}},
+            "components": {"schemas": {"Thing": {"$ref": "thing.json"}}}}"##,
+        list: "list.json",
+    };
+
+    #[test]
+    fn statuses_come_from_the_document_and_the_policy() {
+        let api = OpenApi::embedded(&DOC).expect("document");
+        let policy = StatusPolicy {
+            unknown_route: &[404],
+            wrong_method: &[401, 403],
+            always: &[],
+        };
+        let of = |m, p| documented_statuses(&api, &policy, m, p);
+        // An allowed method never answers 405, though the document lists it there.
+        assert_eq!(of("GET", "/things/1"), vec![200, 401, 403, 429]);
+        assert_eq!(of("GET", "/open"), vec![200]);
+        // A wrong method: 405, and what the path's operations answer before routing.
+        assert_eq!(of("DELETE", "/things/1"), vec![401, 403, 405]);
+        assert_eq!(of("DELETE", "/open"), vec![405]);
+        assert_eq!(of("GET", "/things/1/more"), vec![404]);
+        let always = StatusPolicy {
+            always: &[429],
+            ..policy
+        };
+        assert_eq!(
+            documented_statuses(&api, &always, "GET", "/open"),
+            vec![200, 429]
+        );
+    }
+
+    #[test]
+    fn success_bodies_follow_refs_and_all_of() {
+        use crate::engine::schema::openapi::SuccessBody;
+        let api = OpenApi::embedded(&DOC).expect("document");
+        let thing = |list| {
+            Some(SuccessBody {
+                file: "thing.json",
+                list,
+            })
+        };
+        assert_eq!(api.success_body("GET", "/things/{id}"), thing(false));
+        assert_eq!(api.success_body("post", "/things/{id}"), thing(true));
+        assert_eq!(api.success_body("GET", "/open"), None);
+        assert_eq!(api.success_body("DELETE", "/things/{id}"), None);
+    }
 }
