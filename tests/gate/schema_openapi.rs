@@ -401,5 +401,8 @@ fn a_schema_dir_without_the_document_gets_the_embedded_one() {
     let embedded = OpenApi::embedded(bundle).expect("embedded");
     assert_eq!(loaded.operations(), embedded.operations());
     std::fs::write(dir.path().join("openapi.json"), "{not json").expect("write");
-    assert!(OpenApi::load(bundle, Some(dir.path())).is_err(), "a broken document is refused");
+    assert!(
+        OpenApi::load(bundle, Some(dir.path())).is_err(),
+        "a broken document is refused"
+    );
 }
