@@ -174,21 +174,14 @@ pub async fn certify_with(
         target.get_or_insert(section.target);
         pacing = pacing.or(section.pacing);
     }
-    let report = RunReport {
-        tool: "gatecheck".to_string(),
-        tool_version: env!("CARGO_PKG_VERSION").to_string(),
-        schema_version: schemas.version().to_string(),
-        command: "certify".to_string(),
-        target: target.unwrap_or(TargetInfo {
-            base_url: plan.target.base_url.clone().unwrap_or_default(),
-            identity: Default::default(),
-            embedded_sandbox: plan.target.base_url.is_none(),
-        }),
-        started_at,
-        finished_at: now_rfc3339(),
-        phases,
-        pacing,
-    };
+    let target = target.unwrap_or(TargetInfo {
+        base_url: plan.target.base_url.clone().unwrap_or_default(),
+        identity: Default::default(),
+        embedded_sandbox: plan.target.base_url.is_none(),
+    });
+    let mut report = RunReport::new("certify", target, started_at, phases);
+    report.schema_version = schemas.version().to_string();
+    report.pacing = pacing;
     Ok(Outcome { report })
 }
 

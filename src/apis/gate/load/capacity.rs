@@ -11,14 +11,14 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use crate::apis::gate::load::cli::{finish, now_rfc3339, plan, remarks, LoadArgs};
+use crate::apis::gate::load::cli::{finish, now_rfc3339, plan, run_report, LoadArgs};
 use crate::apis::gate::load::{self, Progress};
 use crate::engine::load::capacity::{
     self, Capacity, Ending, SearchConfig, Step, StepMeasure, StepRunner, StepVerdict,
 };
 use crate::engine::load::thresholds::{format_micros, Threshold};
 use crate::engine::load::{histlog, summary};
-use crate::engine::model::{LoadSummary, PhaseReport, RunReport, TargetInfo};
+use crate::engine::model::{LoadSummary, TargetInfo};
 use crate::engine::target::{ResolvedTarget, TargetArgs};
 use crate::{Exit, GateError};
 
@@ -389,21 +389,13 @@ pub async fn run_with(
         let _ = writeln!(stdout, "{}", step_line(i, s));
     }
     drop(stdout);
-    let report = RunReport {
-        tool: "gatecheck".into(),
-        tool_version: env!("CARGO_PKG_VERSION").into(),
-        schema_version: String::new(),
-        command: "capacity".into(),
+    let report = run_report(
+        "capacity",
         target,
         started_at,
-        finished_at: now_rfc3339(),
-        phases: vec![PhaseReport {
-            name: "load".into(),
-            checks: vec![remarks(&found.notes)],
-            load: Some(found.summary.clone()),
-            duration_ms: clock.elapsed().as_millis() as u64,
-        }],
-        pacing: None,
-    };
+        clock.elapsed(),
+        &found.summary,
+        &found.notes,
+    );
     finish(&out, &report)
 }
