@@ -6,6 +6,7 @@
 
 use serde_json::Value;
 
+use crate::apis::gate::catalog::Orderable;
 use crate::apis::gate::client::GateClientExt;
 use crate::apis::gate::money::Amount;
 use crate::engine::client::ApiClient;
@@ -85,4 +86,34 @@ pub async fn quote(
             false
         }
     }
+}
+
+/// One quote per order before any real one: each `(currency, claimed charge, body)` sent
+/// as a test order ([`quote`]). The catalog's prices are claims, and the spend cap
+/// believes the larger of claim and quote. Returns how many quotes were created.
+pub async fn quote_each(
+    client: &ApiClient,
+    spend: &SpendGuard,
+    orders: &[(&str, Amount, &serde_json::Map<String, Value>)],
+) -> u64 {
+    let mut created = 0;
+    for &(currency, claimed, body) in orders {
+        if quote(client, spend, currency, claimed, body).await {
+            created += 1;
+        }
+    }
+    created
+}
+
+/// [`quote_each`] over the ready order of every orderable product.
+pub async fn quote_all(client: &ApiClient, spend: &SpendGuard, products: &[Orderable]) -> u64 {
+    let ready: Vec<_> = products
+        .iter()
+        .filter_map(|p| Some((p, p.ready_charge()?, p.ready_body())))
+        .collect();
+    let orders: Vec<_> = ready
+        .iter()
+        .map(|(p, claimed, body)| (p.currency.as_str(), *claimed, body))
+        .collect();
+    quote_each(client, spend, &orders).await
 }

@@ -12,10 +12,11 @@ use serde_json::{json, Value};
 use super::money::ExpectedCharge;
 use super::{excerpt, Check, Run, Skip};
 use crate::apis::gate::contract::context::{Ctx, Observed, Req};
-use crate::apis::gate::contract::discovery::{half_up_amount, topup_body, Discovery};
+use crate::apis::gate::contract::discovery::{topup_body, Discovery};
 use crate::apis::gate::contract::operation::{objects_in, Kind};
 use crate::apis::gate::money::Amount;
 use crate::apis::gate::pricing;
+use crate::apis::gate::pricing::half_up_amount;
 use crate::apis::gate::wire::Product;
 use crate::engine::model::Finding;
 
