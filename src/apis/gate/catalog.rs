@@ -7,7 +7,8 @@
 //!
 //! The contract walks the lists itself (its walk carries evidence for findings) and asks
 //! [`orderable`] about each product; the invariants and load share [`discover`] and keep a
-//! thin view of [`Catalog`].
+//! thin view of [`Catalog`] (the invariants walk only the products: each request counts
+//! against a rate-limited target).
 //!
 //! **Invariant:** every value handed out as valid is valid in every regex dialect, every
 //! value handed out as invalid is invalid in every one; a required field with no such
@@ -412,13 +413,25 @@ pub async fn walk(client: &ApiClient, list: &str) -> Result<Vec<Value>, CatalogE
     Ok(items)
 }
 
-/// Walks the products, categories and types of the target.
-pub async fn discover(client: &ApiClient) -> Result<Catalog, CatalogError> {
-    let (products, categories, types) = futures::try_join!(
-        walk(client, "/products"),
-        walk(client, "/product-categories"),
-        walk(client, "/product-types"),
-    )?;
+/// Which lists a discovery walks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lists {
+    /// `/products` only (what orders need: one request on a small catalog).
+    Products,
+    /// `/products`, `/product-categories` and `/product-types`.
+    All,
+}
+
+/// Walks the target's lists, one after the other (a rate-limited target sees no burst).
+pub async fn discover(client: &ApiClient, lists: Lists) -> Result<Catalog, CatalogError> {
+    let products = walk(client, "/products").await?;
+    let (categories, types) = match lists {
+        Lists::Products => (Vec::new(), Vec::new()),
+        Lists::All => (
+            walk(client, "/product-categories").await?,
+            walk(client, "/product-types").await?,
+        ),
+    };
     Ok(Catalog::from_lists(&products, &categories, &types))
 }
 

@@ -7,7 +7,6 @@ use std::collections::BTreeSet;
 
 use crate::apis::gate::catalog;
 use crate::apis::gate::money::Amount;
-use crate::engine::client::ApiClient;
 
 pub use crate::apis::gate::catalog::{FieldRule, Orderable, PriceRule};
 
@@ -31,11 +30,6 @@ pub enum CatalogError {
 }
 
 impl Catalog {
-    /// Discovers the target's catalog and keeps what can be ordered.
-    pub async fn discover(client: &ApiClient) -> Result<Catalog, CatalogError> {
-        Catalog::from_catalog(catalog::discover(client).await?)
-    }
-
     /// The view of a discovered catalog; `Empty` when nothing can be ordered.
     pub fn from_catalog(c: catalog::Catalog) -> Result<Catalog, CatalogError> {
         if c.orderable.is_empty() {

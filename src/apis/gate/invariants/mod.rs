@@ -100,9 +100,12 @@ impl Env {
         resolved: &ResolvedTarget,
     ) -> Result<Env, ProbeError> {
         let client = resolved.client.clone();
-        let found = crate::apis::gate::catalog::discover(&client)
-            .await
-            .map_err(CatalogError::from)?;
+        let found = crate::apis::gate::catalog::discover(
+            &client,
+            crate::apis::gate::catalog::Lists::Products,
+        )
+        .await
+        .map_err(CatalogError::from)?;
         let mode = GenMode {
             admin: client.target().admin_token.is_some(),
             test_only: !resolved.spend.real_orders_allowed(),

@@ -100,7 +100,7 @@ pub async fn quote_all(client: &ApiClient, spend: &SpendGuard, catalog: &Catalog
 
 /// Walks the catalog lists of the target.
 pub async fn discover(client: &ApiClient) -> Result<Catalog, GateError> {
-    let found = catalog::discover(client)
+    let found = catalog::discover(client, catalog::Lists::All)
         .await
         .map_err(|e| GateError::Target(format!("catalog discovery: {e}")))?;
     if found.product_ids.is_empty() {
