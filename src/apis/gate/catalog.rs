@@ -560,6 +560,24 @@ pub(crate) mod tests {
         );
     }
 
+    #[test]
+    fn hostile_amounts_are_no_panic() {
+        let huge = "40000000000000000000000000000.00";
+        let mut v = sample_products().remove(0);
+        v["agent_price"] = json!(huge);
+        let mut t = topup(8, json!([]));
+        t["min_amount"] = json!(huge);
+        t["max_amount"] = json!(huge);
+        t["agent_rate"] = json!("9.9999");
+        let c = Catalog::from_lists(&[v, t], &[], &[]);
+        assert_eq!(c.orderable.len(), 2);
+        let (v, t) = (&c.orderable[0], &c.orderable[1]);
+        let huge = Amount::parse_decimal_amount(huge).unwrap();
+        assert_eq!(v.max_charge(), huge, "× 3 overflows: the price itself");
+        assert_eq!(t.ready_charge(), None, "the charge overflows");
+        assert_eq!(t.max_charge(), huge);
+    }
+
     /// `\d` is Unicode in Rust `regex`, .NET and Python 3 `str` patterns but ASCII in
     /// ECMA-262, RE2 and Java; `$` lets a trailing newline through in PCRE, Python and
     /// Java; `\s` differs on U+001C. A value drawn for such a pattern must be printable

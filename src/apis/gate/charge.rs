@@ -10,7 +10,7 @@ use crate::apis::gate::catalog::Orderable;
 use crate::apis::gate::client::GateClientExt;
 use crate::apis::gate::money::Amount;
 use crate::engine::client::ApiClient;
-use crate::engine::spend::{Minor, Reservation, SpendGuard};
+use crate::engine::spend::{Minor, Reservation, SpendGuard, Spent};
 
 /// How a create ended, as seen by the caller.
 pub struct CreateOutcome<'a> {
@@ -21,20 +21,30 @@ pub struct CreateOutcome<'a> {
     pub balance_moved: Option<Amount>,
 }
 
-/// Settles, releases or keeps `reservation` by what `outcome` proves.
-pub fn settle(reservation: Reservation, outcome: &CreateOutcome<'_>) {
+/// Settles, releases or keeps `reservation` by what `outcome` proves. A settled order's
+/// [`Spent`] is returned: the caller gives it back if the order later fails (§5.3).
+pub fn settle(reservation: Reservation, outcome: &CreateOutcome<'_>) -> Option<Spent> {
     let moved = outcome.balance_moved.filter(|m| !m.is_negative());
     let charged = charged(outcome.body).filter(|a| !a.is_negative());
     match outcome.status {
         Some(200..=299) => match charged.into_iter().chain(moved).max() {
-            Some(cost) => reservation.settle(Minor::from(cost)),
-            None => reservation.keep(),
+            Some(cost) => Some(reservation.settle(Minor::from(cost))),
+            None => {
+                reservation.keep();
+                None
+            }
         },
         Some(400..=499) => match moved.filter(|m| !m.is_zero()) {
-            Some(cost) => reservation.settle(Minor::from(cost)),
-            None => reservation.release(),
+            Some(cost) => Some(reservation.settle(Minor::from(cost))),
+            None => {
+                reservation.release();
+                None
+            }
         },
-        _ => reservation.keep(),
+        _ => {
+            reservation.keep();
+            None
+        }
     }
 }
 
