@@ -269,13 +269,19 @@ pub struct Reservation {
 
 impl Reservation {
     /// The server charged `charged`: the tally keeps exactly that (more than reserved is
-    /// counted too — the cap then refuses every further real order).
-    pub fn settle(mut self, charged: Minor) {
+    /// counted too — the cap then refuses every further real order). The [`Spent`] it
+    /// returns gives exactly that back if the order later fails.
+    pub fn settle(mut self, charged: Minor) -> Spent {
         self.open = false;
+        let charged = charged.max(Minor::ZERO);
         self.guard.refund(&self.currency, self.reserved);
-        self.guard
-            .force_spend(&self.currency, charged.max(Minor::ZERO));
+        self.guard.force_spend(&self.currency, charged);
         self.guard.learn(&self.currency, self.claimed, charged);
+        Spent {
+            guard: self.guard.clone(),
+            currency: std::mem::take(&mut self.currency),
+            amount: charged,
+        }
     }
 
     /// Proven not charged (a refusal, a read that shows no order and no balance movement).
@@ -291,6 +297,27 @@ impl Reservation {
 
     pub fn reserved(&self) -> Minor {
         self.reserved
+    }
+}
+
+/// What one settled real order spent. Dropped, it stays spent; a failed order (its
+/// reservation released by the server) gives back exactly this, never the catalog's
+/// claim: a server that charged less than it showed must not be refunded the difference.
+#[derive(Debug)]
+pub struct Spent {
+    guard: SpendGuard,
+    currency: String,
+    amount: Minor,
+}
+
+impl Spent {
+    pub fn amount(&self) -> Minor {
+        self.amount
+    }
+
+    /// The order failed: what it spent is spent no more.
+    pub fn give_back(self) {
+        self.guard.refund(&self.currency, self.amount);
     }
 }
 
@@ -361,6 +388,21 @@ mod tests {
         let e = g.reserve("EUR", Minor(1)).unwrap();
         e.release();
         assert_eq!(g.spent("EUR"), Minor::ZERO);
+    }
+
+    #[test]
+    fn a_failed_order_gives_back_what_it_was_charged_not_the_claim() {
+        let g = SpendGuard::new(true, Minor(1_000));
+        let first = g.reserve("USD", Minor(500)).unwrap().settle(Minor(500));
+        // The catalog says 5.00; the server charged 1.00, and the order then failed.
+        let second = g.reserve("USD", Minor(500)).unwrap().settle(Minor(100));
+        assert_eq!((g.spent("USD"), second.amount()), (Minor(600), Minor(100)));
+        second.give_back();
+        assert_eq!(
+            g.spent("USD"),
+            first.amount(),
+            "the first order's 5.00 stays spent"
+        );
     }
 
     #[test]

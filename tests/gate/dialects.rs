@@ -195,3 +195,52 @@ fn the_email_pattern_never_yields_a_control_character() {
         );
     }
 }
+
+/// What the phases actually send: the one catalog's account values (load's ready body,
+/// the contract's and invariants' valid value) and its invalid value (the contract's
+/// pattern-breaking order) mean the same in every dialect, for each pattern a required
+/// field could carry.
+#[test]
+fn the_catalogs_account_values_agree_across_regex_dialects() {
+    use gatecheck::apis::gate::{catalog, load};
+    let patterns: Vec<Pattern> = catalog_patterns().into_iter().chain(tricky()).collect();
+    let mut sent_values = 0;
+    for p in &patterns {
+        let engines = Engines::new(p);
+        let product = serde_json::json!({"id": 5, "name": "T", "type": "direct_top_up",
+            "category_id": 1, "currency_code": "USD", "region_code": "GLOBAL",
+            "is_available": true, "price": null, "agent_price": null, "agent_rate": "1.0000",
+            "min_amount": "1.00", "max_amount": "50.00", "updated_at": "2024-10-01T00:00:00Z",
+            "customer_account_fields": [{"name": "f", "required": true, "pattern": p.rust}]});
+        let found = catalog::Catalog::from_lists(&[product], &[], &[]);
+        let view = load::catalog::Catalog::of(&found);
+        let Some(topup) = view.top_ups.first() else {
+            // Left out: no value is valid in every dialect, and the note says so.
+            assert!(
+                view.notes[0].contains("every regex dialect"),
+                "{}: {:?}",
+                p.rust,
+                view.notes
+            );
+            continue;
+        };
+        let sent = topup.body["topup_request"]["customer_account"]["f"]
+            .as_str()
+            .expect("a string value");
+        let (yes, all) = engines.matches(sent);
+        assert_eq!(
+            yes, all,
+            "{}: load sends {sent:?}, matched by {yes}/{all}",
+            p.rust
+        );
+        sent_values += 1;
+        if let Some(bad) = found.orderable[0].fields[0].invalid_value() {
+            assert_eq!(engines.matches(&bad).0, 0, "{}: invalid {bad:?}", p.rust);
+        }
+    }
+    assert!(
+        sent_values + 1 >= patterns.len(),
+        "only {sent_values} of {} patterns got a value",
+        patterns.len()
+    );
+}

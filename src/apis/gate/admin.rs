@@ -14,6 +14,15 @@ use crate::apis::gate::money::Amount;
 use crate::engine::client::pages::encode;
 use crate::engine::client::{ApiClient, Auth, Exchange, TransportError};
 
+/// The root every admin route lives under (§9.2).
+pub const ROOT: &str = "/_sandbox";
+
+/// Whether a request path (no query) is an admin route.
+pub fn is_admin_path(path: &str) -> bool {
+    path.strip_prefix(ROOT)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
 /// One admin request.
 #[derive(Debug, Clone, PartialEq)]
 pub enum AdminCall {
@@ -252,6 +261,8 @@ mod tests {
         };
         assert_eq!(force.path(), "/_sandbox/orders/o1/fail");
         assert_eq!(force.body(), None);
+        assert!(is_admin_path(&force.path()) && is_admin_path("/_sandbox"));
+        assert!(!is_admin_path("/_sandboxes") && !is_admin_path("/agent/x/orders"));
         let dep = AdminCall::Deposit {
             agent_id: "a1".into(),
             currency: "EUR".into(),

@@ -6,10 +6,11 @@
 
 use serde_json::Value;
 
+use crate::apis::gate::catalog::Orderable;
 use crate::apis::gate::client::GateClientExt;
 use crate::apis::gate::money::Amount;
 use crate::engine::client::ApiClient;
-use crate::engine::spend::{Minor, Reservation, SpendGuard};
+use crate::engine::spend::{Minor, Reservation, SpendGuard, Spent};
 
 /// How a create ended, as seen by the caller.
 pub struct CreateOutcome<'a> {
@@ -20,20 +21,30 @@ pub struct CreateOutcome<'a> {
     pub balance_moved: Option<Amount>,
 }
 
-/// Settles, releases or keeps `reservation` by what `outcome` proves.
-pub fn settle(reservation: Reservation, outcome: &CreateOutcome<'_>) {
+/// Settles, releases or keeps `reservation` by what `outcome` proves. A settled order's
+/// [`Spent`] is returned: the caller gives it back if the order later fails (§5.3).
+pub fn settle(reservation: Reservation, outcome: &CreateOutcome<'_>) -> Option<Spent> {
     let moved = outcome.balance_moved.filter(|m| !m.is_negative());
     let charged = charged(outcome.body).filter(|a| !a.is_negative());
     match outcome.status {
         Some(200..=299) => match charged.into_iter().chain(moved).max() {
-            Some(cost) => reservation.settle(Minor::from(cost)),
-            None => reservation.keep(),
+            Some(cost) => Some(reservation.settle(Minor::from(cost))),
+            None => {
+                reservation.keep();
+                None
+            }
         },
         Some(400..=499) => match moved.filter(|m| !m.is_zero()) {
-            Some(cost) => reservation.settle(Minor::from(cost)),
-            None => reservation.release(),
+            Some(cost) => Some(reservation.settle(Minor::from(cost))),
+            None => {
+                reservation.release();
+                None
+            }
         },
-        _ => reservation.keep(),
+        _ => {
+            reservation.keep();
+            None
+        }
     }
 }
 
@@ -85,4 +96,34 @@ pub async fn quote(
             false
         }
     }
+}
+
+/// One quote per order before any real one: each `(currency, claimed charge, body)` sent
+/// as a test order ([`quote`]). The catalog's prices are claims, and the spend cap
+/// believes the larger of claim and quote. Returns how many quotes were created.
+pub async fn quote_each(
+    client: &ApiClient,
+    spend: &SpendGuard,
+    orders: &[(&str, Amount, &serde_json::Map<String, Value>)],
+) -> u64 {
+    let mut created = 0;
+    for &(currency, claimed, body) in orders {
+        if quote(client, spend, currency, claimed, body).await {
+            created += 1;
+        }
+    }
+    created
+}
+
+/// [`quote_each`] over the ready order of every orderable product.
+pub async fn quote_all(client: &ApiClient, spend: &SpendGuard, products: &[Orderable]) -> u64 {
+    let ready: Vec<_> = products
+        .iter()
+        .filter_map(|p| Some((p, p.ready_charge()?, p.ready_body())))
+        .collect();
+    let orders: Vec<_> = ready
+        .iter()
+        .map(|(p, claimed, body)| (p.currency.as_str(), *claimed, body))
+        .collect();
+    quote_each(client, spend, &orders).await
 }

@@ -2,6 +2,7 @@
 //! invariants, load transactions and embedded sandbox.
 
 pub mod admin;
+pub mod catalog;
 pub mod charge;
 pub mod client;
 pub mod contract;

@@ -39,6 +39,26 @@ pub fn topup_formula(amount: Amount, rate: Rate) -> String {
     format!("round_half_up({amount} × {rate}, 2)")
 }
 
+/// An amount inside `[min, max]` whose charge at `rate` exercises half-up rounding (the
+/// exact product ends in a 5 at the third decimal) when one exists near `min`.
+pub fn half_up_amount(min: Amount, max: Amount, rate: Rate) -> Amount {
+    let hundred = rust_decimal::Decimal::from(100);
+    let half = rust_decimal::Decimal::new(5, 1);
+    let first = min.minor().max(1);
+    let top = max.minor().min(first.saturating_add(5_000));
+    for minor in first..=top {
+        let amount = Amount::from_minor(minor);
+        let scaled = amount
+            .decimal()
+            .checked_mul(rate.decimal())
+            .and_then(|d| d.checked_mul(hundred));
+        if scaled.is_some_and(|s| s.fract() == half) {
+            return amount;
+        }
+    }
+    min.max(Amount::from_minor(1)).min(max)
+}
+
 impl PriceRule {
     /// The charge of an order of `quantity` (vouchers) or `amount` (top-ups); `None` on
     /// overflow or a top-up without an amount.
@@ -90,6 +110,20 @@ mod tests {
         assert_eq!(
             rule.formula(1, Some(Amount::from_minor(1_002))).unwrap(),
             "round_half_up(10.02 × 1.2345, 2)"
+        );
+    }
+
+    #[test]
+    fn picks_an_amount_that_rounds_half_up() {
+        let rate = Rate::parse("1.2500").unwrap();
+        let a = half_up_amount(Amount::from_minor(100), Amount::from_minor(50_000), rate);
+        assert_eq!(a.to_string(), "1.02"); // 1.02 × 1.25 = 1.275 → 1.28
+        assert_eq!(topup(a, rate).unwrap().to_string(), "1.28");
+        let huge = Amount::parse_decimal_amount("40000000000000000000000000000.00").unwrap();
+        assert_eq!(
+            half_up_amount(huge, huge, rate),
+            huge,
+            "no panic on a hostile range"
         );
     }
 

@@ -1,18 +1,19 @@
 //! Discovers what the suite needs through the API itself (contract §9.3: never hard-code
 //! ids): walks the catalog, the balance and the deposits, and picks a voucher, a direct
 //! top-up (preferably one with a patterned account field), an unavailable product and the
-//! currencies the agent holds. Also builds valid and invalid customer accounts from a
-//! product's `customer_account_fields` by testing candidates against each `pattern`.
+//! currencies the agent holds. What can be ordered, and with which dialect-safe customer
+//! accounts, is the Gate's one catalog rule (`apis::gate::catalog`); this module keeps
+//! the walk, whose pages are the evidence of findings.
 
 use std::sync::Arc;
 
-use serde_json::{json, Map, Value};
+use serde_json::Value;
 
 use super::context::{Ctx, NoResponse, Observed, Req};
-use crate::apis::gate::money::{Amount, Rate};
-use crate::apis::gate::wire::{AgentBalance, CustomerAccountField, Product};
+use crate::apis::gate::catalog::{self, FieldRule, Orderable};
+use crate::apis::gate::money::Amount;
+use crate::apis::gate::wire::{AgentBalance, Product};
 use crate::engine::client::pages::{BadPage, Pages};
-use crate::engine::dialect::PatternValues;
 
 /// How a walk over a list's pages ended.
 #[derive(Debug, Clone)]
@@ -105,8 +106,7 @@ pub struct Discovery {
     pub balances: Vec<AgentBalance>,
 }
 
-/// The largest page the contract allows (§1 Lists).
-pub const MAX_LIMIT: u32 = 100;
+pub use crate::apis::gate::catalog::MAX_LIMIT;
 /// Bound on pages per walk, so a cursor that never ends cannot hang the suite.
 pub const MAX_PAGES: usize = 200;
 
@@ -164,39 +164,36 @@ impl Discovery {
             .map(|p| (*p).clone())
     }
 
+    /// The catalog's products that can be ordered (`apis::gate::catalog`), with their rules.
+    fn orderable(&self) -> impl Iterator<Item = (&Product, Orderable)> {
+        self.catalog
+            .iter()
+            .filter_map(|p| Some((p, catalog::orderable(p).ok()?)))
+    }
+
     /// An available voucher, preferring a held currency and the lowest `agent_price`.
     pub fn voucher(&self) -> Option<Product> {
         let mut vouchers: Vec<&Product> = self
-            .catalog
-            .iter()
-            .filter(|p| p.is_voucher() && p.is_available && p.agent_price.is_some())
+            .orderable()
+            .filter(|(_, o)| o.is_voucher())
+            .map(|(p, _)| p)
             .collect();
         vouchers.sort_by_key(|p| p.agent_price);
         self.held_first(vouchers)
     }
 
-    /// An available direct top-up for which a valid account can be built, preferring one
-    /// with a required patterned field, then a held currency.
+    /// An available direct top-up that can be ordered, preferring one with a required
+    /// patterned field, then a held currency.
     pub fn topup(&self) -> Option<Product> {
-        let usable: Vec<&Product> = self
-            .catalog
-            .iter()
-            .filter(|p| {
-                p.is_direct_top_up()
-                    && p.is_available
-                    && p.agent_rate.is_some()
-                    && p.min_amount.is_some()
-                    && p.max_amount.is_some()
-                    && valid_account(p).is_some()
-            })
-            .collect();
+        let usable: Vec<(&Product, Orderable)> =
+            self.orderable().filter(|(_, o)| !o.is_voucher()).collect();
         let patterned: Vec<&Product> = usable
             .iter()
-            .copied()
-            .filter(|p| patterned_field(p).is_some())
+            .filter(|(_, o)| o.patterned_field().is_some())
+            .map(|(p, _)| *p)
             .collect();
         self.held_first(patterned)
-            .or_else(|| self.held_first(usable))
+            .or_else(|| self.held_first(usable.iter().map(|(p, _)| *p).collect()))
     }
 
     /// A product whose `is_available` is false.
@@ -206,14 +203,7 @@ impl Discovery {
 
     /// An integer id no product has (the whole catalog was walked).
     pub fn unknown_product_id(&self) -> u64 {
-        let max = self
-            .products
-            .items
-            .iter()
-            .filter_map(|p| p.get("id").and_then(Value::as_u64))
-            .max()
-            .unwrap_or(0);
-        max.saturating_add(1_000_000)
+        catalog::unknown_id(&self.products.items)
     }
 
     /// A currency code different from `currency` (one the agent holds when possible).
@@ -227,126 +217,21 @@ impl Discovery {
     }
 }
 
-/// The first required field of a product that has a pattern.
-pub fn patterned_field(product: &Product) -> Option<&CustomerAccountField> {
-    product
-        .customer_account_fields
-        .iter()
-        .find(|f| f.required && f.pattern.is_some())
+/// The first required field of a product that has a pattern, with its rule.
+pub fn patterned_field(product: &Product) -> Option<FieldRule> {
+    Orderable::of(product).ok()?.patterned_field().cloned()
 }
 
-/// Candidate account values tried against a field's pattern.
-const CANDIDATES: &[&str] = &[
-    "player123",
-    "gatecheck_user",
-    "user@example.com",
-    "abc",
-    "ABC",
-    "12345",
-    "1234567890",
-    "77011234567",
-    "+77011234567",
-    "a1b2c3",
-    "User_01",
-    "1",
-    "a",
-    "AB12CD34",
-    "123456789012",
-];
-
-/// Values that rarely satisfy a pattern, tried to break one (printable ASCII: invalid
-/// under every regex dialect when invalid under one, see `engine::dialect`).
-const BREAKERS: &[&str] = &["!", "a b", "#$%^&*", "-", "", "___"];
-
-/// The field's pattern, ready for dialect-safe values; `None` when it does not parse.
-fn values_of(pattern: &str) -> Option<PatternValues> {
-    PatternValues::new(pattern).ok()
-}
-
-/// A value matching the field's pattern in every regex dialect (any non-empty string
-/// without one); `None` when there is none (the caller skips, citing
-/// [`crate::engine::dialect::NO_SAFE_VALUE`]).
-pub fn value_for(field: &CustomerAccountField) -> Option<String> {
-    let Some(pattern) = &field.pattern else {
-        return Some("gatecheck".to_string());
-    };
-    values_of(pattern)?.valid_value(CANDIDATES.iter().copied())
-}
-
-/// A value not matching the field's pattern in any regex dialect.
-pub fn value_against(field: &CustomerAccountField) -> Option<String> {
-    values_of(field.pattern.as_ref()?)?.invalid_value(BREAKERS.iter().copied())
-}
-
-/// A `customer_account` satisfying every required field.
-pub fn valid_account(product: &Product) -> Option<Map<String, Value>> {
-    let mut account = Map::new();
-    for field in product
-        .customer_account_fields
-        .iter()
-        .filter(|f| f.required)
-    {
-        account.insert(field.name.clone(), Value::String(value_for(field)?));
-    }
-    Some(account)
-}
-
-/// An amount inside `[min, max]` whose charge at `rate` exercises half-up rounding (the
-/// exact product ends in a 5 at the third decimal) when one exists near `min`.
-pub fn half_up_amount(min: Amount, max: Amount, rate: Rate) -> Amount {
-    let hundred = rust_decimal::Decimal::from(100);
-    let mut minor = min.minor().max(1);
-    let top = max.minor().min(minor.saturating_add(5_000));
-    while minor <= top {
-        let amount = Amount::from_minor(minor);
-        let scaled = amount.decimal() * rate.decimal() * hundred;
-        if scaled.fract() == rust_decimal::Decimal::new(5, 1) {
-            return amount;
-        }
-        minor += 1;
-    }
-    min.max(Amount::from_minor(1)).min(max)
-}
-
-/// A valid order body for a top-up (`test` as given).
+/// A valid order body for a top-up of `amount` (`test` as given): its required fields
+/// with values valid in every regex dialect (an empty account when the product's fields
+/// have none).
 pub fn topup_body(product: &Product, amount: Amount, test: bool) -> Value {
-    json!({
+    let account = Orderable::of(product)
+        .map(|o| o.account())
+        .unwrap_or_default();
+    serde_json::json!({
         "product_id": product.id,
-        "topup_request": {
-            "amount": amount.to_string(),
-            "customer_account": valid_account(product).unwrap_or_default(),
-        },
+        "topup_request": {"amount": amount.to_string(), "customer_account": account},
         "test": test,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn finds_values_for_and_against_a_pattern() {
-        let field = CustomerAccountField {
-            name: "steam_login".into(),
-            required: true,
-            pattern: Some("[A-Za-z0-9_]{3,32}".into()),
-        };
-        let good = value_for(&field).unwrap();
-        let bad = value_against(&field).unwrap();
-        let m = PatternValues::new("[A-Za-z0-9_]{3,32}").unwrap();
-        assert!(m.valid_everywhere(&good));
-        assert!(m.invalid_everywhere(&bad));
-    }
-
-    #[test]
-    fn picks_an_amount_that_rounds_half_up() {
-        let rate = Rate::parse("1.2500").unwrap();
-        let a = half_up_amount(
-            Amount::parse_decimal_amount("1.00").unwrap(),
-            Amount::parse_decimal_amount("500.00").unwrap(),
-            rate,
-        );
-        assert_eq!(a.to_string(), "1.02"); // 1.02 × 1.25 = 1.275 → 1.28
-        assert_eq!(a.times_rate(rate).unwrap().to_string(), "1.28");
-    }
 }

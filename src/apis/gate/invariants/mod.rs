@@ -73,9 +73,10 @@ impl From<ProbeError> for GateError {
             ProbeError::Admin(m) => {
                 GateError::Target(format!("invariants: the sandbox admin API refused: {m}"))
             }
-            ProbeError::Catalog(CatalogError::Transport(m)) | ProbeError::Target(m) => {
-                GateError::Target(format!("invariants: {m}"))
-            }
+            ProbeError::Catalog(CatalogError::Discovery(
+                crate::apis::gate::catalog::CatalogError::Transport(m),
+            ))
+            | ProbeError::Target(m) => GateError::Target(format!("invariants: {m}")),
             e @ ProbeError::RateLimited(_) => GateError::Target(format!("invariants: {e}")),
             ProbeError::Catalog(c) => GateError::Target(format!("invariants: {c}")),
         }
@@ -99,8 +100,12 @@ impl Env {
         resolved: &ResolvedTarget,
     ) -> Result<Env, ProbeError> {
         let client = resolved.client.clone();
-        let catalog = Arc::new(Catalog::discover(&client).await?);
-        let currencies = catalog.currencies();
+        let found = crate::apis::gate::catalog::discover(
+            &client,
+            crate::apis::gate::catalog::Lists::Products,
+        )
+        .await
+        .map_err(CatalogError::from)?;
         let mode = GenMode {
             admin: client.target().admin_token.is_some(),
             test_only: !resolved.spend.real_orders_allowed(),
@@ -108,11 +113,10 @@ impl Env {
         if !mode.admin && !mode.test_only {
             // Real orders on the user's own agent: quote every product first (test orders,
             // before the model starts), so the cap believes the larger of claim and quote.
-            if let Ok(orderable) = crate::apis::gate::load::catalog::discover(&client).await {
-                crate::apis::gate::load::catalog::quote_all(&client, &resolved.spend, &orderable)
-                    .await;
-            }
+            crate::apis::gate::charge::quote_all(&client, &resolved.spend, &found.orderable).await;
         }
+        let catalog = Arc::new(Catalog::from_catalog(found)?);
+        let currencies = catalog.currencies();
         Ok(Env {
             client,
             catalog,

@@ -6,7 +6,7 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::apis::gate::invariants::catalog::{Catalog, Orderable, PriceRule};
+use crate::apis::gate::invariants::catalog::{Catalog, FieldRule, Orderable, PriceRule};
 use crate::apis::gate::money::Amount;
 
 /// How an order's life is chosen (contract §9.1 `external_ref` prefixes).
@@ -245,13 +245,10 @@ pub fn render_amount(a: Amount, form: AmountForm) -> String {
     }
 }
 
-fn fallback_value(field: &crate::apis::gate::invariants::catalog::FieldRule) -> String {
-    let candidates = ["player_123", "user@example.com", "12345678", "abc", "A1"];
+fn fallback_value(field: &FieldRule) -> String {
     field
-        .values
-        .as_ref()
-        .and_then(|v| v.valid_value(candidates))
-        .unwrap_or_else(|| candidates[0].to_string())
+        .valid_value()
+        .unwrap_or_else(|| crate::apis::gate::catalog::PLAIN_VALUE.to_string())
 }
 
 /// Breaks `body` the way `defect` says; `None` when it cannot apply to this product.
@@ -419,10 +416,7 @@ fn apply_defect(
         Defect::FieldPatternMismatch(i) => {
             let field = nth_field(product, *i, |f| f.values.is_some())?;
             // Invalid in every regex dialect (printable ASCII, see `engine::dialect`).
-            let bad = field
-                .values
-                .as_ref()?
-                .invalid_value(["bad value with spaces !"])?;
+            let bad = field.invalid_value()?;
             account_of(body)?.insert(field.name.clone(), json!(bad));
             Some((
                 INVALID,
@@ -443,8 +437,8 @@ fn apply_defect(
 fn nth_field(
     product: &Orderable,
     i: usize,
-    keep: impl Fn(&crate::apis::gate::invariants::catalog::FieldRule) -> bool,
-) -> Option<&crate::apis::gate::invariants::catalog::FieldRule> {
+    keep: impl Fn(&FieldRule) -> bool,
+) -> Option<&FieldRule> {
     let candidates: Vec<_> = product.fields.iter().filter(|f| keep(f)).collect();
     if candidates.is_empty() {
         return None;
@@ -504,10 +498,8 @@ fn reversed_keys(v: &Value) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::apis::gate::invariants::catalog::tests::sample_products;
-
     fn catalog() -> Catalog {
-        Catalog::from_products(sample_products()).unwrap()
+        crate::apis::gate::invariants::catalog::tests::sample()
     }
 
     fn draft(product: usize) -> OrderDraft {

@@ -299,12 +299,9 @@ pub fn rate_e4(rate: &crate::apis::gate::money::Rate) -> i64 {
 /// from the pattern intersected with printable ASCII), or a plain identifier when the
 /// field has no pattern.
 fn field_value_strategy(field: &FieldRule) -> SBoxedStrategy<String> {
-    let candidates = ["player_123", "user@example.com", "12345678", "abc"];
-    let fallback = match &field.values {
-        Some(v) => v.valid_value(candidates),
-        None => Some(candidates[0].to_string()),
-    }
-    .unwrap_or_else(|| candidates[0].to_string());
+    let fallback = field
+        .valid_value()
+        .unwrap_or_else(|| crate::apis::gate::catalog::PLAIN_VALUE.to_string());
     let generated = match &field.values {
         Some(v) => v.valid_strategy(),
         None => Some("[a-z0-9_]{3,12}".sboxed()),
@@ -365,13 +362,12 @@ fn defect_strategy(has_unavailable: bool) -> SBoxedStrategy<Defect> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::apis::gate::invariants::catalog::tests::sample_products;
     use crate::apis::gate::invariants::payload::Validity;
     use proptest::strategy::ValueTree;
     use proptest::test_runner::TestRunner;
 
     fn catalog() -> Arc<Catalog> {
-        Arc::new(Catalog::from_products(sample_products()).unwrap())
+        Arc::new(crate::apis::gate::invariants::catalog::tests::sample())
     }
 
     #[test]

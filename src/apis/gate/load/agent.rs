@@ -6,14 +6,12 @@
 //! **Invariant:** only for the embedded sandbox; against any other target the run uses
 //! the agent and key it was given.
 
-use crate::apis::gate::client::GateClientExt as _;
 use std::collections::BTreeSet;
 
-use serde_json::json;
-
+use crate::apis::gate::admin::AdminClient;
 use crate::apis::gate::load::catalog::Catalog;
 use crate::apis::gate::money::Amount;
-use crate::engine::client::{ApiClient, Auth};
+use crate::engine::client::ApiClient;
 use crate::engine::target::ResolvedTarget;
 
 /// The client the load runs as, and a remark when a dedicated agent could not be made.
@@ -35,48 +33,19 @@ pub async fn load_client(
         .times(10)
         .filter(|a| *a >= Amount::from_minor(100_000))
         .unwrap_or(Amount::from_minor(100_000));
-    let deposits: Vec<_> = currencies
-        .iter()
-        .map(|c| json!({"currency_code": c, "amount": amount.to_string()}))
-        .collect();
-    let made = client
-        .post("/_sandbox/agents")
-        .auth(Auth::Admin)
-        .json(&json!({ "deposits": deposits }))
-        .send()
-        .await;
-    let answer = match made {
-        Ok(ex) if ex.status == 201 => ex.json(),
-        Ok(ex) => {
-            return (
-                client.clone(),
-                Some(format!(
-                    "no dedicated load agent (admin API answered {}); using the default agent",
-                    ex.status
-                )),
-            )
-        }
-        Err(e) => {
-            return (
-                client.clone(),
-                Some(format!("no dedicated load agent: {e}")),
-            )
-        }
-    };
-    let id = answer
-        .as_ref()
-        .and_then(|v| v["agent_id"].as_str().map(str::to_string));
-    let key = answer
-        .as_ref()
-        .and_then(|v| v["api_key"].as_str().map(str::to_string));
-    match (id, key) {
-        (Some(id), Some(key)) => (client.as_agent(&id, &key), None),
-        _ => (
+    let deposits: Vec<(String, Amount)> =
+        currencies.iter().map(|c| (c.to_string(), amount)).collect();
+    match AdminClient::new(client).create_agent(&deposits).await {
+        Ok(Ok((agent, _))) => (agent, None),
+        Ok(Err(e)) => (
             client.clone(),
-            Some(
-                "no dedicated load agent (unexpected admin API answer); using the default agent"
-                    .into(),
-            ),
+            Some(format!(
+                "no dedicated load agent ({e}); using the default agent"
+            )),
+        ),
+        Err(e) => (
+            client.clone(),
+            Some(format!("no dedicated load agent: {e}")),
         ),
     }
 }

@@ -1,17 +1,13 @@
-//! Discovers, through the API, what a load run needs: product ids, category ids, type
-//! codes, and for orders a ready request body per orderable product with its expected
-//! charge (contract §5.1). Ids are never hard-coded (§9.3).
-//!
-//! A direct top-up needs `customer_account` values that match the product's patterns:
-//! each field is given the first of a few plausible values its pattern accepts (checked
-//! with the JSON Schema `pattern` keyword, so no regex engine of our own). A product whose
-//! required field none of them fits is left out, with a note.
+//! What a load run needs from the catalog: product ids, category ids, type codes, and for
+//! orders a ready request body per orderable product with its expected charge (§5.1). A
+//! thin view of the Gate's one catalog discovery (`apis::gate::catalog`), which decides
+//! what can be ordered and with which dialect-safe `customer_account` values; products
+//! left out come with a note.
 
-use crate::apis::gate::client::GateClientExt as _;
-use serde_json::{json, Value};
+use serde_json::Value;
 
+use crate::apis::gate::catalog;
 use crate::apis::gate::money::Amount;
-use crate::apis::gate::wire::{ListPage, Product, ProductCategory, ProductType};
 use crate::engine::client::ApiClient;
 use crate::engine::spend::SpendGuard;
 use crate::GateError;
@@ -26,16 +22,30 @@ pub struct Orderable {
     pub body: serde_json::Map<String, Value>,
     /// Expected charge of one order (voucher: agent_price × quantity is applied later).
     pub unit_charge: Amount,
+    /// The §5.1 rule the charge follows.
+    pub price: catalog::PriceRule,
 }
 
 impl Orderable {
     /// The expected charge of an order of `quantity` (vouchers) — §5.1.
     pub fn charge(&self, quantity: u32) -> Option<Amount> {
         if self.is_voucher {
-            self.unit_charge.times(quantity)
+            self.price.charge(quantity, None)
         } else {
             Some(self.unit_charge)
         }
+    }
+
+    /// The load's view of an orderable product; `None` when its ready charge overflows.
+    fn of(o: &catalog::Orderable) -> Option<Orderable> {
+        Some(Orderable {
+            product_id: o.id,
+            currency: o.currency.clone(),
+            is_voucher: o.is_voucher(),
+            body: o.ready_body(),
+            unit_charge: o.ready_charge()?,
+            price: o.price.clone(),
+        })
     }
 }
 
@@ -51,182 +61,113 @@ pub struct Catalog {
     pub notes: Vec<String>,
 }
 
+impl Catalog {
+    /// The load's view of a discovered catalog.
+    pub fn of(c: &catalog::Catalog) -> Catalog {
+        let mut view = Catalog {
+            product_ids: c.product_ids.clone(),
+            category_ids: c.category_ids.clone(),
+            type_codes: c.type_codes.clone(),
+            notes: c.notes(),
+            ..Catalog::default()
+        };
+        for o in &c.orderable {
+            match Orderable::of(o) {
+                Some(v) if v.is_voucher => view.vouchers.push(v),
+                Some(v) => view.top_ups.push(v),
+                None => view.notes.push(format!(
+                    "product {} not ordered: its charge overflows",
+                    o.id
+                )),
+            }
+        }
+        view
+    }
+}
+
 /// One quote (a test order) per orderable product before any real order: the catalog's
 /// prices are claims, and the spend cap believes the larger of claim and quote.
 /// Returns how many quotes were created.
 pub async fn quote_all(client: &ApiClient, spend: &SpendGuard, catalog: &Catalog) -> u64 {
-    let mut created = 0;
-    for p in catalog.vouchers.iter().chain(&catalog.top_ups) {
-        if crate::apis::gate::charge::quote(client, spend, &p.currency, p.unit_charge, &p.body)
-            .await
-        {
-            created += 1;
-        }
-    }
-    created
+    let orders: Vec<_> = catalog
+        .vouchers
+        .iter()
+        .chain(&catalog.top_ups)
+        .map(|p| (p.currency.as_str(), p.unit_charge, &p.body))
+        .collect();
+    crate::apis::gate::charge::quote_each(client, spend, &orders).await
 }
 
 /// Walks the catalog lists of the target.
 pub async fn discover(client: &ApiClient) -> Result<Catalog, GateError> {
-    let products: Vec<Product> = walk(client, "/products").await?;
-    let categories: Vec<ProductCategory> = walk(client, "/product-categories").await?;
-    let types: Vec<ProductType> = walk(client, "/product-types").await?;
-    let mut catalog = Catalog {
-        product_ids: products.iter().map(|p| p.id).collect(),
-        category_ids: categories.iter().map(|c| c.id).collect(),
-        type_codes: types.into_iter().map(|t| t.code).collect(),
-        ..Catalog::default()
-    };
-    if catalog.product_ids.is_empty() {
+    let found = catalog::discover(client, catalog::Lists::All)
+        .await
+        .map_err(|e| GateError::Target(format!("catalog discovery: {e}")))?;
+    if found.product_ids.is_empty() {
         return Err(GateError::Target(
             "the target's catalog is empty: load needs at least one product".into(),
         ));
     }
-    for p in products.iter().filter(|p| p.is_available) {
-        match orderable(p) {
-            Ok(o) if o.is_voucher => catalog.vouchers.push(o),
-            Ok(o) => catalog.top_ups.push(o),
-            Err(why) => catalog
-                .notes
-                .push(format!("product {} not ordered: {why}", p.id)),
-        }
-    }
-    Ok(catalog)
-}
-
-/// Every item of a list endpoint, following `next_cursor` (at most 1,000 pages).
-async fn walk<T: serde::de::DeserializeOwned>(
-    client: &ApiClient,
-    list: &str,
-) -> Result<Vec<T>, GateError> {
-    let mut items = Vec::new();
-    let mut cursor: Option<String> = None;
-    for _ in 0..1000 {
-        let mut path = client.agent_path(list);
-        path.push_str("?limit=100");
-        if let Some(c) = &cursor {
-            path.push_str("&cursor=");
-            path.push_str(&url::form_urlencoded::byte_serialize(c.as_bytes()).collect::<String>());
-        }
-        let ex = client
-            .get(path)
-            .send()
-            .await
-            .map_err(|e| GateError::Target(e.to_string()))?;
-        if ex.status != 200 {
-            return Err(GateError::Target(format!(
-                "catalog discovery: GET {} answered {} ({})",
-                ex.request.path,
-                ex.status,
-                ex.body_excerpt()
-            )));
-        }
-        let page: ListPage<T> = serde_json::from_slice(&ex.body).map_err(|e| {
-            GateError::Target(format!(
-                "catalog discovery: GET {} is not a list page: {e}",
-                ex.request.path
-            ))
-        })?;
-        items.extend(page.items);
-        match page.next_cursor {
-            Some(c) => cursor = Some(c),
-            None => return Ok(items),
-        }
-    }
-    Err(GateError::Target(format!(
-        "catalog discovery: {list} has more than 1000 pages"
-    )))
-}
-
-/// The order body and expected charge for an available product.
-fn orderable(p: &Product) -> Result<Orderable, String> {
-    let mut body = serde_json::Map::new();
-    body.insert("product_id".into(), json!(p.id));
-    if p.is_voucher() {
-        let price = p.agent_price.ok_or("voucher without agent_price")?;
-        return Ok(Orderable {
-            product_id: p.id,
-            currency: p.currency_code.clone(),
-            is_voucher: true,
-            body,
-            unit_charge: price,
-        });
-    }
-    if !p.is_direct_top_up() {
-        return Err(format!("unknown product type `{}`", p.product_type));
-    }
-    let rate = p.agent_rate.ok_or("top-up without agent_rate")?;
-    let min = p.min_amount.ok_or("top-up without min_amount")?;
-    let max = p.max_amount.ok_or("top-up without max_amount")?;
-    let ten = Amount::from_minor(1000);
-    let amount = if min <= ten && ten <= max { ten } else { min };
-    if amount.is_zero() {
-        return Err("min_amount is 0".into());
-    }
-    let mut account = serde_json::Map::new();
-    for field in &p.customer_account_fields {
-        match value_for(field.pattern.as_deref()) {
-            Some(v) => {
-                account.insert(field.name.clone(), Value::String(v.to_string()));
-            }
-            None if field.required => {
-                return Err(format!(
-                    "no sample value matches the pattern of required field `{}`",
-                    field.name
-                ))
-            }
-            None => {}
-        }
-    }
-    body.insert(
-        "topup_request".into(),
-        json!({"amount": amount.to_string(), "customer_account": account}),
-    );
-    let charge = amount.times_rate(rate).ok_or("charge overflows")?;
-    Ok(Orderable {
-        product_id: p.id,
-        currency: p.currency_code.clone(),
-        is_voucher: false,
-        body,
-        unit_charge: charge,
-    })
-}
-
-/// Plausible customer-account values, tried in order.
-const CANDIDATES: [&str; 9] = [
-    "player123",
-    "user@example.com",
-    "+14155550100",
-    "14155550100",
-    "12345678",
-    "ABC12345",
-    "player_123",
-    "a1",
-    "1",
-];
-
-fn value_for(pattern: Option<&str>) -> Option<&'static str> {
-    let Some(pattern) = pattern else {
-        return Some(CANDIDATES[0]);
-    };
-    // §10: a pattern must match the whole value; JSON Schema's `pattern` searches.
-    let whole = format!("^(?:{pattern})$");
-    let validator = jsonschema::validator_for(&json!({"type": "string", "pattern": whole})).ok()?;
-    CANDIDATES
-        .into_iter()
-        .find(|c| validator.is_valid(&Value::String((*c).to_string())))
+    Ok(Catalog::of(&found))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::apis::gate::catalog::tests::sample_products;
+    use crate::engine::dialect::PatternValues;
+    use serde_json::json;
+
+    fn topup_with(pattern: &str) -> Value {
+        let mut p = sample_products().remove(1);
+        p["customer_account_fields"] =
+            json!([{"name": "login", "required": true, "pattern": pattern}]);
+        p
+    }
 
     #[test]
-    fn picks_a_value_the_pattern_accepts() {
-        assert_eq!(value_for(Some("^[A-Za-z0-9_]{3,32}$")), Some("player123"));
-        assert_eq!(value_for(Some("^[^@]+@[^@]+$")), Some("user@example.com"));
-        assert_eq!(value_for(Some("^\\+[0-9]{8,15}$")), Some("+14155550100"));
-        assert_eq!(value_for(Some("^zz$")), None);
-        assert_eq!(value_for(None), Some("player123"));
+    fn the_view_keeps_ready_bodies_and_charges() {
+        let view = Catalog::of(&catalog::Catalog::from_lists(&sample_products(), &[], &[]));
+        assert_eq!(view.product_ids, vec![1, 2, 3]);
+        assert_eq!(view.vouchers.len(), 1);
+        assert_eq!(view.vouchers[0].charge(3), Some(Amount::from_minor(2_850)));
+        let t = &view.top_ups[0];
+        assert_eq!(t.charge(7), Some(Amount::from_minor(1_250)));
+        assert_eq!(
+            t.body["topup_request"]["customer_account"],
+            json!({"steam_login": "player123"})
+        );
+        assert!(view.notes.is_empty());
+    }
+
+    /// Load used to pick account values with the JSON Schema `pattern` keyword (one regex
+    /// engine). Now every value comes from the shared field rule: printable ASCII that the
+    /// pattern matches, where `\d`, `\w`, `\S` and `$` mean the same in every dialect; a
+    /// required field no such value satisfies leaves its product out, with a note.
+    #[test]
+    fn load_bodies_hold_only_values_every_dialect_accepts() {
+        for pattern in [r"^\d{4,8}$", r"^[0-9]{3}$", r"^\S{2,5}$", r"^\w+\.\w+$"] {
+            let view = Catalog::of(&catalog::Catalog::from_lists(
+                &[topup_with(pattern)],
+                &[],
+                &[],
+            ));
+            let login = view.top_ups[0].body["topup_request"]["customer_account"]["login"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            let m = PatternValues::new(pattern).unwrap();
+            assert!(m.valid_everywhere(&login), "{pattern}: {login:?}");
+        }
+        // Only a non-ASCII character completes a match: Unicode `\d` (Rust, .NET, Python)
+        // and ASCII `\d` (ECMA-262, RE2, Java) no longer agree on what the value may be.
+        let only_one_dialect = topup_with(r"^\d*[^\x00-\x7F]\d*$");
+        let view = Catalog::of(&catalog::Catalog::from_lists(&[only_one_dialect], &[], &[]));
+        assert!(view.top_ups.is_empty());
+        assert!(
+            view.notes[0].contains("product 2 not ordered: required field `login`"),
+            "{:?}",
+            view.notes
+        );
     }
 }

@@ -5,6 +5,7 @@
 use serde_json::json;
 
 use super::{expect_error, Check, ExpectError, Param, Run, Skip};
+use crate::apis::gate::admin::AdminCall;
 use crate::apis::gate::contract::context::{Ctx, Req};
 use crate::engine::client::Auth;
 
@@ -22,12 +23,13 @@ pub async fn token_required(ctx: &Ctx<'_>) -> Run {
     }
     let want = ExpectError::new(401, "unauthorized", Param::Any);
     let body = json!({"deposits": []});
+    let path = AdminCall::CreateAgent { deposits: vec![] }.path();
     let missing = ctx
-        .send(Req::post("/_sandbox/agents").auth(Auth::None).json(&body))
+        .send(Req::post(path.clone()).auth(Auth::None).json(&body))
         .await;
     let wrong = ctx
         .send(
-            Req::post("/_sandbox/agents")
+            Req::post(path)
                 .auth(Auth::None)
                 .header("X-Sandbox-Admin", "gatecheck-wrong-admin-token")
                 .json(&body),

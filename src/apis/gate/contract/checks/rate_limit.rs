@@ -66,7 +66,7 @@ pub fn unlimited_paths(limited: &[Exchange], health_path: &str) -> Run {
         .iter()
         .filter(|ex| {
             let path = ex.request.path.split('?').next().unwrap_or("");
-            path == health_path || path == "/_sandbox" || path.starts_with("/_sandbox/")
+            path == health_path || crate::apis::gate::admin::is_admin_path(path)
         })
         .map(|ex| {
             finding(

@@ -102,9 +102,10 @@ impl Exec<'_> {
                 return Err(Self::no_response(primary, "POST /orders", e));
             }
         };
+        let mut charged = None;
         if let Some(reservation) = spent.take() {
             let json = ex.json();
-            crate::apis::gate::charge::settle(
+            charged = crate::apis::gate::charge::settle(
                 reservation,
                 &crate::apis::gate::charge::CreateOutcome {
                     status: Some(ex.status),
@@ -135,7 +136,12 @@ impl Exec<'_> {
                 None
             }
             Ok(Created::Nothing) => None,
-            Ok(Created::New(order)) => Some(self.ledger.created(*order)),
+            Ok(Created::New(order)) => {
+                if let Some(c) = charged {
+                    self.spent.insert(order.id.clone(), c);
+                }
+                Some(self.ledger.created(*order))
+            }
             Err(v) => {
                 let v = v.with_exchange(Some(ex.evidence()));
                 return Err(self.confirm(v, &request, &ex).await);

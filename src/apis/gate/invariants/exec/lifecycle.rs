@@ -139,16 +139,11 @@ impl Exec<'_> {
             )
             .with_exchange(Some(ex.evidence())));
         }
-        // A failed real order on the user's own agent gives its spend back.
-        if was_pending
-            && status == OrderStatus::Failed
-            && !self.isolated
-            && !o.foreign
-            && !o.priced.is_test
-        {
-            self.env
-                .spend
-                .refund(&o.priced.currency, o.priced.charge.into());
+        // A failed real order on the user's own agent gives back what it was charged.
+        if was_pending && status == OrderStatus::Failed {
+            if let Some(spent) = self.spent.remove(&o.id) {
+                spent.give_back();
+            }
         }
         Ok(())
     }

@@ -144,6 +144,9 @@ struct Exec<'a> {
     settle_budget: Option<std::time::Duration>,
     /// The first request of the current step answered `429` past the pacing budget.
     limited: Option<String>,
+    /// What each real order on the user's own agent was charged (settled against the
+    /// spend cap), by order id: a failure gives exactly that back.
+    spent: BTreeMap<String, crate::engine::spend::Spent>,
 }
 
 /// Which check a wrong balance after an event is blamed on.
@@ -170,6 +173,7 @@ impl<'a> Exec<'a> {
             requests: 0,
             settle_budget: None,
             limited: None,
+            spent: BTreeMap::new(),
         };
         if env.mode.admin {
             let deposits: Vec<(String, Amount)> = env

@@ -10,9 +10,7 @@ use crate::apis::gate::admin::{self, AdminCall, NewAgent};
 use crate::apis::gate::client::GateClientExt as _;
 use crate::apis::gate::contract::checks::{expect_error, Check, ExpectError, Param, Run, Skip};
 use crate::apis::gate::contract::context::{admin_req, Ctx, Req};
-use crate::apis::gate::contract::discovery::{
-    patterned_field, topup_body, value_against, Discovery,
-};
+use crate::apis::gate::contract::discovery::{patterned_field, topup_body, Discovery};
 use crate::apis::gate::money::Amount;
 use crate::engine::model::Finding;
 
@@ -193,7 +191,7 @@ pub async fn customer_account(ctx: &Ctx<'_>, d: &Discovery) -> Run {
     }
     let mut pattern_tested = false;
     if let Some(field) = patterned_field(&t) {
-        if let Some(bad) = value_against(field) {
+        if let Some(bad) = field.invalid_value() {
             let mut account = body["topup_request"]["customer_account"].clone();
             if let Some(obj) = account.as_object_mut() {
                 obj.insert(field.name.clone(), json!(bad));
