@@ -8,7 +8,7 @@ use std::time::Duration;
 use reqwest::header::HeaderValue;
 use tokio::time::Instant;
 
-use crate::engine::load::goose::{LoadUser, Outcome};
+use crate::engine::load::goose::{Endpoint, LoadUser, Outcome, Request};
 use crate::engine::load::recorder::ErrorReason;
 
 /// A fresh `Idempotency-Key`: `prefix-` and a random UUID.
@@ -48,6 +48,17 @@ impl Outcome {
         Outcome {
             class: self.class,
             error: Some(reason),
+        }
+    }
+}
+
+impl<'a> Request<'a> {
+    /// A GET of `endpoint` that succeeds with `200`.
+    pub fn get(endpoint: &'a Endpoint) -> Request<'a> {
+        Request {
+            endpoint,
+            expect: 200,
+            post: None,
         }
     }
 }

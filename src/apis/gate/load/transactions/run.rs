@@ -41,13 +41,7 @@ pub(super) async fn get(
     endpoint: &Endpoint,
     body_kind: Option<BodyKind>,
 ) -> (Outcome, Response) {
-    let r = user
-        .send(Request {
-            endpoint,
-            expect: 200,
-            post: None,
-        })
-        .await;
+    let r = user.send(Request::get(endpoint)).await;
     (user.checked(&r, body_check(ctx, body_kind)), r)
 }
 

@@ -58,12 +58,7 @@ pub fn ensure_identity(
                 Some(_) => {
                     tx.execute("UPDATE api_keys SET revoked = 0 WHERE key = ?1", [k])?;
                 }
-                None => {
-                    tx.execute(
-                        "INSERT INTO api_keys (key, agent_id, created_us) VALUES (?1, ?2, ?3)",
-                        params![k, agent, now_us()],
-                    )?;
-                }
+                None => insert_key(&tx, k, &agent)?,
             }
             k.to_string()
         }
@@ -77,14 +72,7 @@ pub fn ensure_identity(
                 .optional()?;
             match existing {
                 Some(k) => k,
-                None => {
-                    let k = random_token("sk_sandbox_");
-                    tx.execute(
-                        "INSERT INTO api_keys (key, agent_id, created_us) VALUES (?1, ?2, ?3)",
-                        params![k, agent, now_us()],
-                    )?;
-                    k
-                }
+                None => add_key(&tx, &agent)?,
             }
         }
     };
@@ -123,16 +111,12 @@ pub fn create_agent(
 ) -> rusqlite::Result<(String, String)> {
     let tx = atomic(conn)?;
     let id = new_uuid();
-    let key = random_token("sk_sandbox_");
     let now = now_us();
     tx.execute(
         "INSERT INTO agents (id, created_us) VALUES (?1, ?2)",
         params![id, now],
     )?;
-    tx.execute(
-        "INSERT INTO api_keys (key, agent_id, created_us) VALUES (?1, ?2, ?3)",
-        params![key, id, now],
-    )?;
+    let key = add_key(&tx, &id)?;
     for (currency, minor) in deposits {
         insert_deposit(&tx, &id, currency, *minor, "completed", None, now)?;
     }
@@ -140,13 +124,19 @@ pub fn create_agent(
     Ok((id, key))
 }
 
+/// A fresh key for an agent.
 pub fn add_key(conn: &Connection, agent_id: &str) -> rusqlite::Result<String> {
     let key = random_token("sk_sandbox_");
+    insert_key(conn, &key, agent_id)?;
+    Ok(key)
+}
+
+fn insert_key(conn: &Connection, key: &str, agent_id: &str) -> rusqlite::Result<()> {
     conn.execute(
         "INSERT INTO api_keys (key, agent_id, created_us) VALUES (?1, ?2, ?3)",
         params![key, agent_id, now_us()],
     )?;
-    Ok(key)
+    Ok(())
 }
 
 /// Revokes a key; `false` when no such key exists. Revoking twice is fine.

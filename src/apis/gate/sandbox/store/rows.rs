@@ -2,9 +2,9 @@
 //! for and does, and the list filters.
 
 use serde::Serialize;
-use serde_json::{Map, Value};
 
 use crate::apis::gate::money::Amount;
+use crate::apis::gate::wire::{Order, OrderStatus};
 use crate::engine::sandbox::clock::rfc3339;
 use crate::engine::sandbox::store::KeyUse;
 
@@ -42,36 +42,16 @@ pub struct OrderRow {
     pub outcome: Outcome,
 }
 
-/// The §5.3 Order object.
-#[derive(Debug, Serialize)]
-pub struct OrderView {
-    pub id: String,
-    pub product_id: u64,
-    pub quantity: u32,
-    pub external_ref: Option<String>,
-    pub idempotency_key: Option<String>,
-    pub status: String,
-    pub order_content: Map<String, Value>,
-    pub currency_code: String,
-    pub charged_amount: Amount,
-    pub balance_before: Amount,
-    pub balance_after: Amount,
-    pub is_test: bool,
-    pub region_code: String,
-    pub created_at: String,
-    pub completed_at: Option<String>,
-    pub failed_at: Option<String>,
-}
-
 impl OrderRow {
-    pub fn view(&self) -> OrderView {
-        OrderView {
+    /// The §5.3 Order.
+    pub fn view(&self) -> Order {
+        Order {
             id: self.id.clone(),
             product_id: self.product_id,
             quantity: self.quantity,
             external_ref: self.external_ref.clone(),
             idempotency_key: self.idempotency_key.clone(),
-            status: self.status.clone(),
+            status: self.order_status(),
             order_content: serde_json::from_str(&self.order_content).unwrap_or_default(),
             currency_code: self.currency.clone(),
             charged_amount: Amount::from_minor(self.charged_minor),
@@ -82,6 +62,15 @@ impl OrderRow {
             created_at: rfc3339(self.created_us),
             completed_at: self.completed_us.map(rfc3339),
             failed_at: self.failed_us.map(rfc3339),
+        }
+    }
+
+    /// The stored status (`pending`, `completed` or `failed`).
+    pub fn order_status(&self) -> OrderStatus {
+        match self.status.as_str() {
+            "completed" => OrderStatus::Completed,
+            "failed" => OrderStatus::Failed,
+            _ => OrderStatus::Pending,
         }
     }
 
@@ -257,5 +246,18 @@ mod tests {
         assert!(v["completed_at"].is_string());
         assert!(v["failed_at"].is_null());
         assert!(!row.is_pending());
+        assert_eq!(v["status"], "completed");
+        for (stored, status) in [
+            ("pending", OrderStatus::Pending),
+            ("completed", OrderStatus::Completed),
+            ("failed", OrderStatus::Failed),
+        ] {
+            let r = OrderRow {
+                status: stored.into(),
+                ..row.clone()
+            };
+            assert_eq!(r.order_status(), status);
+            assert_eq!(r.is_pending(), stored == "pending");
+        }
     }
 }

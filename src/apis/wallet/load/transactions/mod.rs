@@ -128,13 +128,7 @@ impl Transaction for WalletTx {
             }
             (Action::ListTransactions { .. }, _) => {
                 let endpoint = self.list.as_ref()?;
-                let r = user
-                    .send(Request {
-                        endpoint,
-                        expect: 200,
-                        post: None,
-                    })
-                    .await;
+                let r = user.send(Request::get(endpoint)).await;
                 Some(user.checked(
                     &r,
                     load.check(validate, WalletSchema::WalletTransaction, true),

@@ -87,13 +87,7 @@ pub(super) async fn get_transaction(
     held: &Held,
     validate: bool,
 ) -> (Outcome, Option<WalletStatus>) {
-    let r = user
-        .send(Request {
-            endpoint: &held.paths.get,
-            expect: 200,
-            post: None,
-        })
-        .await;
+    let r = user.send(Request::get(&held.paths.get)).await;
     let mut outcome = user.checked(
         &r,
         load.check(validate, WalletSchema::WalletTransaction, false),
