@@ -12,11 +12,12 @@ use super::plan::{CertifyArgs, OutputFormat, Plan, DEFAULT_SCENARIO};
 use super::progress::PhaseProgress;
 use crate::apis::gate::contract::{self, ContractOptions};
 use crate::apis::gate::invariants::{self, InvariantOptions};
-use crate::apis::gate::load::{self, cli::LoadArgs, LoadPlan, Progress};
+use crate::apis::gate::load::{self, LoadPlan, Progress};
 use crate::apis::gate::sandbox::SandboxConfig;
 use crate::apis::wallet::contract::WalletContractOptions;
 use crate::apis::ApiName;
 use crate::engine::client::{ExchangeJournal, PacingSummary};
+use crate::engine::load::plan::LoadSettings;
 use crate::engine::model::{
     now_rfc3339, CheckResult, PhaseReport, RunReport, Severity, TargetInfo, Verdict,
 };
@@ -174,21 +175,14 @@ pub async fn certify_with(
         target.get_or_insert(section.target);
         pacing = pacing.or(section.pacing);
     }
-    let report = RunReport {
-        tool: "gatecheck".to_string(),
-        tool_version: env!("CARGO_PKG_VERSION").to_string(),
-        schema_version: schemas.version().to_string(),
-        command: "certify".to_string(),
-        target: target.unwrap_or(TargetInfo {
-            base_url: plan.target.base_url.clone().unwrap_or_default(),
-            identity: Default::default(),
-            embedded_sandbox: plan.target.base_url.is_none(),
-        }),
-        started_at,
-        finished_at: now_rfc3339(),
-        phases,
-        pacing,
-    };
+    let target = target.unwrap_or(TargetInfo {
+        base_url: plan.target.base_url.clone().unwrap_or_default(),
+        identity: Default::default(),
+        embedded_sandbox: plan.target.base_url.is_none(),
+    });
+    let mut report = RunReport::new("certify", target, started_at, phases);
+    report.schema_version = schemas.version().to_string();
+    report.pacing = pacing;
     Ok(Outcome { report })
 }
 
@@ -426,7 +420,7 @@ fn load_plan(plan: &Plan) -> Result<LoadPlan, GateError> {
         None => write_scenario(plan, "scenario-mixed.toml", DEFAULT_SCENARIO)?,
     };
     load::cli::plan(
-        &load_args(plan, scenario_path, plan.thresholds.clone()),
+        &load_settings(plan, scenario_path, plan.thresholds.clone()),
         Some(plan.out.clone()),
     )
 }
@@ -460,7 +454,7 @@ fn wallet_load_plan(plan: &Plan) -> Result<crate::apis::wallet::load::LoadPlan, 
             .cloned()
             .collect()
     };
-    let mut args = load_args(plan, scenario_path, thresholds);
+    let mut args = load_settings(plan, scenario_path, thresholds);
     // The Wallet's schemas are the `wallet/` folder of --schemas, when it has one.
     args.schemas = plan
         .schemas
@@ -480,25 +474,19 @@ fn write_scenario(plan: &Plan, name: &str, text: &str) -> Result<std::path::Path
     Ok(path)
 }
 
-/// The `gatecheck load` flags a certification's load phase runs with.
-fn load_args(plan: &Plan, scenario: std::path::PathBuf, thresholds: Vec<String>) -> LoadArgs {
-    LoadArgs {
-        scenario,
+/// What a certification's load phase asks of a load run.
+fn load_settings(
+    plan: &Plan,
+    scenario: std::path::PathBuf,
+    thresholds: Vec<String>,
+) -> LoadSettings {
+    LoadSettings {
         users: plan.users,
-        ramp: None,
         run_time: Some(plan.run_time),
         rate: plan.rate,
-        validate_sample: 0.01,
         thresholds,
-        only: Vec::new(),
-        out: Some(plan.out.clone()),
-        no_progress: plan.quiet,
         schemas: plan.schemas.clone(),
-        goose_metrics: false,
-        no_goose_metrics: false,
-        workers: 1,
-        worker_index: 0,
-        target: plan.target.clone(),
+        ..LoadSettings::new(scenario, plan.target.timeout)
     }
 }
 
