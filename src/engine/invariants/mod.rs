@@ -4,6 +4,8 @@
 
 pub mod book;
 pub mod cli;
+#[cfg(test)]
+pub mod fake;
 pub mod options;
 pub mod pace;
 pub mod persist;

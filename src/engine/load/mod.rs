@@ -17,6 +17,7 @@ pub mod scenario;
 pub mod shard;
 pub mod summary;
 pub mod thresholds;
+pub mod txn;
 pub mod validate;
 
 pub use thresholds::Threshold;

@@ -104,8 +104,7 @@ pub async fn run_prepared(
         resolved.spend.clone(),
         validate::BodyValidator::new(plan.schemas.clone()),
     ));
-    let compiled = transactions::compile(&plan.scenario.transactions, client, catalog, &gate)
-        .map_err(GateError::Config)?;
+    let compiled = transactions::compile(&plan.scenario.transactions, client, catalog, &gate)?;
     let driven = crate::engine::load::run::drive(&plan, client, compiled, progress).await?;
     let switched = gate.orders_switched_to_test.load(Ordering::Relaxed);
 

@@ -1,6 +1,5 @@
 //! The judges and the balance diff, on fake exchanges: no server.
 
-use bytes::Bytes;
 use serde_json::{json, Value};
 
 use super::balances::balance_diffs;
@@ -12,30 +11,10 @@ use crate::apis::gate::invariants::ledger::{Expect, Ledger, NewOrder};
 use crate::apis::gate::invariants::payload::{Lifecycle, OrderRequest, Priced, Validity};
 use crate::apis::gate::money::Amount;
 use crate::apis::gate::wire::OrderStatus;
-use crate::engine::client::{Exchange, Masker, SentRequest};
+use crate::engine::client::Exchange;
 
 pub(super) fn exchange(status: u16, headers: &[(&str, &str)], body: &Value) -> Exchange {
-    let mut map = reqwest::header::HeaderMap::new();
-    for (k, v) in headers {
-        map.insert(
-            reqwest::header::HeaderName::from_bytes(k.as_bytes()).unwrap(),
-            reqwest::header::HeaderValue::from_str(v).unwrap(),
-        );
-    }
-    Exchange::new(
-        "http://127.0.0.1:1".into(),
-        SentRequest {
-            method: "POST".into(),
-            path: "/v1/agents/a1/orders".into(),
-            headers: Vec::new(),
-            body: None,
-        },
-        status,
-        map,
-        Bytes::from(body.to_string()),
-        std::time::Duration::ZERO,
-        Masker::new(),
-    )
+    crate::engine::invariants::fake::exchange("POST", "/v1/agents/a1/orders", status, headers, body)
 }
 
 fn priced(charge: i64) -> Priced {

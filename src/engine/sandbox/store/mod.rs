@@ -10,7 +10,9 @@
 //! answers an internal error and nothing of the batch is kept.
 //!
 //! The store knows no API: each API creates its own tables ([`Store::open`]'s `schemas`)
-//! and writes its own SQL. The `meta` table (key → text) is shared.
+//! and writes its own SQL. The `meta` table (key → text) is shared, and so are the rules
+//! every API's SQL follows the same way: how long a key binding lives and the newest-first
+//! keyset page ([`rules`]).
 
 use std::path::Path;
 use std::sync::mpsc;
@@ -19,6 +21,9 @@ use rand::Rng;
 use rusqlite::{Connection, OptionalExtension, Savepoint};
 
 use crate::engine::sandbox::errors::ApiError;
+
+mod rules;
+pub use rules::{keyset, live_since_ms, purge_bindings, KeyUse, KEY_RETENTION_MS};
 
 /// Hands a job's result back once the batch it ran in has committed (`true`) or not.
 type Deliver = Box<dyn FnOnce(bool) + Send>;

@@ -1,0 +1,200 @@
+//! The goose glue: what each transaction sends when the engine runs it, how its spend is
+//! reserved and settled, and what the user keeps for a later poll or replay.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rand::Rng;
+use serde_json::Value;
+
+use super::answers::{created, order_body, polled, replay_disagrees, Polled};
+use super::{GateLoad, GateUser, LastOrder};
+use crate::apis::gate::charge::{self, CreateOutcome};
+use crate::apis::gate::load::catalog::Orderable;
+use crate::apis::gate::load::scenario::ProductChoice;
+use crate::apis::gate::load::validate::BodyKind;
+use crate::apis::gate::wire::OrderStatus;
+use crate::engine::load::goose::{Endpoint, LoadUser, Outcome, Request, Response};
+use crate::engine::load::recorder::ErrorReason;
+use crate::engine::load::txn::{fresh_key, Poll};
+
+pub(super) fn pick(paths: &[Endpoint]) -> Option<&Endpoint> {
+    match paths.len() {
+        0 => None,
+        1 => paths.first(),
+        n => paths.get(rand::rng().random_range(0..n)),
+    }
+}
+
+/// The sampled body check of `kind`, for [`LoadUser::checked`].
+fn body_check(
+    ctx: &GateLoad,
+    kind: Option<BodyKind>,
+) -> Option<impl FnOnce(&[u8]) -> Result<(), String> + '_> {
+    kind.map(|kind| move |body: &[u8]| ctx.validator.check(kind, body))
+}
+
+pub(super) async fn get(
+    ctx: &GateLoad,
+    user: &mut LoadUser<'_, GateUser>,
+    endpoint: &Endpoint,
+    body_kind: Option<BodyKind>,
+) -> (Outcome, Response) {
+    let r = user.send(Request::get(endpoint)).await;
+    (user.checked(&r, body_check(ctx, body_kind)), r)
+}
+
+pub(super) async fn create_order(
+    ctx: &GateLoad,
+    user: &mut LoadUser<'_, GateUser>,
+    choice: ProductChoice,
+    quantity: u32,
+    force_test: bool,
+    validate: bool,
+) -> Outcome {
+    let Some(product) = choose(ctx, choice) else {
+        return Outcome::not_sent();
+    };
+    let quantity = if product.is_voucher { quantity } else { 1 };
+    let charge = product.charge(quantity);
+    // A real order reserves the worst case (the price is the catalog's claim) until its
+    // answer says what was charged; the other users' orders go as test orders meanwhile.
+    let mut reservation = None;
+    let real_charge = match charge {
+        Some(c) if !force_test && ctx.spend.real_orders_allowed() => {
+            match ctx.spend.reserve(&product.currency, c.into()) {
+                Ok(r) => {
+                    reservation = Some(r);
+                    Some(c)
+                }
+                Err(cap) => {
+                    ctx.orders_switched_to_test.fetch_add(1, Ordering::Relaxed);
+                    ctx.cap_noted.note(user, || {
+                        format!("{cap}: later orders were created as test orders")
+                    });
+                    None
+                }
+            }
+        }
+        _ => None,
+    };
+    let body = order_body(product, quantity, real_charge.is_none());
+    let key = fresh_key("gatecheck");
+    let r = user
+        .send(Request {
+            endpoint: &ctx.orders,
+            expect: 201,
+            post: Some((&key, &body)),
+        })
+        .await;
+    let outcome = user.checked(&r, body_check(ctx, validate.then_some(BodyKind::Order)));
+    if let Some(reservation) = reservation {
+        let json = serde_json::from_slice::<Value>(&r.body).ok();
+        charge::settle(
+            reservation,
+            &CreateOutcome {
+                status: r.status,
+                body: json.as_ref(),
+                balance_moved: None,
+            },
+        );
+    }
+    // Not created: the settlement above released a refusal and kept an unknown.
+    if let Some(order) = created(r.status, &r.body) {
+        let endpoint = user.endpoint(format!("{}{}", ctx.order_prefix, order.id));
+        if let Some(state) = user.state_mut() {
+            state.last_order = Some(Arc::new(LastOrder {
+                endpoint,
+                id: order.id,
+                key,
+                body,
+                currency: product.currency.clone(),
+                real_charge,
+            }));
+        }
+    }
+    outcome
+}
+
+fn choose(ctx: &GateLoad, choice: ProductChoice) -> Option<&Orderable> {
+    let mut rng = rand::rng();
+    let from = |list: &'_ [Orderable], rng: &mut rand::rngs::ThreadRng| -> Option<usize> {
+        (!list.is_empty()).then(|| rng.random_range(0..list.len()))
+    };
+    match choice {
+        ProductChoice::Voucher => from(&ctx.vouchers, &mut rng).map(|i| &ctx.vouchers[i]),
+        ProductChoice::TopUp => from(&ctx.top_ups, &mut rng).map(|i| &ctx.top_ups[i]),
+        ProductChoice::Any => {
+            let total = ctx.vouchers.len() + ctx.top_ups.len();
+            if total == 0 {
+                return None;
+            }
+            let i = rng.random_range(0..total);
+            ctx.vouchers
+                .get(i)
+                .or_else(|| ctx.top_ups.get(i - ctx.vouchers.len()))
+        }
+    }
+}
+
+pub(super) async fn poll_order(
+    ctx: &GateLoad,
+    user: &mut LoadUser<'_, GateUser>,
+    order: &LastOrder,
+    interval: Duration,
+    timeout: Duration,
+    validate: bool,
+) -> Outcome {
+    let poll = Poll::start(interval, timeout);
+    loop {
+        let (outcome, r) = get(
+            ctx,
+            user,
+            &order.endpoint,
+            validate.then_some(BodyKind::Order),
+        )
+        .await;
+        if outcome.error.is_some() {
+            return outcome;
+        }
+        match polled(&r.body) {
+            Polled::Ended(status) => {
+                if status == OrderStatus::Failed {
+                    if let Some(c) = order.real_charge {
+                        // The reservation was released (§5.3): the money was not spent.
+                        ctx.spend.refund(&order.currency, c.into());
+                    }
+                }
+                return outcome;
+            }
+            Polled::Pending => {}
+            Polled::Unreadable => return outcome.failed(ErrorReason::SchemaViolation),
+        }
+        if let Err(timed_out) = poll.wait(outcome).await {
+            return timed_out;
+        }
+    }
+}
+
+pub(super) async fn replay_order(
+    ctx: &GateLoad,
+    user: &mut LoadUser<'_, GateUser>,
+    order: &LastOrder,
+) -> Outcome {
+    let r = user
+        .send(Request {
+            endpoint: &ctx.orders,
+            expect: 201,
+            post: Some((&order.key, &order.body)),
+        })
+        .await;
+    let mut outcome = user.checked(&r, body_check(ctx, None));
+    if outcome.error.is_none() {
+        if let Some(why) = replay_disagrees(&r.body, &order.id, r.replayed) {
+            user.note(format!("replay of order {} {why}", order.id));
+            outcome.error = Some(ErrorReason::ReplayMismatch);
+        }
+    }
+    outcome
+}
