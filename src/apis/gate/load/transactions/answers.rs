@@ -70,7 +70,8 @@ pub(super) fn replay_disagrees(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::apis::gate::money::Amount;
+    use crate::apis::gate::money::{Amount, Rate};
+    use crate::apis::gate::pricing::PriceRule;
     use serde_json::json;
 
     fn product(is_voucher: bool) -> Orderable {
@@ -85,6 +86,17 @@ mod tests {
             is_voucher,
             body: body.as_object().unwrap().clone(),
             unit_charge: Amount::from_minor(100),
+            price: if is_voucher {
+                PriceRule::Voucher {
+                    agent_price: Amount::from_minor(100),
+                }
+            } else {
+                PriceRule::TopUp {
+                    rate: Rate::parse("1").unwrap(),
+                    min: Amount::from_minor(100),
+                    max: Amount::from_minor(100),
+                }
+            },
         }
     }
 

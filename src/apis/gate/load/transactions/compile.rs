@@ -232,6 +232,11 @@ mod tests {
                 is_voucher: false,
                 body: serde_json::Map::new(),
                 unit_charge: crate::apis::gate::money::Amount::from_minor(100),
+                price: crate::apis::gate::pricing::PriceRule::TopUp {
+                    rate: crate::apis::gate::money::Rate::parse("1").unwrap(),
+                    min: crate::apis::gate::money::Amount::from_minor(100),
+                    max: crate::apis::gate::money::Amount::from_minor(100),
+                },
             });
         assert!(!can_order(&catalog, ProductChoice::Voucher));
         assert!(can_order(&catalog, ProductChoice::TopUp));

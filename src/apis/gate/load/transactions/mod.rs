@@ -9,7 +9,7 @@
 //! An order creation builds its JSON body and key (it must) and asks the spend guard.
 
 use std::sync::atomic::AtomicU64;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -19,11 +19,11 @@ use crate::apis::gate::client::GateClientExt as _;
 use crate::apis::gate::load::catalog::{Catalog, Orderable};
 use crate::apis::gate::load::scenario::ProductChoice;
 use crate::apis::gate::load::validate::{BodyKind, BodyValidator};
-use crate::apis::gate::money::Amount;
 use crate::engine::client::ApiClient;
 use crate::engine::load::goose::{Endpoint, LoadUser, Outcome, Transaction};
 use crate::engine::load::txn::NoteOnce;
 use crate::engine::spend::SpendGuard;
+use crate::engine::spend::Spent;
 
 mod answers;
 mod compile;
@@ -102,9 +102,9 @@ struct LastOrder {
     endpoint: Endpoint,
     key: HeaderValue,
     body: Bytes,
-    currency: String,
-    /// The charge reserved against the spend cap (None for a test order).
-    real_charge: Option<Amount>,
+    /// What this real order spent against the cap, as settled from its answer (None for
+    /// a test order, or one whose charge stays unknown): given back once if it fails.
+    spent: Mutex<Option<Spent>>,
 }
 
 impl Transaction for GateTx {

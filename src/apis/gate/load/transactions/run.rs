@@ -2,7 +2,7 @@
 //! reserved and settled, and what the user keeps for a later poll or replay.
 
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rand::Rng;
@@ -89,7 +89,7 @@ pub(super) async fn create_order(
         })
         .await;
     let outcome = user.checked(&r, body_check(ctx, validate.then_some(BodyKind::Order)));
-    if let Some(reservation) = reservation {
+    let spent = reservation.and_then(|reservation| {
         let json = serde_json::from_slice::<Value>(&r.body).ok();
         charge::settle(
             reservation,
@@ -98,8 +98,8 @@ pub(super) async fn create_order(
                 body: json.as_ref(),
                 balance_moved: None,
             },
-        );
-    }
+        )
+    });
     // Not created: the settlement above released a refusal and kept an unknown.
     if let Some(order) = created(r.status, &r.body) {
         let endpoint = user.endpoint(format!("{}{}", ctx.order_prefix, order.id));
@@ -109,8 +109,7 @@ pub(super) async fn create_order(
                 id: order.id,
                 key,
                 body,
-                currency: product.currency.clone(),
-                real_charge,
+                spent: Mutex::new(spent),
             }));
         }
     }
@@ -161,9 +160,10 @@ pub(super) async fn poll_order(
         match polled(&r.body) {
             Polled::Ended(status) => {
                 if status == OrderStatus::Failed {
-                    if let Some(c) = order.real_charge {
-                        // The reservation was released (§5.3): the money was not spent.
-                        ctx.spend.refund(&order.currency, c.into());
+                    // The reservation was released (§5.3): what was charged is given back,
+                    // once, however often the failed order is polled again.
+                    if let Some(spent) = order.spent.lock().ok().and_then(|mut s| s.take()) {
+                        spent.give_back();
                     }
                 }
                 return outcome;

@@ -55,7 +55,10 @@ pub(super) async fn authorize(
     );
     let json = serde_json::from_slice::<Value>(&r.body).ok();
     match r.status {
-        Some(201) => reservation.settle(minor(held_amount(json.as_ref(), amount))),
+        Some(201) => {
+            // Spent stays spent: a held authorization is never given back here.
+            reservation.settle(minor(held_amount(json.as_ref(), amount)));
+        }
         Some(400..=499) => reservation.release(),
         _ => reservation.keep(),
     }
