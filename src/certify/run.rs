@@ -318,7 +318,7 @@ async fn wallet_section(
                                 "§5 Operations",
                                 "Wallet load: authorize → poll → capture → refund",
                                 Severity::Should,
-                                reason,
+                                reason.to_string(),
                             )],
                             load: None,
                             duration_ms: 0,

@@ -10,9 +10,8 @@ use gatecheck::apis::ApiName;
 use gatecheck::engine::client::Identity;
 use gatecheck::engine::invariants::book::failed_ids;
 use gatecheck::engine::model::PhaseReport;
-use gatecheck::engine::target::{TargetArgs, TargetProfile};
+use gatecheck::engine::target::{TargetArgs, TargetError, TargetProfile};
 use gatecheck::sandbox::{Launcher, SandboxConfig};
-use gatecheck::GateError;
 
 use crate::support::invariants::{details, options, seed};
 
@@ -20,7 +19,7 @@ use crate::support::invariants::{details, options, seed};
 struct Wallet;
 
 impl TargetProfile for Wallet {
-    fn identity(&self, _: Option<&str>) -> Result<Identity, GateError> {
+    fn identity(&self, _: Option<&str>) -> Result<Identity, TargetError> {
         Ok(Identity::new())
     }
 

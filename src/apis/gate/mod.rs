@@ -15,8 +15,7 @@ pub mod schemas;
 pub mod wire;
 
 use crate::engine::client::Identity;
-use crate::engine::exit::GateError;
-use crate::engine::target::TargetProfile;
+use crate::engine::target::{TargetError, TargetProfile};
 
 /// The Gate as a target: callers are agents named by a UUID; `/health` answers anyone.
 #[derive(Debug, Clone, Copy)]
@@ -26,14 +25,15 @@ pub struct GateProfile;
 pub static GATE: GateProfile = GateProfile;
 
 impl TargetProfile for GateProfile {
-    fn identity(&self, value: Option<&str>) -> Result<Identity, GateError> {
-        let agent_id = value.ok_or_else(|| {
-            GateError::Config("--agent-id is required with --base-url".to_string())
-        })?;
+    fn identity(&self, value: Option<&str>) -> Result<Identity, TargetError> {
+        const FLAG: &str = "--agent-id";
+        let agent_id = value.ok_or(TargetError::MissingIdentity { flag: FLAG })?;
         if uuid::Uuid::parse_str(agent_id).is_err() {
-            return Err(GateError::Config(format!(
-                "--agent-id `{agent_id}` is not a UUID"
-            )));
+            return Err(TargetError::BadIdentity {
+                flag: FLAG,
+                value: agent_id.to_string(),
+                expected: "a UUID",
+            });
         }
         Ok(client::agent_identity(&agent_id.to_ascii_lowercase()))
     }
