@@ -142,4 +142,22 @@ impl FileError {
     pub fn write(path: &Path, e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
         FileError::new(FileAction::Write, path, e)
     }
+
+    /// A file the command would overwrite without `--force`.
+    pub fn exists(path: &Path) -> Self {
+        FileError::write(path, "it already exists (use --force to overwrite)")
+    }
 }
+
+/// `impl From<T> for GateError` through [`GateError::Layer`], for each error type `T` of a
+/// layer above the engine (an API's, `certify`'s): `?` then brings it to `main`, exit 2.
+macro_rules! layer_errors {
+    ($($t:ty),+ $(,)?) => {
+        $(impl From<$t> for $crate::engine::exit::GateError {
+            fn from(e: $t) -> Self {
+                $crate::engine::exit::GateError::Layer(Box::new(e))
+            }
+        })+
+    };
+}
+pub(crate) use layer_errors;

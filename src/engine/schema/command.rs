@@ -32,9 +32,7 @@ pub fn export(
     for (name, text) in files {
         let path = dir.join(name);
         if path.exists() && !force {
-            return Err(
-                FileError::write(&path, "it already exists (use --force to overwrite)").into(),
-            );
+            return Err(FileError::exists(&path).into());
         }
         crate::engine::output::write_file(&path, text).map_err(|e| FileError::write(&path, e))?;
         written += 1;

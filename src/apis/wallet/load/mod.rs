@@ -65,11 +65,7 @@ pub fn refusal(plan: &LoadPlan, resolved: &ResolvedTarget) -> Option<SpendRefuse
 )]
 pub struct SpendRefused;
 
-impl From<SpendRefused> for GateError {
-    fn from(e: SpendRefused) -> GateError {
-        GateError::Layer(Box::new(e))
-    }
-}
+crate::engine::exit::layer_errors!(SpendRefused);
 
 /// Runs one Wallet load phase against a resolved target; a [`refusal`] is a
 /// configuration error (exit 2) before any Wallet request.
