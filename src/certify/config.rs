@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::engine::names::UnknownName;
+
 /// The phases of a certification run, in the order they run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -36,18 +38,13 @@ impl Phase {
     }
 }
 
-/// A phase name that is none of [`Phase::ALL`].
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown phase `{0}` (health, contract, invariants, load)")]
-pub struct UnknownPhase(pub String);
-
 impl std::str::FromStr for Phase {
-    type Err = UnknownPhase;
-    fn from_str(s: &str) -> Result<Phase, UnknownPhase> {
+    type Err = UnknownName;
+    fn from_str(s: &str) -> Result<Phase, UnknownName> {
         Phase::ALL
             .into_iter()
             .find(|p| p.name() == s)
-            .ok_or_else(|| UnknownPhase(s.to_string()))
+            .ok_or_else(|| UnknownName::new("phase", s, Phase::ALL.map(Phase::name)))
     }
 }
 

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::config::{ConfigError, ConfigFile, EnvConfig, LoadSection, Phase, UnknownPhase};
+use super::config::{ConfigError, ConfigFile, EnvConfig, LoadSection, Phase};
 use crate::apis::ApiName;
 use crate::engine::target::TargetArgs;
 
@@ -171,7 +171,7 @@ pub enum PlanError {
         source: crate::engine::bounds::BoundsError,
     },
     #[error(transparent)]
-    Phase(#[from] UnknownPhase),
+    Phase(#[from] crate::engine::names::UnknownName),
 }
 
 crate::engine::exit::layer_errors!(PlanError);

@@ -54,6 +54,9 @@ pub enum GateError {
     /// A schema file that cannot be loaded: exit 2.
     #[error("configuration error: {0}")]
     Schema(#[from] crate::engine::schema::SchemaError),
+    /// A name no flag value or field takes (a schema, a report format, a phase): exit 2.
+    #[error("configuration error: {0}")]
+    UnknownName(#[from] crate::engine::names::UnknownName),
     /// A document to validate that is not JSON: exit 2.
     #[error("configuration error: {0}")]
     NotJson(#[from] crate::engine::schema::command::NotJson),
@@ -89,6 +92,7 @@ impl GateError {
             | GateError::Scenario(_)
             | GateError::Merge(_)
             | GateError::Schema(_)
+            | GateError::UnknownName(_)
             | GateError::NotJson(_)
             | GateError::Baseline(_)
             | GateError::Layer(_)
