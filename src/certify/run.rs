@@ -12,12 +12,13 @@ use super::plan::{CertifyArgs, OutputFormat, Plan, DEFAULT_SCENARIO};
 use super::progress::PhaseProgress;
 use crate::apis::gate::contract::{self, ContractOptions};
 use crate::apis::gate::invariants::{self, InvariantOptions};
-use crate::apis::gate::load::{self, cli::LoadArgs, LoadPlan, Progress};
+use crate::apis::gate::load::{self, LoadPlan, Progress};
 use crate::apis::gate::sandbox::SandboxConfig;
 use crate::apis::wallet::contract::WalletContractOptions;
 use crate::apis::ApiName;
 use crate::engine::client::{ExchangeJournal, PacingSummary};
 use crate::engine::exit::FileError;
+use crate::engine::load::plan::LoadSettings;
 use crate::engine::model::{
     now_rfc3339, CheckResult, PhaseReport, RunReport, Severity, TargetInfo, Verdict,
 };
@@ -42,6 +43,9 @@ pub enum RunError {
     FinishHar(#[source] report::ReportError),
     #[error("cannot write the reports: {0:#}")]
     Reports(anyhow::Error),
+    /// The Gate is certified but its OpenAPI document was not loaded (a gatecheck bug).
+    #[error("no Gate OpenAPI document")]
+    NoOpenApi,
     /// The load phase was planned for one API but not the other (a gatecheck bug).
     #[error("no load plan for the {0:?} load phase")]
     NoLoadPlan(ApiName),
@@ -133,6 +137,11 @@ pub async fn certify_with(
         Some(dir) => SchemaSet::load_dir(&crate::apis::gate::schemas::BUNDLE, dir),
         None => SchemaSet::embedded(&crate::apis::gate::schemas::BUNDLE),
     }?;
+    let gate_openapi = if plan.apis.contains(&ApiName::Gate) {
+        Some(crate::apis::gate::openapi(plan.schemas.as_deref())?)
+    } else {
+        None
+    };
     let wallet_openapi = if plan.apis.contains(&ApiName::Wallet) {
         crate::apis::wallet::openapi(
             plan.schemas
@@ -164,10 +173,11 @@ pub async fn certify_with(
     for api in &plan.apis {
         let section = match api {
             ApiName::Gate => {
+                let openapi = gate_openapi.as_ref().ok_or(RunError::NoOpenApi)?;
                 gate_section(
                     plan,
                     &sandbox,
-                    &schemas,
+                    (&schemas, openapi),
                     load_plan.clone(),
                     &progress,
                     har.as_ref(),
@@ -190,23 +200,19 @@ pub async fn certify_with(
         target.get_or_insert(section.target);
         pacing = pacing.or(section.pacing);
     }
-    let report = RunReport {
-        tool: "gatecheck".to_string(),
-        tool_version: env!("CARGO_PKG_VERSION").to_string(),
-        schema_version: schemas.version().to_string(),
-        command: "certify".to_string(),
-        target: target.unwrap_or(TargetInfo {
-            base_url: plan.target.base_url.clone().unwrap_or_default(),
-            identity: Default::default(),
-            embedded_sandbox: plan.target.base_url.is_none(),
-        }),
-        started_at,
-        finished_at: now_rfc3339(),
-        phases,
-        pacing,
-    };
+    let target = target.unwrap_or(TargetInfo {
+        base_url: plan.target.base_url.clone().unwrap_or_default(),
+        identity: Default::default(),
+        embedded_sandbox: plan.target.base_url.is_none(),
+    });
+    let mut report = RunReport::new("certify", target, started_at, phases);
+    report.schema_version = schemas.version().to_string();
+    report.pacing = pacing;
     Ok(Outcome { report })
 }
+
+/// The Gate's schemas and OpenAPI document, loaded once for the run.
+type Documents<'a> = (&'a SchemaSet, &'a Arc<OpenApi>);
 
 /// One API's part of the report.
 struct Section {
@@ -239,7 +245,7 @@ fn target_info(resolved: &ResolvedTarget) -> TargetInfo {
 async fn gate_section(
     plan: &Plan,
     sandbox: &SandboxConfig,
-    schemas: &SchemaSet,
+    documents: Documents<'_>,
     load_plan: Option<LoadPlan>,
     progress: &PhaseProgress,
     har: Option<&Arc<HarWriter>>,
@@ -254,7 +260,7 @@ async fn gate_section(
             har.begin_page(phase.name());
         }
         let clock = Instant::now();
-        let result = run_phase(*phase, plan, &resolved, schemas, load_plan.clone()).await;
+        let result = run_phase(*phase, plan, &resolved, documents, load_plan.clone()).await;
         let mut report = match result {
             Ok(report) => report,
             Err(e) => phase_error(*phase, &e),
@@ -394,12 +400,14 @@ async fn run_phase(
     phase: Phase,
     plan: &Plan,
     resolved: &ResolvedTarget,
-    schemas: &SchemaSet,
+    (schemas, openapi): Documents<'_>,
     load_plan: Option<LoadPlan>,
 ) -> Result<PhaseReport, GateError> {
     match phase {
-        Phase::Health => Ok(health_phase(resolved, schemas).await),
-        Phase::Contract => contract::run(&ContractOptions::default(), resolved, schemas).await,
+        Phase::Health => Ok(health_phase(resolved, schemas, openapi).await),
+        Phase::Contract => {
+            contract::run(&ContractOptions::default(), resolved, schemas, openapi).await
+        }
         Phase::Invariants => {
             let mut opts = InvariantOptions::default();
             if let Some(cases) = plan.cases {
@@ -419,8 +427,12 @@ async fn run_phase(
 }
 
 /// The health phase: the contract's `/health` checks (§8) on their own.
-async fn health_phase(resolved: &ResolvedTarget, schemas: &SchemaSet) -> PhaseReport {
-    let checks = contract::health_checks(resolved, schemas).await;
+async fn health_phase(
+    resolved: &ResolvedTarget,
+    schemas: &SchemaSet,
+    openapi: &Arc<OpenApi>,
+) -> PhaseReport {
+    let checks = contract::health_checks(resolved, schemas, openapi).await;
     PhaseReport {
         name: "health".to_string(),
         checks,
@@ -442,7 +454,7 @@ fn load_plan(plan: &Plan) -> Result<LoadPlan, GateError> {
         None => write_scenario(plan, "scenario-mixed.toml", DEFAULT_SCENARIO)?,
     };
     load::cli::plan(
-        &load_args(plan, scenario_path, plan.thresholds.clone()),
+        &load_settings(plan, scenario_path, plan.thresholds.clone()),
         Some(plan.out.clone()),
     )
 }
@@ -475,7 +487,7 @@ fn wallet_load_plan(plan: &Plan) -> Result<crate::apis::wallet::load::LoadPlan, 
             .cloned()
             .collect()
     };
-    let mut args = load_args(plan, scenario_path, thresholds);
+    let mut args = load_settings(plan, scenario_path, thresholds);
     // The Wallet's schemas are the `wallet/` folder of --schemas, when it has one.
     args.schemas = plan
         .schemas
@@ -493,25 +505,19 @@ fn write_scenario(plan: &Plan, name: &str, text: &str) -> Result<std::path::Path
     Ok(path)
 }
 
-/// The `gatecheck load` flags a certification's load phase runs with.
-fn load_args(plan: &Plan, scenario: std::path::PathBuf, thresholds: Vec<String>) -> LoadArgs {
-    LoadArgs {
-        scenario,
+/// What a certification's load phase asks of a load run.
+fn load_settings(
+    plan: &Plan,
+    scenario: std::path::PathBuf,
+    thresholds: Vec<String>,
+) -> LoadSettings {
+    LoadSettings {
         users: plan.users,
-        ramp: None,
         run_time: Some(plan.run_time),
         rate: plan.rate,
-        validate_sample: 0.01,
         thresholds,
-        only: Vec::new(),
-        out: Some(plan.out.clone()),
-        no_progress: plan.quiet,
         schemas: plan.schemas.clone(),
-        goose_metrics: false,
-        no_goose_metrics: false,
-        workers: 1,
-        worker_index: 0,
-        target: plan.target.clone(),
+        ..LoadSettings::new(scenario, plan.target.timeout)
     }
 }
 

@@ -196,6 +196,10 @@ pub trait TargetProfile: Send + Sync {
     fn key_flag(&self) -> KeyFlag {
         KeyFlag::ApiKey
     }
+    /// The header the key is sent in, raw.
+    fn auth_header(&self) -> &'static str {
+        crate::engine::client::DEFAULT_AUTH_HEADER
+    }
 }
 
 /// A resolved target: a client for it, the embedded sandbox when one was started (kept
@@ -257,7 +261,8 @@ impl TargetArgs {
         let mut client =
             ApiClient::build(target, self.timeout, pace, profile.key_flag().variable())
                 .map_err(TargetError::Client)?
-                .with_max_body(self.max_response_bytes);
+                .with_max_body(self.max_response_bytes)
+                .with_auth_header(profile.auth_header());
         if let Some(journal) = &self.journal {
             client.record_into(journal.clone());
         }

@@ -4,13 +4,12 @@
 
 use std::collections::BTreeSet;
 
-use gatecheck::apis::gate::invariants::checks::failed_ids;
 use gatecheck::apis::gate::invariants::{self, InvariantOptions};
 use gatecheck::apis::gate::sandbox::SandboxConfig;
 use gatecheck::engine::model::PhaseReport;
 use gatecheck::engine::target::TargetArgs;
 
-use crate::support::invariants::{details, options, seed};
+use crate::support::invariants::{assert_caught_only, failed_ids, options, seed};
 
 fn target_args() -> TargetArgs {
     TargetArgs::default()
@@ -32,44 +31,15 @@ async fn run(mutant: Option<&str>, opts: &InvariantOptions) -> PhaseReport {
     phase
 }
 
-fn failed(phase: &PhaseReport) -> BTreeSet<String> {
-    failed_ids(&phase.checks)
-}
-
 async fn assert_caught(mutant: &str, check: &str, also_allowed: &[&str]) {
     let phase = run(Some(mutant), &options(64, seed())).await;
-    let failed = failed(&phase);
-    assert!(
-        failed.contains(check),
-        "{mutant}: {check} did not fail; failed: {failed:?}"
-    );
-    let unexpected: Vec<_> = failed
-        .iter()
-        .filter(|id| *id != check && !also_allowed.contains(&id.as_str()))
-        .collect();
-    assert!(
-        unexpected.is_empty(),
-        "{mutant}: unexpected failures {unexpected:?}\n{}",
-        details(&phase, &unexpected)
-    );
-    let finding = phase
-        .checks
-        .iter()
-        .find(|c| c.id == check)
-        .and_then(|c| c.findings.first())
-        .expect("a finding");
-    assert!(!finding.message.is_empty());
-    eprintln!(
-        "{mutant}: {failed:?}\n{}\n{}",
-        finding.message,
-        finding.reproduction.join("\n")
-    );
+    assert_caught_only(&phase, mutant, check, also_allowed);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn correct_sandbox_passes() {
     let phase = run(None, &options(48, 7)).await;
-    assert!(failed(&phase).is_empty(), "{:#?}", phase.checks);
+    assert!(failed_ids(&phase).is_empty(), "{:#?}", phase.checks);
 }
 
 /// Each invariant's proof: the mutant that breaks it and the knock-on checks that same

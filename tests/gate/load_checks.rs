@@ -42,9 +42,13 @@ async fn run_against(mutant: &str, a: &LoadArgs) -> load::LoadRun {
         .resolve(&gatecheck::apis::gate::GATE, &config)
         .await
         .expect("sandbox");
-    let run = load::run(plan(a, None).expect("plan"), &resolved, Progress::Hidden)
-        .await
-        .expect("run");
+    let run = load::run(
+        plan(&a.settings(), None).expect("plan"),
+        &resolved,
+        Progress::Hidden,
+    )
+    .await
+    .expect("run");
     resolved.shutdown().await;
     run
 }

@@ -241,7 +241,7 @@ async fn run_orders(
     let mut a = args(dir.path().join("out"), "scenarios/gate/orders.toml");
     a.users = Some(3);
     a.only = vec!["create_voucher_order".into(), "create_topup_order".into()];
-    let plan = gatecheck::apis::gate::load::cli::plan(&a, None).expect("plan");
+    let plan = gatecheck::apis::gate::load::cli::plan(&a.settings(), None).expect("plan");
     let run = gatecheck::apis::gate::load::run(
         plan,
         &resolved,

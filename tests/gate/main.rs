@@ -43,6 +43,7 @@ mod sandbox_idempotency;
 mod sandbox_lists;
 mod sandbox_mutants;
 mod sandbox_orders;
+mod sandbox_routes;
 mod schema_command;
 mod schema_examples;
 mod schema_invalid;

@@ -5,13 +5,13 @@
 
 use std::time::{Duration, Instant};
 
+use crate::support::failures;
 use clap::Parser;
 use gatecheck::apis::gate::contract::cli::{execute, ContractArgs};
 use gatecheck::apis::gate::invariants::{self, InvariantOptions};
 use gatecheck::apis::gate::sandbox::SandboxConfig;
 use gatecheck::certify::{self, CertifyArgs};
 use gatecheck::cli::{Cli, Command};
-use gatecheck::engine::model::{CheckResult, Outcome};
 use gatecheck::engine::target::TargetArgs;
 
 #[derive(Parser)]
@@ -25,13 +25,6 @@ fn limited() -> SandboxConfig {
         rate_limit: Some(5),
         ..SandboxConfig::default()
     }
-}
-
-fn failures<'a>(checks: impl Iterator<Item = &'a CheckResult>) -> Vec<String> {
-    checks
-        .filter(|c| c.outcome == Outcome::Failed)
-        .map(|c| format!("{}: {:?}", c.id, c.findings.first().map(|f| &f.message)))
-        .collect()
 }
 
 async fn contract() -> Duration {

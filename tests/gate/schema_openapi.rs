@@ -173,7 +173,8 @@ fn every_operation_documents_the_contracts_responses() {
     assert_eq!(statuses(&api, "GET", "/health"), vec![200, 405, 503]);
     assert_eq!(
         statuses(&api, "POST", "/_sandbox/agents"),
-        vec![201, 400, 401, 405, 415]
+        // 404: a target without the sandbox extensions (§9: the live API has none).
+        vec![201, 400, 401, 404, 405, 415]
     );
     assert_eq!(
         statuses(&api, "POST", "/_sandbox/agents/{agent_id}/deposits"),
@@ -387,4 +388,22 @@ fn load_dir_reads_the_same_document() {
         OpenApi::load_dir(&gatecheck::apis::gate::schemas::BUNDLE, schemas_dir()).expect("loads");
     let embedded = OpenApi::embedded(&gatecheck::apis::gate::schemas::BUNDLE).expect("embedded");
     assert_eq!(from_disk.document(), embedded.document());
+}
+
+#[test]
+fn a_schema_dir_without_the_document_gets_the_embedded_one() {
+    // `--schemas DIR` took schema files alone before the contract read the document.
+    let bundle = &gatecheck::apis::gate::schemas::BUNDLE;
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (name, text) in bundle.files {
+        std::fs::write(dir.path().join(name), text).expect("write");
+    }
+    let loaded = OpenApi::load(bundle, Some(dir.path())).expect("loads without openapi.json");
+    let embedded = OpenApi::embedded(bundle).expect("embedded");
+    assert_eq!(loaded.operations(), embedded.operations());
+    std::fs::write(dir.path().join("openapi.json"), "{not json").expect("write");
+    assert!(
+        OpenApi::load(bundle, Some(dir.path())).is_err(),
+        "a broken document is refused"
+    );
 }

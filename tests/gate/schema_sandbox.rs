@@ -34,24 +34,22 @@ enum Shape {
     NoBody,
 }
 
-fn success_shape(method: &Method, template: &str) -> Shape {
-    use SchemaName as S;
-    let a = "/agent/{agent_id}";
-    match (method.as_str(), template) {
-        ("GET", "/health") => Shape::One(S::Health),
-        ("GET", t) if t == format!("{a}/product-types") => Shape::List(S::ProductType),
-        ("GET", t) if t == format!("{a}/product-categories") => Shape::List(S::ProductCategory),
-        ("GET", t) if t == format!("{a}/products") => Shape::List(S::Product),
-        ("GET", t) if t == format!("{a}/products/{{productId}}") => Shape::One(S::Product),
-        ("GET", t) if t == format!("{a}/orders") => Shape::List(S::Order),
-        ("POST", t) if t == format!("{a}/orders") => Shape::One(S::Order),
-        ("GET", t) if t == format!("{a}/orders/{{orderId}}") => Shape::One(S::Order),
-        ("GET", t) if t == format!("{a}/balance") => Shape::List(S::AgentBalance),
-        ("GET", t) if t == format!("{a}/deposits") => Shape::List(S::AgentDeposit),
-        ("POST", "/_sandbox/agents/{agent_id}/deposits") => Shape::One(S::AgentDeposit),
-        ("POST", t) if t.starts_with("/_sandbox/orders/") => Shape::One(S::Order),
-        ("DELETE", _) => Shape::NoBody,
-        _ => Shape::OpenApiOnly,
+/// The success body the OpenAPI document gives the operation (`$ref` to a schema file,
+/// or the list envelope of one), as a `SchemaSet` name.
+fn success_shape(api: &OpenApi, method: &Method, template: &str) -> Shape {
+    if method == Method::DELETE {
+        return Shape::NoBody;
+    }
+    match api.success_body(method.as_str(), template) {
+        Some(body) => {
+            let name = SchemaName::of_file(body.file).expect("a Gate schema file");
+            if body.list {
+                Shape::List(name)
+            } else {
+                Shape::One(name)
+            }
+        }
+        None => Shape::OpenApiOnly,
     }
 }
 
@@ -132,7 +130,7 @@ impl Judge {
         let shape = if status >= 400 && !(template == "/health" && status == 503) {
             Shape::One(SchemaName::Error)
         } else {
-            success_shape(&method, &template)
+            success_shape(&self.api, &method, &template)
         };
         let violations = match (&shape, &body) {
             (Shape::One(name), Some(body)) => self.set.validate(*name, body),

@@ -1,6 +1,8 @@
 //! What the invariants mutant tests of every API share: the options of a proving run, its
 //! seed, and the findings of unexpected failures as text.
 
+use std::collections::BTreeSet;
+
 use gatecheck::engine::invariants::options::InvariantOptions;
 use gatecheck::engine::model::PhaseReport;
 
@@ -43,4 +45,56 @@ pub fn details(phase: &PhaseReport, ids: &[&String]) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// Asserts a mutant's run proves its invariant: `check` failed, nothing else did but the
+/// knock-on checks in `also_allowed`, and the finding carries its reproduction with the
+/// sandbox's keys (`sk_…`, `wk_…`) masked.
+pub fn assert_caught_only(phase: &PhaseReport, mutant: &str, check: &str, also_allowed: &[&str]) {
+    let failed = failed_ids(phase);
+    assert!(
+        failed.contains(check),
+        "{mutant}: {check} did not fail; failed: {failed:?}\n{}",
+        details(phase, &failed.iter().collect::<Vec<_>>())
+    );
+    let unexpected: Vec<&String> = failed
+        .iter()
+        .filter(|id| *id != check && !also_allowed.contains(&id.as_str()))
+        .collect();
+    assert!(
+        unexpected.is_empty(),
+        "{mutant}: unexpected failures {unexpected:?}\n{}",
+        details(phase, &unexpected)
+    );
+    let finding = phase
+        .checks
+        .iter()
+        .find(|c| c.id == check)
+        .and_then(|c| c.findings.first())
+        .expect("a finding");
+    assert!(
+        !finding.message.is_empty(),
+        "{mutant}: a finding says what broke"
+    );
+    assert!(
+        !finding.reproduction.is_empty(),
+        "{mutant}: a finding carries its curl script"
+    );
+    assert!(
+        finding
+            .reproduction
+            .iter()
+            .all(|l| !l.contains("wk_") && !l.contains("sk_")),
+        "{mutant}: secrets masked in the reproduction"
+    );
+    eprintln!(
+        "{mutant}: {failed:?}\n{}\n{}",
+        finding.message,
+        finding.reproduction.join("\n")
+    );
+}
+
+/// The ids of the checks that failed.
+pub fn failed_ids(phase: &PhaseReport) -> BTreeSet<String> {
+    gatecheck::engine::invariants::book::failed_ids(&phase.checks)
 }

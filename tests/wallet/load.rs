@@ -55,9 +55,13 @@ async fn run_embedded(config: SandboxConfig, a: &LoadArgs) -> load::LoadRun {
         .resolve(&gatecheck::apis::wallet::WALLET, &launcher(config))
         .await
         .expect("sandbox");
-    let run = load::run(plan(a, None).expect("plan"), &resolved, Progress::Hidden)
-        .await
-        .expect("run");
+    let run = load::run(
+        plan(&a.settings(), None).expect("plan"),
+        &resolved,
+        Progress::Hidden,
+    )
+    .await
+    .expect("run");
     resolved.shutdown().await;
     run
 }
@@ -186,7 +190,12 @@ async fn outside_loopback_without_allow_spend_nothing_is_authorized() {
     let sb = common::start().await;
     let resolved = merchant_target(&sb, false, 1_000_000);
     let a = args(&[], &[]);
-    let refused = load::run(plan(&a, None).expect("plan"), &resolved, Progress::Hidden).await;
+    let refused = load::run(
+        plan(&a.settings(), None).expect("plan"),
+        &resolved,
+        Progress::Hidden,
+    )
+    .await;
     match refused {
         Err(e @ GateError::Layer(_)) => {
             assert_eq!(e.exit(), gatecheck::Exit::Usage);
@@ -198,7 +207,7 @@ async fn outside_loopback_without_allow_spend_nothing_is_authorized() {
     // Reads alone are fine.
     let reads = args(&["list_transactions"], &["error_rate<0.1%"]);
     let run = load::run(
-        plan(&reads, None).expect("plan"),
+        plan(&reads.settings(), None).expect("plan"),
         &resolved,
         Progress::Hidden,
     )
@@ -214,7 +223,7 @@ async fn authorizations_stop_at_the_spend_cap() {
     // 50.00 KZT: five authorizations of 10.00.
     let resolved = merchant_target(&sb, true, 5_000);
     let run = load::run(
-        plan(&args(&["authorize"], &[]), None).expect("plan"),
+        plan(&args(&["authorize"], &[]).settings(), None).expect("plan"),
         &resolved,
         Progress::Hidden,
     )

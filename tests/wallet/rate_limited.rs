@@ -5,12 +5,12 @@
 
 use std::time::{Duration, Instant};
 
+use crate::support::failures;
 use clap::Parser;
 use gatecheck::apis::wallet::contract::cli::execute;
 use gatecheck::apis::wallet::invariants::{self, InvariantOptions};
 use gatecheck::apis::ApiName;
 use gatecheck::engine::contract::cli::ContractArgs;
-use gatecheck::engine::model::{CheckResult, Outcome};
 use gatecheck::engine::target::TargetArgs;
 use gatecheck::sandbox::{Launcher, SandboxConfig};
 
@@ -27,13 +27,6 @@ fn limited() -> Launcher {
         config,
         api: ApiName::Wallet,
     }
-}
-
-fn failures<'a>(checks: impl Iterator<Item = &'a CheckResult>) -> Vec<String> {
-    checks
-        .filter(|c| c.outcome == Outcome::Failed)
-        .map(|c| format!("{}: {:?}", c.id, c.findings.first().map(|f| &f.message)))
-        .collect()
 }
 
 async fn contract() -> Duration {

@@ -14,8 +14,20 @@ pub mod sandbox;
 pub mod schemas;
 pub mod wire;
 
+use std::path::Path;
+use std::sync::Arc;
+
 use crate::engine::client::Identity;
+use crate::engine::exit::GateError;
+use crate::engine::schema::openapi::OpenApi;
 use crate::engine::target::{TargetError, TargetProfile};
+
+/// The Gate's OpenAPI document, loaded once per run: `--schemas DIR`, else the embedded
+/// one. Its routes, methods, statuses and success bodies drive the contract's
+/// classification and traffic rules.
+pub fn openapi(dir: Option<&Path>) -> Result<Arc<OpenApi>, GateError> {
+    Ok(Arc::new(OpenApi::load(&schemas::BUNDLE, dir)?))
+}
 
 /// The Gate as a target: callers are agents named by a UUID; `/health` answers anyone.
 #[derive(Debug, Clone, Copy)]

@@ -41,11 +41,7 @@ impl TargetProfile for WalletProfile {
 /// The Wallet's OpenAPI document: `DIR/openapi.json` with `--schemas DIR`, else the
 /// embedded one.
 pub fn openapi(dir: Option<&Path>) -> Result<Option<OpenApi>, GateError> {
-    let loaded = match dir {
-        Some(dir) => OpenApi::load_dir(&schemas::BUNDLE, dir),
-        None => OpenApi::embedded(&schemas::BUNDLE),
-    };
-    Ok(Some(loaded?))
+    Ok(Some(OpenApi::load(&schemas::BUNDLE, dir)?))
 }
 
 /// The spend guard Wallet authorizations pass: the run's own (real money, capped by

@@ -74,16 +74,21 @@ pub enum TransportError {
 /// The default response-size cap: 4 MiB, well above any Plexy API page.
 pub const DEFAULT_MAX_BODY: usize = 4 << 20;
 
-/// Which credentials a request carries.
+/// The header an API reads its key from, raw (no `Bearer`): `Authorization` for the Gate
+/// and the Wallet; the Pay API's merchant payments will name `x-api-key`.
+pub const DEFAULT_AUTH_HEADER: &str = "Authorization";
+
+/// Which credentials a request carries (in the client's auth header, see
+/// [`ApiClient::with_auth_header`]).
 #[derive(Debug, Clone)]
 pub enum Auth {
-    /// `Authorization: <api key>` — the normal case.
+    /// `<auth header>: <api key>` — the normal case.
     ApiKey,
-    /// No `Authorization` header.
+    /// No auth header.
     None,
-    /// `Authorization: <this exact value>` (e.g. `Bearer <key>`, an unknown key).
+    /// `<auth header>: <this exact value>` (e.g. `Bearer <key>`, an unknown key).
     Raw(String),
-    /// `X-Sandbox-Admin: <admin token>` and no `Authorization`.
+    /// `X-Sandbox-Admin: <admin token>` and no auth header.
     Admin,
 }
 
@@ -98,6 +103,8 @@ pub struct ApiClient {
     /// Where every exchange is also kept (the run's HAR), when the run keeps them.
     journal: Option<Arc<dyn ExchangeJournal>>,
     max_body: usize,
+    /// The header the API key goes in.
+    auth_header: &'static str,
 }
 
 impl ApiClient {
@@ -105,6 +112,17 @@ impl ApiClient {
     pub fn with_max_body(mut self, bytes: usize) -> ApiClient {
         self.max_body = bytes;
         self
+    }
+
+    /// The same client sending its key in `header` instead of `Authorization`.
+    pub fn with_auth_header(mut self, header: &'static str) -> ApiClient {
+        self.auth_header = header;
+        self
+    }
+
+    /// The header the API key goes in.
+    pub fn auth_header(&self) -> &'static str {
+        self.auth_header
     }
 
     pub fn new(target: Target, timeout: Duration) -> anyhow::Result<ApiClient> {
@@ -154,6 +172,7 @@ impl ApiClient {
             pacer: std::sync::Arc::new(Pacer::new(pace)),
             journal: None,
             max_body: DEFAULT_MAX_BODY,
+            auth_header: DEFAULT_AUTH_HEADER,
         })
     }
 
@@ -192,6 +211,7 @@ impl ApiClient {
             pacer: self.pacer.clone(),
             journal: self.journal.clone(),
             max_body: self.max_body,
+            auth_header: self.auth_header,
         }
     }
 
@@ -302,10 +322,10 @@ impl RequestBuilder<'_> {
         let mut headers = Vec::with_capacity(self.headers.len() + 1);
         match &self.auth {
             Auth::ApiKey => headers.push((
-                "Authorization".to_string(),
+                client.auth_header.to_string(),
                 target.api_key.expose().to_string(),
             )),
-            Auth::Raw(value) => headers.push(("Authorization".to_string(), value.clone())),
+            Auth::Raw(value) => headers.push((client.auth_header.to_string(), value.clone())),
             Auth::Admin => {
                 if let Some(token) = &target.admin_token {
                     headers.push(("X-Sandbox-Admin".to_string(), token.expose().to_string()));
@@ -441,4 +461,57 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
         cur = next;
     }
     cur.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A one-shot HTTP server that answers `200 {}` and hands back the request it read.
+    async fn one_answer() -> (String, tokio::task::JoinHandle<String>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let server = tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut seen = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                let n = socket.read(&mut buf).await.unwrap();
+                seen.extend_from_slice(&buf[..n]);
+            }
+            let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}";
+            socket.write_all(answer).await.unwrap();
+            String::from_utf8_lossy(&seen).into_owned()
+        });
+        (url, server)
+    }
+
+    #[tokio::test]
+    async fn the_key_goes_in_the_apis_auth_header_and_is_masked_there() {
+        let (url, server) = one_answer().await;
+        let target = Target {
+            base_url: url,
+            identity: Identity::new(),
+            api_key: Secret::new("mk_live_header_test_9f2"),
+            admin_token: None,
+        };
+        let client =
+            ApiClient::with_key_variable(target, Duration::from_secs(5), "GATECHECK_MERCHANT_KEY")
+                .unwrap()
+                .with_auth_header("x-api-key");
+        let ex = client.get("/payments").send().await.expect("an answer");
+        let seen = server.await.unwrap().to_ascii_lowercase();
+        assert!(
+            seen.contains("x-api-key: mk_live_header_test_9f2"),
+            "{seen}"
+        );
+        assert!(!seen.contains("authorization:"), "{seen}");
+        let curl = ex.curl();
+        assert!(
+            curl.contains(r#"-H "x-api-key: $GATECHECK_MERCHANT_KEY""#),
+            "{curl}"
+        );
+        assert!(!curl.contains("mk_live_header_test_9f2"), "{curl}");
+    }
 }

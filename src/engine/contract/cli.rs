@@ -2,14 +2,13 @@
 //! settle time), the console summary with the `--json`/`--junit` files, and the verdict's
 //! exit code (0 pass, 1 violations; SHOULD findings are warnings and never change it).
 
-use std::io::IsTerminal;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::engine::exit::{Exit, FileError, GateError};
+use crate::engine::exit::{Exit, GateError};
 use crate::engine::model::RunReport;
-use crate::engine::report::{self, ConsoleOptions, Verbosity};
+use crate::engine::report::emit::OutputArgs;
 use crate::engine::target::TargetArgs;
 
 /// Check a target against its API's contract (schemas, auth, errors, lists, money).
@@ -22,63 +21,25 @@ pub struct ContractArgs {
     #[arg(long, value_name = "DIR")]
     pub schemas: Option<PathBuf>,
 
-    /// Write the report as JSON to FILE.
-    #[arg(long, value_name = "FILE")]
-    pub json: Option<PathBuf>,
-
-    /// Write the report as JUnit XML to FILE (one testcase per check).
-    #[arg(long, value_name = "FILE")]
-    pub junit: Option<PathBuf>,
-
-    /// Print only failures' evidence and the verdict line.
-    #[arg(long)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
 
     /// How long to wait for the suite's own orders or transactions to settle.
     #[arg(long, default_value = "3s", value_parser = crate::engine::bounds::wait, value_name = "DURATION")]
     pub settle: Duration,
 }
 
-/// Console summary plus the requested files.
+/// Console summary plus the requested files; the verdict's exit code.
 pub fn render(
     args: &ContractArgs,
     report: &RunReport,
     out: &mut impl Write,
-) -> Result<(), GateError> {
-    let verbosity = if args.quiet {
-        Verbosity::Quiet
-    } else {
-        Verbosity::Normal
-    };
-    let options = ConsoleOptions::detect(verbosity, std::io::stdout().is_terminal());
-    report::write_console(report, out, &options).map_err(anyhow_error)?;
-    if let Some(path) = &args.json {
-        write_file(path, |f| {
-            report::write_json(report, f).map_err(anyhow_error)
-        })?;
-    }
-    if let Some(path) = &args.junit {
-        write_file(path, |f| {
-            report::write_junit(report, f).map_err(anyhow_error)
-        })?;
-    }
-    Ok(())
+) -> Result<Exit, GateError> {
+    crate::engine::report::emit::emit(report, &args.output, out)
 }
 
 pub fn exit_of(report: &RunReport) -> Exit {
     report.verdict().into()
-}
-
-fn write_file(
-    path: &Path,
-    write: impl FnOnce(crate::engine::output::MaskedFile) -> Result<(), GateError>,
-) -> Result<(), GateError> {
-    let file = crate::engine::output::create_file(path).map_err(|e| FileError::write(path, e))?;
-    write(file)
-}
-
-fn anyhow_error(e: impl Into<anyhow::Error>) -> GateError {
-    GateError::Other(e.into())
 }
 
 /// Now, RFC 3339.

@@ -13,4 +13,4 @@ pub mod recorder;
 pub mod traffic;
 
 pub use check::{cap_findings, excerpt, expect_error, timed, Check, ExpectError, Param, Run, Skip};
-pub use recorder::{Classify, Evidence, NoResponse, Observed, Recorder, Req};
+pub use recorder::{Classifier, Classify, Evidence, NoResponse, Observed, Recorder, Req};

@@ -22,6 +22,10 @@ pub trait Classify: Send + Sync + 'static {
     fn classify(method: &str, path: &str) -> Self;
 }
 
+/// A classification that needs the run's state (an API's OpenAPI document): what
+/// [`Recorder::classified_by`] takes instead of a [`Classify`] type.
+pub type Classifier<Op> = Arc<dyn Fn(&str, &str) -> Op + Send + Sync>;
+
 impl Classify for () {
     fn classify(_: &str, _: &str) {}
 }
@@ -169,6 +173,7 @@ pub type Sent<Op> = Result<Arc<Observed<Op>>, NoResponse>;
 /// Sends requests and keeps every answer, classified by the API's `Op`.
 pub struct Recorder<Op> {
     pub client: ApiClient,
+    classify: Classifier<Op>,
     seq: AtomicUsize,
     log: Mutex<Vec<Arc<Observed<Op>>>>,
     failures: Mutex<Vec<NoResponse>>,
@@ -176,8 +181,16 @@ pub struct Recorder<Op> {
 
 impl<Op: Classify> Recorder<Op> {
     pub fn new(client: ApiClient) -> Recorder<Op> {
+        Recorder::classified_by(client, Arc::new(Op::classify))
+    }
+}
+
+impl<Op: Send + Sync + 'static> Recorder<Op> {
+    /// A recorder whose exchanges `classify` names.
+    pub fn classified_by(client: ApiClient, classify: Classifier<Op>) -> Recorder<Op> {
         Recorder {
             client,
+            classify,
             seq: AtomicUsize::new(0),
             log: Mutex::new(Vec::new()),
             failures: Mutex::new(Vec::new()),
@@ -230,7 +243,7 @@ impl<Op: Classify> Recorder<Op> {
         match builder.send().await {
             Ok(exchange) => {
                 let received_at = Instant::now();
-                let op = Op::classify(&exchange.request.method, &exchange.request.path);
+                let op = (self.classify)(&exchange.request.method, &exchange.request.path);
                 let json = serde_json::from_slice(&exchange.body).ok();
                 let mut log = self.log.lock();
                 let observed = Arc::new(Observed {
@@ -280,6 +293,25 @@ pub mod fake {
         headers: &[(&str, &str)],
         body: &str,
     ) -> Arc<Observed<Op>> {
+        observed_op(
+            Op::classify(method, path),
+            method,
+            path,
+            status,
+            headers,
+            body,
+        )
+    }
+
+    /// [`observed_as`] with the operation given.
+    pub fn observed_op<Op>(
+        op: Op,
+        method: &str,
+        path: &str,
+        status: u16,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> Arc<Observed<Op>> {
         let mut map = reqwest::header::HeaderMap::new();
         for (k, v) in headers {
             if let (Ok(name), Ok(value)) = (
@@ -305,7 +337,7 @@ pub mod fake {
         );
         Arc::new(Observed {
             seq: 0,
-            op: Op::classify(method, path),
+            op,
             json: serde_json::from_str(body).ok(),
             exchange,
             sent_request_id: Some("rid-1".into()),

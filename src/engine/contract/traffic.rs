@@ -91,14 +91,18 @@ pub fn request_id_echo<Op>(check: &Check, all: &[Arc<Observed<Op>>]) -> Run {
 pub struct StatusPolicy {
     /// A path no template matches (an unknown route): e.g. 401, 404, 429.
     pub unknown_route: &'static [u16],
-    /// A known path with a method it does not document: e.g. 401, 405, 429.
+    /// A known path with a method it does not document answers 405 or, of these, the ones
+    /// the path's own operations document: the checks that come before routing (the key,
+    /// its scope, the rate limit) answer a wrong method as they answer a right one.
     pub wrong_method: &'static [u16],
     /// Statuses any operation may answer (429: a rate limit is never a finding).
     pub always: &'static [u16],
 }
 
 /// The statuses `method path` may answer: the document's, or the policy's for unknown
-/// routes and methods.
+/// routes and methods. A method the path allows never answers 405 (§3: 405 is a known
+/// path's answer to a method it does not support), though the document lists the path's
+/// 405 under each of its operations.
 pub fn documented_statuses(
     openapi: &OpenApi,
     policy: &StatusPolicy,
@@ -107,9 +111,21 @@ pub fn documented_statuses(
 ) -> Vec<u16> {
     let mut out: Vec<u16> = match openapi.match_path(path) {
         None => policy.unknown_route.to_vec(),
-        Some(template) => openapi
-            .documented_statuses(method, template)
-            .unwrap_or_else(|| policy.wrong_method.to_vec()),
+        Some(template) => match openapi.documented_statuses(method, template) {
+            Some(statuses) => statuses.into_iter().filter(|s| *s != 405).collect(),
+            None => {
+                let on_path: Vec<u16> = openapi
+                    .operations()
+                    .iter()
+                    .filter(|(_, t)| t == template)
+                    .filter_map(|(m, t)| openapi.documented_statuses(m, t))
+                    .flatten()
+                    .collect();
+                let mut wrong = vec![405];
+                wrong.extend(policy.wrong_method.iter().filter(|s| on_path.contains(s)));
+                wrong
+            }
+        },
     };
     out.extend_from_slice(policy.always);
     out.sort_unstable();
@@ -238,5 +254,69 @@ mod tests {
         assert_eq!(request_id_echo(&CHECK, &all).unwrap().len(), 2);
         assert!(is_json_media_type("Application/JSON"));
         assert!(!is_json_media_type("application/jsonp"));
+    }
+
+    /// A document of two paths: `/open` (no auth, no limit) and `/things/{id}` (a key,
+    /// limited), each listing its 405 under its one operation as OpenAPI must.
+    static DOC: crate::engine::schema::SchemaBundle = crate::engine::schema::SchemaBundle {
+        api: "t",
+        files: &[
+            ("thing.json", r#"{"type": "object"}"#),
+            ("list.json", r#"{"type": "object", "required": ["items"]}"#),
+        ],
+        support: &[],
+        openapi: r##"{"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "paths": {
+            "/open": {"x-allow": ["GET"], "get": {"responses": {"200": {"description": "ok"}, "405": {"description": "no"}}}},
+            "/things/{id}": {"x-allow": ["GET", "POST"],
+                "get": {"responses": {
+                    "200": {"description": "ok", "content": {"application/json": {"schema": {"$ref": "thing.json"}}}},
+                    "401": {"description": "no"}, "403": {"description": "no"}, "405": {"description": "no"}, "429": {"description": "no"}}},
+                "post": {"responses": {
+                    "201": {"description": "ok", "content": {"application/json": {"schema": {"allOf": [{"$ref": "list.json"}, {"properties": {"items": {"items": {"$ref": "#/components/schemas/Thing"}}}}]}}}},
+                    "401": {"description": "no"}}}}},
+            "components": {"schemas": {"Thing": {"$ref": "thing.json"}}}}"##,
+        list: "list.json",
+    };
+
+    #[test]
+    fn statuses_come_from_the_document_and_the_policy() {
+        let api = OpenApi::embedded(&DOC).expect("document");
+        let policy = StatusPolicy {
+            unknown_route: &[404],
+            wrong_method: &[401, 403],
+            always: &[],
+        };
+        let of = |m, p| documented_statuses(&api, &policy, m, p);
+        // An allowed method never answers 405, though the document lists it there.
+        assert_eq!(of("GET", "/things/1"), vec![200, 401, 403, 429]);
+        assert_eq!(of("GET", "/open"), vec![200]);
+        // A wrong method: 405, and what the path's operations answer before routing.
+        assert_eq!(of("DELETE", "/things/1"), vec![401, 403, 405]);
+        assert_eq!(of("DELETE", "/open"), vec![405]);
+        assert_eq!(of("GET", "/things/1/more"), vec![404]);
+        let always = StatusPolicy {
+            always: &[429],
+            ..policy
+        };
+        assert_eq!(
+            documented_statuses(&api, &always, "GET", "/open"),
+            vec![200, 429]
+        );
+    }
+
+    #[test]
+    fn success_bodies_follow_refs_and_all_of() {
+        use crate::engine::schema::openapi::SuccessBody;
+        let api = OpenApi::embedded(&DOC).expect("document");
+        let thing = |list| {
+            Some(SuccessBody {
+                file: "thing.json",
+                list,
+            })
+        };
+        assert_eq!(api.success_body("GET", "/things/{id}"), thing(false));
+        assert_eq!(api.success_body("post", "/things/{id}"), thing(true));
+        assert_eq!(api.success_body("GET", "/open"), None);
+        assert_eq!(api.success_body("DELETE", "/things/{id}"), None);
     }
 }

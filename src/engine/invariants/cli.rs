@@ -2,17 +2,16 @@
 //! probe (resolve the target, probe, stop the sandbox), the outputs (console, stats,
 //! `--json`/`--junit`) and the verdict's exit code.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use futures::future::BoxFuture;
 
-use crate::engine::exit::{Exit, FileError, GateError};
+use crate::engine::exit::{Exit, GateError};
 use crate::engine::invariants::options::{InvariantOptions, DEFAULT_CASES};
 use crate::engine::invariants::persist;
 use crate::engine::invariants::stats::{write_stats, RunStats};
-use crate::engine::model::{now_rfc3339, PhaseReport, RunReport, TargetInfo};
-use crate::engine::report::{self, ConsoleOptions, Verbosity};
+use crate::engine::model::{now_rfc3339, PhaseReport, RunReport};
+use crate::engine::report::emit::OutputArgs;
 use crate::engine::target::{EmbeddedLauncher, ResolvedTarget, TargetArgs, TargetProfile};
 
 /// Probe the money invariants: idempotency, reservations, pricing, the ledger.
@@ -29,17 +28,8 @@ pub struct InvariantsArgs {
     #[arg(long, value_parser = persist::parse_seed, value_name = "HEX")]
     pub seed: Option<u64>,
 
-    /// Write the JSON report here.
-    #[arg(long, value_name = "FILE")]
-    pub json: Option<PathBuf>,
-
-    /// Write the JUnit XML report here.
-    #[arg(long, value_name = "FILE")]
-    pub junit: Option<PathBuf>,
-
-    /// Print only the verdict line.
-    #[arg(long)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
 
     /// Seeds of failing cases: retried first on the next run, appended on failure.
     #[arg(
@@ -99,57 +89,27 @@ pub async fn run(
     let report = result.map(|(phase, stats)| (run_report(&resolved, phase, started_at), stats));
     resolved.shutdown().await;
     let (report, stats) = report?;
-    write_outputs(args, &report, &stats)?;
-    Ok(report.verdict().into())
+    write_outputs(args, &report, &stats)
 }
 
 /// Wraps the phase into the run's report.
 pub fn run_report(resolved: &ResolvedTarget, phase: PhaseReport, started_at: String) -> RunReport {
-    RunReport {
-        tool: "gatecheck".to_string(),
-        tool_version: env!("CARGO_PKG_VERSION").to_string(),
-        schema_version: String::new(),
-        command: "invariants".to_string(),
-        target: TargetInfo {
-            base_url: resolved.target().base_url.clone(),
-            identity: crate::engine::model::identity_of(&resolved.target().identity),
-            embedded_sandbox: resolved.embedded.is_some(),
-        },
-        started_at,
-        finished_at: now_rfc3339(),
-        phases: vec![phase],
-        pacing: Some(resolved.client.pacer().summary()),
-    }
+    let mut report = RunReport::new("invariants", resolved.info(), started_at, vec![phase]);
+    report.pacing = Some(resolved.client.pacer().summary());
+    report
 }
 
-/// The `--json`/`--junit` files, the console summary and (unless `--quiet`) the numbers.
+/// The console summary, the `--json`/`--junit` files and (unless `--quiet`) the numbers;
+/// the verdict's exit code.
 pub fn write_outputs(
     args: &InvariantsArgs,
     report: &RunReport,
     stats: &RunStats,
-) -> Result<(), GateError> {
-    let file = |path: &PathBuf| {
-        crate::engine::output::create_file(path).map_err(|e| FileError::write(path, e))
-    };
-    let failed = |path: &PathBuf, e: crate::engine::report::ReportError| FileError::write(path, e);
-    if let Some(path) = &args.json {
-        report::write_json(report, file(path)?).map_err(|e| failed(path, e))?;
-    }
-    if let Some(path) = &args.junit {
-        report::write_junit(report, file(path)?).map_err(|e| failed(path, e))?;
-    }
-    let verbosity = if args.quiet {
-        Verbosity::Quiet
-    } else {
-        Verbosity::Normal
-    };
-    let stdout = std::io::stdout();
-    let options = ConsoleOptions::detect(verbosity, stdout.is_terminal());
+) -> Result<Exit, GateError> {
     let mut out = crate::engine::output::stdout();
-    report::write_console(report, &mut out, &options)
-        .map_err(|e| GateError::Other(anyhow::anyhow!(e)))?;
-    if !args.quiet {
+    let exit = crate::engine::report::emit::emit(report, &args.output, &mut out)?;
+    if !args.output.quiet {
         let _ = write_stats(stats, &mut out);
     }
-    Ok(())
+    Ok(exit)
 }

@@ -1,5 +1,6 @@
 //! `gatecheck load`'s flags and the plan they make with a scenario, the same for every
-//! API: [`LoadArgs`] (clap) + an API's parsed [`Scenario`] + its schema bundle → a
+//! API: [`LoadArgs`] (clap) gives [`LoadSettings`] (what certify and capacity build
+//! directly), which with an API's parsed [`Scenario`] and its schema bundle gives a
 //! [`LoadPlan`] (no network). Thresholds are parsed and checked against the scenario's
 //! transaction names here; with none given, the default rule gates the run.
 
@@ -92,6 +93,68 @@ pub struct LoadArgs {
     pub target: TargetArgs,
 }
 
+/// What a load run is asked for, whoever asks: the `load` flags ([`LoadArgs::settings`]),
+/// a certification's plan, a capacity step. No clap here: callers build it directly.
+#[derive(Debug, Clone)]
+pub struct LoadSettings {
+    pub scenario: PathBuf,
+    /// `None`: the scenario's, else 10 (with a rate, at least rate × 0.5 s).
+    pub users: Option<u64>,
+    pub ramp: Option<Duration>,
+    pub run_time: Option<Duration>,
+    pub rate: Option<f64>,
+    pub validate_sample: f64,
+    pub schemas: Option<PathBuf>,
+    pub thresholds: Vec<String>,
+    pub only: Vec<String>,
+    pub goose_metrics: bool,
+    pub workers: u32,
+    pub worker_index: u32,
+    pub request_timeout: Duration,
+}
+
+impl LoadSettings {
+    /// `scenario` with every other setting at its `gatecheck load` default.
+    pub fn new(scenario: PathBuf, request_timeout: Duration) -> LoadSettings {
+        LoadSettings {
+            scenario,
+            users: None,
+            ramp: None,
+            run_time: None,
+            rate: None,
+            validate_sample: 0.01,
+            schemas: None,
+            thresholds: Vec::new(),
+            only: Vec::new(),
+            goose_metrics: false,
+            workers: 1,
+            worker_index: 0,
+            request_timeout,
+        }
+    }
+}
+
+impl LoadArgs {
+    /// What these flags ask of a load run.
+    pub fn settings(&self) -> LoadSettings {
+        LoadSettings {
+            scenario: self.scenario.clone(),
+            users: self.users,
+            ramp: self.ramp,
+            run_time: self.run_time,
+            rate: self.rate,
+            validate_sample: self.validate_sample,
+            schemas: self.schemas.clone(),
+            thresholds: self.thresholds.clone(),
+            only: self.only.clone(),
+            goose_metrics: self.goose_metrics,
+            workers: self.workers,
+            worker_index: self.worker_index,
+            request_timeout: self.target.timeout,
+        }
+    }
+}
+
 /// Everything a load run needs besides the target, for an API whose transaction kinds
 /// are `K`.
 #[derive(Debug, Clone)]
@@ -136,9 +199,9 @@ pub enum LoadPlanError {
     Schema(#[from] SchemaError),
 }
 
-/// Turns the flags and an API's parsed scenario into a plan (no network).
+/// Turns the settings and an API's parsed scenario into a plan (no network).
 pub fn plan<K>(
-    args: &LoadArgs,
+    args: &LoadSettings,
     mut scenario: Scenario<K>,
     bundle: &'static SchemaBundle,
     out_dir: Option<PathBuf>,
@@ -203,7 +266,7 @@ pub fn plan<K>(
         think_time: scenario.load.think_time,
         validate_sample: args.validate_sample,
         thresholds,
-        request_timeout: args.target.timeout,
+        request_timeout: args.request_timeout,
         artifacts_dir: out_dir,
         scenario,
         shard,

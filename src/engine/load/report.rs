@@ -21,22 +21,13 @@ pub fn run_report(
     summary: &LoadSummary,
     notes: &[String],
 ) -> RunReport {
-    RunReport {
-        tool: "gatecheck".into(),
-        tool_version: env!("CARGO_PKG_VERSION").into(),
-        schema_version: String::new(),
-        command: command.into(),
-        target,
-        started_at,
-        finished_at: now_rfc3339(),
-        phases: vec![PhaseReport {
-            name: "load".into(),
-            checks: vec![remarks(notes)],
-            load: Some(summary.clone()),
-            duration_ms: took.as_millis() as u64,
-        }],
-        pacing: None,
-    }
+    let phase = PhaseReport {
+        name: "load".into(),
+        checks: vec![remarks(notes)],
+        load: Some(summary.clone()),
+        duration_ms: took.as_millis() as u64,
+    };
+    RunReport::new(command, target, started_at, vec![phase])
 }
 
 /// A `gatecheck load` run's report: written under `out`, printed, its exit code. A run
@@ -69,17 +60,13 @@ fn load_stopped(
     error: &GateError,
     schema_version: String,
 ) -> Result<Exit, GateError> {
-    let report = RunReport {
-        tool: "gatecheck".into(),
-        tool_version: env!("CARGO_PKG_VERSION").into(),
-        schema_version,
-        command: "load".into(),
+    let mut report = RunReport::new(
+        "load",
         target,
         started_at,
-        finished_at: now_rfc3339(),
-        phases: vec![PhaseReport::stopped("load", error)],
-        pacing: None,
-    };
+        vec![PhaseReport::stopped("load", error)],
+    );
+    report.schema_version = schema_version;
     finish(out, &report)
 }
 

@@ -290,6 +290,27 @@ pub enum Verdict {
 }
 
 impl RunReport {
+    /// The report of `command` on `target`, begun at `started_at` and finished now, by
+    /// this build of gatecheck. `schema_version` and `pacing` are the caller's to add.
+    pub fn new(
+        command: &str,
+        target: TargetInfo,
+        started_at: String,
+        phases: Vec<PhaseReport>,
+    ) -> RunReport {
+        RunReport {
+            tool: "gatecheck".into(),
+            tool_version: env!("CARGO_PKG_VERSION").into(),
+            schema_version: String::new(),
+            command: command.into(),
+            target,
+            started_at,
+            finished_at: now_rfc3339(),
+            phases,
+            pacing: None,
+        }
+    }
+
     pub fn checks(&self) -> impl Iterator<Item = &CheckResult> {
         self.phases.iter().flat_map(|p| p.checks.iter())
     }

@@ -11,6 +11,7 @@
 //! - [`style`]    — the console palette: every colour lives there;
 //! - [`console`], [`json`], [`junit`], [`html`] (+ [`plots`]) — one file per format;
 //! - [`files`]    — `report.json`, `junit.xml`, `report.html` into an output folder;
+//! - [`emit`]     — a single-phase command's output flags, console, files and exit code;
 //! - [`har`]      — `exchanges.har`, every exchange of a run (HAR 1.2), streamed;
 //! - [`baseline`] — the comparison with a baseline run (`gatecheck diff`, `--baseline`).
 //!
@@ -18,6 +19,7 @@
 
 pub mod baseline;
 pub mod console;
+pub mod emit;
 pub mod evidence;
 pub mod files;
 pub mod har;

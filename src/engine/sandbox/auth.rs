@@ -10,7 +10,7 @@ use parking_lot::{Mutex, RwLock};
 
 use crate::engine::sandbox::errors::ApiError;
 
-/// Active API keys → their agent id.
+/// Active API keys → the id of who owns each (the Gate's agent, the Wallet's merchant).
 #[derive(Debug, Default)]
 pub struct KeyRing {
     keys: RwLock<HashMap<String, String>>,
@@ -23,15 +23,15 @@ impl KeyRing {
         }
     }
 
-    pub fn add(&self, key: String, agent_id: String) {
-        self.keys.write().insert(key, agent_id);
+    pub fn add(&self, key: String, owner: String) {
+        self.keys.write().insert(key, owner);
     }
 
     pub fn revoke(&self, key: &str) {
         self.keys.write().remove(key);
     }
 
-    /// The caller's key and agent from `Authorization: <raw key>`; `401` otherwise
+    /// The caller's key and its owner from `Authorization: <raw key>`; `401` otherwise
     /// (missing, unknown, revoked, or `Bearer <key>`).
     pub fn authenticate(&self, headers: &HeaderMap) -> Result<(String, String), ApiError> {
         let mut values = headers.get_all(http::header::AUTHORIZATION).iter();
@@ -44,7 +44,7 @@ impl KeyRing {
             .to_str()
             .map_err(|_| ApiError::unauthorized("The API key is not valid"))?;
         match self.keys.read().get(key) {
-            Some(agent) => Ok((key.to_string(), agent.clone())),
+            Some(owner) => Ok((key.to_string(), owner.clone())),
             None => Err(ApiError::unauthorized("The API key is not valid")),
         }
     }

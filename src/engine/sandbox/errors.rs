@@ -83,12 +83,8 @@ impl ApiError {
         .with_param("Authorization")
     }
 
-    pub fn forbidden() -> ApiError {
-        ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "This API key does not belong to the agent in the path",
-        )
+    pub fn forbidden(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
     }
 
     pub fn not_found(message: impl Into<String>) -> ApiError {

@@ -102,7 +102,7 @@ fn canonical_number(n: &serde_json::Number) -> String {
     }
 }
 
-/// Keys whose first request is still being processed, per agent.
+/// Keys whose first request is still being processed, per owner (who sent them).
 #[derive(Debug, Default, Clone)]
 pub struct InFlight {
     keys: Arc<Mutex<HashSet<(String, String)>>>,
@@ -117,8 +117,8 @@ pub struct InFlightGuard {
 
 impl InFlight {
     /// Marks the key in flight, or `409 idempotency_in_progress` when it already is.
-    pub fn enter(&self, agent_id: &str, key: &str) -> Result<InFlightGuard, ApiError> {
-        let entry = (agent_id.to_string(), key.to_string());
+    pub fn enter(&self, owner: &str, key: &str) -> Result<InFlightGuard, ApiError> {
+        let entry = (owner.to_string(), key.to_string());
         if !self.keys.lock().insert(entry.clone()) {
             return Err(ApiError::idempotency_in_progress());
         }

@@ -2,7 +2,7 @@
 //!
 //! A cursor names the last item of the previous page (keyset pagination), so a walk sees
 //! every item that existed when it began exactly once, however many are created meanwhile.
-//! It is bound to the list, the agent and the filter, and carries a MAC under the store's
+//! It is bound to the list, its owner (who lists) and the filter, and carries a MAC under the store's
 //! secret, so a cursor that was not issued for this very walk is refused (`param: "cursor"`).
 
 use std::collections::HashMap;
@@ -88,7 +88,8 @@ pub struct Cursors {
 #[derive(Debug, Clone, Copy)]
 pub struct Binding<'a> {
     pub list: &'static str,
-    pub agent: &'a str,
+    /// Who lists (the Gate's agent, the Wallet's merchant).
+    pub owner: &'a str,
     /// A canonical rendering of the filter in force.
     pub filter: &'a str,
 }
@@ -110,7 +111,7 @@ impl Cursors {
 
     fn bound_prefix(binding: &Binding<'_>) -> String {
         let mut h = Sha256::new();
-        h.update(binding.agent.as_bytes());
+        h.update(binding.owner.as_bytes());
         h.update([0]);
         h.update(binding.filter.as_bytes());
         let digest: String = h.finalize()[..8]
@@ -192,11 +193,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cursor_is_bound_to_list_agent_and_filter() {
+    fn cursor_is_bound_to_list_owner_and_filter() {
         let c = Cursors::new(b"secret".to_vec());
         let b = Binding {
             list: "orders",
-            agent: "a",
+            owner: "a",
             filter: "status=pending",
         };
         let pos = Position::Time {
@@ -214,7 +215,7 @@ mod tests {
                 &cur
             )
             .is_err());
-        assert!(c.check(&Binding { agent: "b", ..b }, &cur).is_err());
+        assert!(c.check(&Binding { owner: "b", ..b }, &cur).is_err());
         assert!(c.check(&Binding { filter: "", ..b }, &cur).is_err());
         assert!(c.check(&b, "garbage").is_err());
         assert!(Cursors::new(b"other".to_vec()).check(&b, &cur).is_err());

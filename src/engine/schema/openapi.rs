@@ -44,12 +44,23 @@ struct DocumentedResponse {
     schema_pointer: Option<String>,
 }
 
+/// What an operation's success body is, in terms of the API's schema files: one object of
+/// `file`, or the list envelope (§1 Lists) whose items are `file` objects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SuccessBody {
+    pub file: &'static str,
+    pub list: bool,
+}
+
 /// The parsed OpenAPI document, with a compiled validator for every distinct response
 /// schema it names.
 pub struct OpenApi {
     document: Value,
     /// (method, path template, status) → response.
     responses: BTreeMap<(String, String, u16), DocumentedResponse>,
+    /// (method, path template) → the body its 2xx responses share, when it is one of the
+    /// bundle's schema files (or a list of them).
+    success: BTreeMap<(String, String), SuccessBody>,
     validators: BTreeMap<String, Validator>,
 }
 
@@ -63,18 +74,34 @@ impl std::fmt::Debug for OpenApi {
 
 impl OpenApi {
     /// The document embedded in the binary, with the embedded schema files.
-    pub fn embedded(bundle: &SchemaBundle) -> Result<OpenApi, SchemaError> {
-        OpenApi::build(bundle.openapi, &SchemaTexts::embedded(bundle))
+    pub fn embedded(bundle: &'static SchemaBundle) -> Result<OpenApi, SchemaError> {
+        OpenApi::build(bundle.openapi, &SchemaTexts::embedded(bundle), bundle)
     }
 
-    /// `DIR/openapi.json`, with the schema files of `DIR`.
-    pub fn load_dir(bundle: &SchemaBundle, dir: impl AsRef<Path>) -> Result<OpenApi, SchemaError> {
+    /// `DIR/openapi.json`, with the schema files of `DIR`. A directory without the
+    /// document (schema files alone, as `--schemas` took before) gets the embedded one,
+    /// its `$ref`s resolved against `DIR`'s files.
+    pub fn load_dir(
+        bundle: &'static SchemaBundle,
+        dir: impl AsRef<Path>,
+    ) -> Result<OpenApi, SchemaError> {
         let dir = dir.as_ref();
         let texts = SchemaTexts::read_dir(dir, bundle)?;
         let path = dir.join(OPENAPI_FILE);
+        if !path.exists() {
+            return OpenApi::build(bundle.openapi, &texts, bundle);
+        }
         let text = std::fs::read_to_string(&path)
             .map_err(|source| SchemaError::Unreadable { path, source })?;
-        OpenApi::build(&text, &texts)
+        OpenApi::build(&text, &texts, bundle)
+    }
+
+    /// `--schemas DIR` ([`OpenApi::load_dir`]) or, without one, the embedded document.
+    pub fn load(bundle: &'static SchemaBundle, dir: Option<&Path>) -> Result<OpenApi, SchemaError> {
+        match dir {
+            Some(dir) => OpenApi::load_dir(bundle, dir),
+            None => OpenApi::embedded(bundle),
+        }
     }
 
     /// The raw document.
@@ -82,7 +109,11 @@ impl OpenApi {
         &self.document
     }
 
-    fn build(text: &str, texts: &SchemaTexts) -> Result<OpenApi, SchemaError> {
+    fn build(
+        text: &str,
+        texts: &SchemaTexts,
+        bundle: &'static SchemaBundle,
+    ) -> Result<OpenApi, SchemaError> {
         let invalid = |reason: String| SchemaError::InvalidSchema {
             file: OPENAPI_FILE.to_owned(),
             reason,
@@ -93,6 +124,7 @@ impl OpenApi {
                 source,
             })?;
         let responses = collect_responses(&document).map_err(invalid)?;
+        let success = collect_success(&document, &responses, bundle);
 
         let parsed = parse_all(texts)?;
         let document_uri = format!("{SCHEMA_BASE_URI}{OPENAPI_FILE}");
@@ -119,6 +151,7 @@ impl OpenApi {
         Ok(OpenApi {
             document,
             responses,
+            success,
             validators,
         })
     }
@@ -177,6 +210,14 @@ impl OpenApi {
                     .collect()
             });
         Some(listed)
+    }
+
+    /// What a success body of `method template` is (see [`SuccessBody`]); `None` for an
+    /// undocumented operation, one without a body, or one whose body is not one of the
+    /// bundle's schema files.
+    pub fn success_body(&self, method: &str, template: &str) -> Option<SuccessBody> {
+        let key = (method.to_ascii_lowercase(), template.to_owned());
+        self.success.get(&key).copied()
     }
 
     /// Every documented operation as (method in upper case, path template).
@@ -276,6 +317,107 @@ fn fragment_encode(pointer: &str) -> String {
 /// Escapes one JSON pointer segment (RFC 6901).
 fn escape_segment(segment: &str) -> String {
     segment.replace('~', "~0").replace('/', "~1")
+}
+
+/// The [`SuccessBody`] of every operation whose 2xx responses all carry the same one.
+fn collect_success(
+    document: &Value,
+    responses: &BTreeMap<(String, String, u16), DocumentedResponse>,
+    bundle: &'static SchemaBundle,
+) -> BTreeMap<(String, String), SuccessBody> {
+    let mut shapes: BTreeMap<(String, String), Vec<Option<SuccessBody>>> = BTreeMap::new();
+    for ((method, template, status), response) in responses {
+        if !(200..300).contains(status) {
+            continue;
+        }
+        let shape = response
+            .schema_pointer
+            .as_deref()
+            .and_then(|pointer| document.pointer(pointer))
+            .and_then(|schema| shape_of(document, schema, bundle, 0));
+        shapes
+            .entry((method.clone(), template.clone()))
+            .or_default()
+            .push(shape.and_then(Shape::body));
+    }
+    shapes
+        .into_iter()
+        .filter_map(|(op, bodies)| {
+            let first = (*bodies.first()?)?;
+            bodies
+                .iter()
+                .all(|b| *b == Some(first))
+                .then_some((op, first))
+        })
+        .collect()
+}
+
+/// What a schema is, as far as [`SuccessBody`] needs: one of the bundle's files, or the
+/// list envelope with (perhaps) its items' file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    One(&'static str),
+    List(Option<&'static str>),
+}
+
+impl Shape {
+    fn body(self) -> Option<SuccessBody> {
+        match self {
+            Shape::One(file) => Some(SuccessBody { file, list: false }),
+            Shape::List(Some(file)) => Some(SuccessBody { file, list: true }),
+            Shape::List(None) => None,
+        }
+    }
+}
+
+/// Follows `$ref`s (local ones inside the document, whole-file ones to the bundle's files)
+/// and `allOf`s: a list envelope's items come from an `allOf` part's
+/// `properties.items.items`.
+fn shape_of(
+    document: &Value,
+    schema: &Value,
+    bundle: &'static SchemaBundle,
+    depth: usize,
+) -> Option<Shape> {
+    if depth > 16 {
+        return None; // a $ref cycle
+    }
+    if let Some(target) = schema.get("$ref").and_then(Value::as_str) {
+        if let Some(local) = target.strip_prefix('#') {
+            return shape_of(document, document.pointer(local)?, bundle, depth + 1);
+        }
+        let file = bundle.file_names().find(|f| *f == target)?;
+        return Some(if file == bundle.list {
+            Shape::List(None)
+        } else {
+            Shape::One(file)
+        });
+    }
+    let parts = schema.get("allOf").and_then(Value::as_array)?;
+    let mut list = false;
+    let mut items = None;
+    let mut one = None;
+    for part in parts {
+        match shape_of(document, part, bundle, depth + 1) {
+            Some(Shape::List(of)) => {
+                list = true;
+                items = items.or(of);
+            }
+            Some(Shape::One(file)) => one = Some(file),
+            None => {}
+        }
+        if let Some(Shape::One(file)) = part
+            .pointer("/properties/items/items")
+            .and_then(|item| shape_of(document, item, bundle, depth + 1))
+        {
+            items = Some(file);
+        }
+    }
+    match (list, one) {
+        (true, _) => Some(Shape::List(items)),
+        (false, Some(file)) => Some(Shape::One(file)),
+        (false, None) => None,
+    }
 }
 
 /// Every (method, template, status) of the document and the pointer of its JSON schema,

@@ -4,7 +4,7 @@
 //! 3 unreachable). SHOULD findings are warnings and never change the exit code.
 
 use crate::apis::gate::sandbox::SandboxConfig;
-use crate::engine::model::{RunReport, TargetInfo};
+use crate::engine::model::RunReport;
 use crate::engine::schema::SchemaSet;
 use crate::{Exit, GateError};
 
@@ -16,8 +16,7 @@ use super::ContractOptions;
 pub async fn run(args: ContractArgs) -> Result<Exit, GateError> {
     let report = execute(&args, SandboxConfig::default()).await?;
     let mut stdout = crate::engine::output::stdout();
-    render(&args, &report, &mut stdout)?;
-    Ok(exit_of(&report))
+    render(&args, &report, &mut stdout)
 }
 
 /// Runs the suite and returns the report; the embedded sandbox (when no `--base-url`)
@@ -25,6 +24,7 @@ pub async fn run(args: ContractArgs) -> Result<Exit, GateError> {
 pub async fn execute(args: &ContractArgs, sandbox: SandboxConfig) -> Result<RunReport, GateError> {
     let schemas = SchemaSet::load(&crate::apis::gate::schemas::BUNDLE, args.schemas.as_deref())
         .map_err(|e| GateError::Config(format!("schemas: {e}")))?;
+    let openapi = crate::apis::gate::openapi(args.schemas.as_deref())?;
     let started_at = now();
     let target = args
         .target
@@ -34,24 +34,13 @@ pub async fn execute(args: &ContractArgs, sandbox: SandboxConfig) -> Result<RunR
         settle: args.settle,
         ..ContractOptions::default()
     };
-    let phase = super::run(&opts, &target, &schemas).await;
-    let info = TargetInfo {
-        base_url: target.target().base_url.clone(),
-        identity: crate::engine::model::identity_of(&target.target().identity),
-        embedded_sandbox: target.embedded.is_some(),
-    };
+    let phase = super::run(&opts, &target, &schemas, &openapi).await;
+    let info = target.info();
     let pacing = target.client.pacer().summary();
     target.shutdown().await;
     let phase = phase?;
-    Ok(RunReport {
-        tool: "gatecheck".to_string(),
-        tool_version: env!("CARGO_PKG_VERSION").to_string(),
-        schema_version: schemas.version().to_string(),
-        command: "contract".to_string(),
-        target: info,
-        started_at,
-        finished_at: now(),
-        phases: vec![phase],
-        pacing: Some(pacing),
-    })
+    let mut report = RunReport::new("contract", info, started_at, vec![phase]);
+    report.schema_version = schemas.version().to_string();
+    report.pacing = Some(pacing);
+    Ok(report)
 }

@@ -1,6 +1,7 @@
 //! The Gate suite's context: the engine's [`Recorder`] (every exchange kept, so the rules
 //! that hold for *every* response are judged over all observed traffic) classified by
-//! Gate [`Operation`], plus the spend policy, the schemas and the agent's paths.
+//! Gate [`Operation`] (looked up in the run's OpenAPI document), plus the spend policy, the
+//! schemas and the agent's paths.
 
 use crate::apis::gate::client::GateClientExt as _;
 use crate::apis::gate::client::GateTarget as _;
@@ -9,7 +10,8 @@ use std::sync::Arc;
 use super::operation::Operation;
 use crate::apis::gate::admin::AdminCall;
 use crate::engine::client::{ApiClient, Auth};
-use crate::engine::contract::{Classify, Recorder};
+use crate::engine::contract::Recorder;
+use crate::engine::schema::openapi::OpenApi;
 use crate::engine::schema::SchemaSet;
 use crate::engine::spend::SpendGuard;
 
@@ -17,12 +19,6 @@ pub use crate::engine::contract::{NoResponse, Req};
 
 /// One recorded exchange, classified by Gate [`Operation`].
 pub type Observed = crate::engine::contract::Observed<Operation>;
-
-impl Classify for Operation {
-    fn classify(method: &str, path: &str) -> Operation {
-        Operation::of(method, path)
-    }
-}
 
 /// A sandbox admin call (§9.2), sent as the admin.
 pub fn admin_req(call: &AdminCall) -> Req {
@@ -33,21 +29,32 @@ pub fn admin_req(call: &AdminCall) -> Req {
     }
 }
 
-/// The run's shared state: the client, the spend policy, the schemas and the recording.
+/// The run's shared state: the client, the spend policy, the schemas, the OpenAPI
+/// document and the recording.
 pub struct Ctx<'a> {
     pub client: ApiClient,
     pub spend: SpendGuard,
     pub schemas: &'a SchemaSet,
+    pub openapi: Arc<OpenApi>,
     recorder: Recorder<Operation>,
 }
 
 impl<'a> Ctx<'a> {
-    pub fn new(client: ApiClient, spend: SpendGuard, schemas: &'a SchemaSet) -> Ctx<'a> {
+    pub fn new(
+        client: ApiClient,
+        spend: SpendGuard,
+        schemas: &'a SchemaSet,
+        openapi: Arc<OpenApi>,
+    ) -> Ctx<'a> {
         Ctx {
-            recorder: Recorder::new(client.clone()),
+            recorder: Recorder::classified_by(
+                client.clone(),
+                Operation::classifier(openapi.clone()),
+            ),
             client,
             spend,
             schemas,
+            openapi,
         }
     }
 
@@ -96,6 +103,10 @@ pub mod fake {
         headers: &[(&str, &str)],
         body: &str,
     ) -> Arc<Observed> {
-        crate::engine::contract::recorder::fake::observed_as(method, path, status, headers, body)
+        let openapi = OpenApi::embedded(&crate::apis::gate::schemas::BUNDLE).expect("document");
+        let op = Operation::of(&openapi, method, path);
+        crate::engine::contract::recorder::fake::observed_op(
+            op, method, path, status, headers, body,
+        )
     }
 }

@@ -17,9 +17,11 @@ pub mod context;
 pub mod discovery;
 pub mod operation;
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::engine::model::{CheckResult, PhaseReport};
+use crate::engine::schema::openapi::OpenApi;
 use crate::engine::schema::SchemaSet;
 use crate::engine::target::ResolvedTarget;
 use crate::GateError;
@@ -50,14 +52,21 @@ impl Default for ContractOptions {
     }
 }
 
-/// Runs the whole contract suite against a resolved target.
+/// Runs the whole contract suite against a resolved target, judged by `schemas` and the
+/// OpenAPI document `openapi` (both loaded once per run, from the same directory).
 pub async fn run(
     opts: &ContractOptions,
     target: &ResolvedTarget,
     schemas: &SchemaSet,
+    openapi: &Arc<OpenApi>,
 ) -> Result<PhaseReport, GateError> {
     let started = Instant::now();
-    let ctx = Ctx::new(target.client.clone(), target.spend.clone(), schemas);
+    let ctx = Ctx::new(
+        target.client.clone(),
+        target.spend.clone(),
+        schemas,
+        openapi.clone(),
+    );
     let mut results: Vec<CheckResult> = Vec::new();
 
     results.push(checks::timed(&health::HEALTH_OK, health::health_ok(&ctx)).await);
@@ -122,7 +131,7 @@ pub async fn run(
         (transport::REQUEST_ID_ECHO, transport::request_id_echo(&all)),
         (
             transport::STATUS_DOCUMENTED,
-            transport::status_documented(&all),
+            transport::status_documented(&all, openapi),
         ),
         (
             schema::SUCCESS_BODIES,
@@ -230,7 +239,16 @@ pub fn all_checks() -> Vec<Check> {
 }
 
 /// The §8 health checks on their own: `certify`'s health phase.
-pub async fn health_checks(target: &ResolvedTarget, schemas: &SchemaSet) -> Vec<CheckResult> {
-    let ctx = Ctx::new(target.client.clone(), target.spend.clone(), schemas);
+pub async fn health_checks(
+    target: &ResolvedTarget,
+    schemas: &SchemaSet,
+    openapi: &Arc<OpenApi>,
+) -> Vec<CheckResult> {
+    let ctx = Ctx::new(
+        target.client.clone(),
+        target.spend.clone(),
+        schemas,
+        openapi.clone(),
+    );
     vec![checks::timed(&health::HEALTH_OK, health::health_ok(&ctx)).await]
 }

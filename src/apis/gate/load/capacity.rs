@@ -11,14 +11,14 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use crate::apis::gate::load::cli::{finish, now_rfc3339, plan, remarks, LoadArgs};
+use crate::apis::gate::load::cli::{finish, now_rfc3339, plan, run_report, LoadSettings};
 use crate::apis::gate::load::{self, Progress};
 use crate::engine::load::capacity::{
     self, Capacity, Ending, SearchConfig, Step, StepMeasure, StepRunner, StepVerdict,
 };
 use crate::engine::load::thresholds::{format_micros, Threshold};
 use crate::engine::load::{histlog, summary};
-use crate::engine::model::{LoadSummary, PhaseReport, RunReport, TargetInfo};
+use crate::engine::model::{LoadSummary, TargetInfo};
 use crate::engine::target::{ResolvedTarget, TargetArgs};
 use crate::{Exit, GateError};
 
@@ -119,24 +119,15 @@ impl CapacityArgs {
     }
 
     /// The load flags of one step (the rate is set per step).
-    fn step_args(&self) -> LoadArgs {
-        LoadArgs {
-            scenario: self.scenario.clone(),
+    fn step_settings(&self) -> LoadSettings {
+        LoadSettings {
             users: self.users,
-            ramp: None,
             run_time: Some(self.warmup + self.window),
             rate: Some(self.start_rate),
             validate_sample: self.validate_sample,
-            schemas: None,
             thresholds: self.thresholds.clone(),
             only: self.only.clone(),
-            out: None,
-            goose_metrics: false,
-            no_goose_metrics: false,
-            workers: 1,
-            worker_index: 0,
-            no_progress: true,
-            target: self.target.clone(),
+            ..LoadSettings::new(self.scenario.clone(), self.target.timeout)
         }
     }
 }
@@ -152,7 +143,7 @@ pub struct CapacityRun {
 
 /// Runs steps as Gate load runs against one resolved target.
 struct GateSteps<'a> {
-    args: LoadArgs,
+    args: LoadSettings,
     resolved: &'a ResolvedTarget,
     thresholds: Vec<Threshold>,
     warmup: Duration,
@@ -256,9 +247,9 @@ pub async fn search(
 ) -> Result<CapacityRun, GateError> {
     let cfg = args.search_config()?;
     // Checks the scenario and the rules before the first step.
-    let checked = plan(&args.step_args(), None)?;
+    let checked = plan(&args.step_settings(), None)?;
     let mut steps = GateSteps {
-        args: args.step_args(),
+        args: args.step_settings(),
         resolved,
         thresholds: checked.thresholds,
         warmup: cfg.warmup,
@@ -389,21 +380,13 @@ pub async fn run_with(
         let _ = writeln!(stdout, "{}", step_line(i, s));
     }
     drop(stdout);
-    let report = RunReport {
-        tool: "gatecheck".into(),
-        tool_version: env!("CARGO_PKG_VERSION").into(),
-        schema_version: String::new(),
-        command: "capacity".into(),
+    let report = run_report(
+        "capacity",
         target,
         started_at,
-        finished_at: now_rfc3339(),
-        phases: vec![PhaseReport {
-            name: "load".into(),
-            checks: vec![remarks(&found.notes)],
-            load: Some(found.summary.clone()),
-            duration_ms: clock.elapsed().as_millis() as u64,
-        }],
-        pacing: None,
-    };
+        clock.elapsed(),
+        &found.summary,
+        &found.notes,
+    );
     finish(&out, &report)
 }

@@ -10,7 +10,7 @@ use crate::apis::gate::sandbox::SandboxConfig;
 use crate::engine::exit::FileError;
 use crate::engine::load::histlog::{self, IntervalLogBuffer};
 use crate::engine::load::plan::parse_thresholds;
-pub use crate::engine::load::plan::LoadArgs;
+pub use crate::engine::load::plan::{LoadArgs, LoadSettings};
 pub use crate::engine::load::report::{finish, now_rfc3339, remarks, run_report};
 use crate::engine::load::shard::{self, MergeError, Shard};
 use crate::engine::load::summary;
@@ -33,8 +33,8 @@ pub struct MergeArgs {
     pub out: Option<PathBuf>,
 }
 
-/// Turns the flags and the scenario file into a plan (no network).
-pub fn plan(args: &LoadArgs, out_dir: Option<PathBuf>) -> Result<LoadPlan, GateError> {
+/// Turns the settings and the scenario file into a plan (no network).
+pub fn plan(args: &LoadSettings, out_dir: Option<PathBuf>) -> Result<LoadPlan, GateError> {
     let scenario = crate::apis::gate::load::scenario::load_file(&args.scenario)?;
     Ok(crate::engine::load::plan::plan(
         args,
@@ -47,7 +47,7 @@ pub fn plan(args: &LoadArgs, out_dir: Option<PathBuf>) -> Result<LoadPlan, GateE
 /// `gatecheck load`.
 pub async fn run(mut args: LoadArgs) -> Result<Exit, GateError> {
     let out = crate::engine::load::plan::worker_out(&mut args)?;
-    let plan = plan(&args, Some(out.clone()))?;
+    let plan = plan(&args.settings(), Some(out.clone()))?;
     let schema_version = plan.schemas.version().to_string();
     let started_at = now_rfc3339();
     let clock = Instant::now();

@@ -84,7 +84,7 @@ pub fn product_types(app: &App, agent: &str, raw_query: Option<&str>) -> Handled
     let q = Query::parse(raw_query)?;
     let b = Binding {
         list: "product-types",
-        agent,
+        owner: agent,
         filter: "",
     };
     let (items, cursor) = id_page(
@@ -100,7 +100,7 @@ pub fn product_categories(app: &App, agent: &str, raw_query: Option<&str>) -> Ha
     let q = Query::parse(raw_query)?;
     let b = Binding {
         list: "product-categories",
-        agent,
+        owner: agent,
         filter: "",
     };
     let (items, cursor) = id_page(
@@ -147,7 +147,7 @@ pub fn products(app: &App, agent: &str, raw_query: Option<&str>) -> Handled {
     );
     let b = Binding {
         list: "products",
-        agent,
+        owner: agent,
         filter: &filter,
     };
     let matching = app.catalog.products().filter(|p| {
@@ -389,7 +389,7 @@ where
 {
     let binding = Binding {
         list,
-        agent,
+        owner: agent,
         filter: filter_text,
     };
     let start = time_position(after(app, q, &binding)?)?;

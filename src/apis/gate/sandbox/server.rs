@@ -173,7 +173,9 @@ impl precedence::Api for App {
         if !same_agent(path_agent, &agent)
             && !self.mutant_is(mutants::Mutant::OtherAgentPathAllowed)
         {
-            return Err(ApiError::forbidden());
+            return Err(ApiError::forbidden(
+                "This API key does not belong to the agent in the path",
+            ));
         }
         Ok((key, agent))
     }

@@ -1,8 +1,8 @@
 //! `gatecheck contract --api wallet`: resolve the target (or start the embedded sandbox),
 //! run the Wallet suite, render it like every contract report.
 
-use crate::engine::contract::cli::{exit_of, now, render, ContractArgs};
-use crate::engine::model::{RunReport, TargetInfo};
+use crate::engine::contract::cli::{now, render, ContractArgs};
+use crate::engine::model::RunReport;
 use crate::engine::schema::openapi::OpenApi;
 use crate::engine::target::EmbeddedLauncher;
 use crate::{Exit, GateError};
@@ -13,8 +13,7 @@ use super::WalletContractOptions;
 pub async fn run(args: ContractArgs, launcher: &dyn EmbeddedLauncher) -> Result<Exit, GateError> {
     let report = execute(&args, launcher).await?;
     let mut stdout = std::io::stdout().lock();
-    render(&args, &report, &mut stdout)?;
-    Ok(exit_of(&report))
+    render(&args, &report, &mut stdout)
 }
 
 /// The Wallet's OpenAPI document: `--schemas DIR`, else the embedded one.
@@ -39,23 +38,12 @@ pub async fn execute(
         ..WalletContractOptions::default()
     };
     let phase = super::run(&opts, &target, openapi.as_ref()).await;
-    let info = TargetInfo {
-        base_url: target.target().base_url.clone(),
-        identity: crate::engine::model::identity_of(&target.target().identity),
-        embedded_sandbox: target.embedded.is_some(),
-    };
+    let info = target.info();
     let pacing = Some(target.client.pacer().summary());
     target.shutdown().await;
     let phase = phase?;
-    Ok(RunReport {
-        tool: "gatecheck".to_string(),
-        tool_version: env!("CARGO_PKG_VERSION").to_string(),
-        schema_version: "wallet".to_string(),
-        command: "contract".to_string(),
-        target: info,
-        started_at,
-        finished_at: now(),
-        phases: vec![phase],
-        pacing,
-    })
+    let mut report = RunReport::new("contract", info, started_at, vec![phase]);
+    report.schema_version = "wallet".to_string();
+    report.pacing = pacing;
+    Ok(report)
 }

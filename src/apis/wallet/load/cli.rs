@@ -6,13 +6,13 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use crate::apis::wallet::load::LoadPlan;
-use crate::engine::load::plan::{progress, worker_out, LoadArgs};
+use crate::engine::load::plan::{progress, worker_out, LoadArgs, LoadSettings};
 use crate::engine::load::report::now_rfc3339;
 use crate::engine::target::EmbeddedLauncher;
 use crate::{Exit, GateError};
 
-/// Turns the flags and the Wallet scenario file into a plan (no network).
-pub fn plan(args: &LoadArgs, out_dir: Option<PathBuf>) -> Result<LoadPlan, GateError> {
+/// Turns the settings and the Wallet scenario file into a plan (no network).
+pub fn plan(args: &LoadSettings, out_dir: Option<PathBuf>) -> Result<LoadPlan, GateError> {
     let scenario = crate::apis::wallet::load::scenario::load_file(&args.scenario)?;
     Ok(crate::engine::load::plan::plan(
         args,
@@ -25,7 +25,7 @@ pub fn plan(args: &LoadArgs, out_dir: Option<PathBuf>) -> Result<LoadPlan, GateE
 /// Runs the command against `launcher`'s sandbox unless `--base-url` names a target.
 pub async fn run(mut args: LoadArgs, launcher: &dyn EmbeddedLauncher) -> Result<Exit, GateError> {
     let out = worker_out(&mut args)?;
-    let plan = plan(&args, Some(out.clone()))?;
+    let plan = plan(&args.settings(), Some(out.clone()))?;
     let schema_version = plan.schemas.version().to_string();
     let started_at = now_rfc3339();
     let clock = Instant::now();

@@ -227,7 +227,7 @@ pub async fn list(app: &App, merchant: &str, raw_query: Option<&str>) -> Handled
     let filter_text = format!("{filter:?}");
     let binding = Binding {
         list: "wallet_transactions",
-        agent: merchant,
+        owner: merchant,
         filter: &filter_text,
     };
     let start = match q

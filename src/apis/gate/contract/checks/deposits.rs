@@ -13,8 +13,9 @@ use serde_json::Value;
 use super::{excerpt, Check, Run, Skip};
 use crate::apis::gate::contract::context::{admin_req, Ctx, Observed, Req};
 use crate::apis::gate::contract::discovery::{walk, Discovery, MAX_LIMIT, MAX_PAGES};
-use crate::apis::gate::contract::operation::{objects_in, Kind};
+use crate::apis::gate::contract::operation::objects_in;
 use crate::apis::gate::money::Amount;
+use crate::apis::gate::schemas::SchemaName;
 use crate::engine::model::CheckResult;
 
 pub const DEPOSIT_FIELDS: Check = Check::must(
@@ -56,7 +57,7 @@ pub fn status_fields(all: &[Arc<Observed>]) -> Run {
     for o in all.iter().filter(|o| o.is_success()) {
         let Some(json) = &o.json else { continue };
         for (kind, dep) in objects_in(o.op, json) {
-            if kind != Kind::Deposit {
+            if kind != SchemaName::AgentDeposit {
                 continue;
             }
             seen += 1;

@@ -8,7 +8,8 @@ use serde_json::Value;
 
 use super::{excerpt, Check, Run};
 use crate::apis::gate::contract::context::Observed;
-use crate::apis::gate::contract::operation::{objects_in, Kind};
+use crate::apis::gate::contract::operation::objects_in;
+use crate::apis::gate::schemas::SchemaName;
 
 pub const TIMESTAMPS_UTC: Check = Check::must(
     "format.timestamps_utc",
@@ -58,24 +59,24 @@ pub fn is_lowercase_uuid(s: &str) -> bool {
         })
 }
 
-fn timestamp_fields(kind: Kind) -> &'static [&'static str] {
+fn timestamp_fields(kind: SchemaName) -> &'static [&'static str] {
     match kind {
-        Kind::Product | Kind::Balance => &["updated_at"],
-        Kind::Order => &["created_at", "completed_at", "failed_at"],
-        Kind::Deposit => &["created_at", "posted_at"],
-        Kind::Health => &["time"],
-        Kind::ProductType | Kind::ProductCategory => &[],
+        SchemaName::Product | SchemaName::AgentBalance => &["updated_at"],
+        SchemaName::Order => &["created_at", "completed_at", "failed_at"],
+        SchemaName::AgentDeposit => &["created_at", "posted_at"],
+        SchemaName::Health => &["time"],
+        _ => &[],
     }
 }
 
 /// (field, must be a UUID) — the others are positive integers; `nullable` may be null.
-fn id_fields(kind: Kind) -> &'static [(&'static str, bool, bool)] {
+fn id_fields(kind: SchemaName) -> &'static [(&'static str, bool, bool)] {
     match kind {
-        Kind::Order => &[("id", true, false), ("product_id", false, false)],
-        Kind::Deposit => &[("id", true, false)],
-        Kind::Product => &[("id", false, false), ("category_id", false, false)],
-        Kind::ProductType => &[("id", false, false)],
-        Kind::ProductCategory => &[("id", false, false), ("parent_id", false, true)],
+        SchemaName::Order => &[("id", true, false), ("product_id", false, false)],
+        SchemaName::AgentDeposit => &[("id", true, false)],
+        SchemaName::Product => &[("id", false, false), ("category_id", false, false)],
+        SchemaName::ProductType => &[("id", false, false)],
+        SchemaName::ProductCategory => &[("id", false, false), ("parent_id", false, true)],
         _ => &[],
     }
 }

@@ -8,8 +8,9 @@ use serde_json::Value;
 
 use super::{excerpt, Check, Run, Skip};
 use crate::apis::gate::contract::context::Observed;
-use crate::apis::gate::contract::operation::{objects_in, Kind};
+use crate::apis::gate::contract::operation::objects_in;
 use crate::apis::gate::money::Amount;
+use crate::apis::gate::schemas::SchemaName;
 use crate::engine::model::Finding;
 
 pub const DECIMAL_AMOUNTS: Check = Check::must(
@@ -28,23 +29,23 @@ pub const CHARGE_COMPUTED: Check = Check::must(
     "charged_amount is agent_price × quantity, or amount × agent_rate rounded half up",
 );
 
-fn amount_fields(kind: Kind) -> &'static [&'static str] {
+fn amount_fields(kind: SchemaName) -> &'static [&'static str] {
     match kind {
-        Kind::Product => &["price", "agent_price", "min_amount", "max_amount"],
-        Kind::Order => &["charged_amount", "balance_before", "balance_after"],
-        Kind::Balance => &["available", "reserved"],
-        Kind::Deposit => &["amount"],
+        SchemaName::Product => &["price", "agent_price", "min_amount", "max_amount"],
+        SchemaName::Order => &["charged_amount", "balance_before", "balance_after"],
+        SchemaName::AgentBalance => &["available", "reserved"],
+        SchemaName::AgentDeposit => &["amount"],
         _ => &[],
     }
 }
 
-fn minor_pairs(kind: Kind) -> &'static [(&'static str, &'static str)] {
+fn minor_pairs(kind: SchemaName) -> &'static [(&'static str, &'static str)] {
     match kind {
-        Kind::Balance => &[
+        SchemaName::AgentBalance => &[
             ("available", "available_minor"),
             ("reserved", "reserved_minor"),
         ],
-        Kind::Deposit => &[("amount", "amount_minor")],
+        SchemaName::AgentDeposit => &[("amount", "amount_minor")],
         _ => &[],
     }
 }

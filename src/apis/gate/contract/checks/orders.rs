@@ -13,9 +13,10 @@ use super::money::ExpectedCharge;
 use super::{excerpt, Check, Run, Skip};
 use crate::apis::gate::contract::context::{Ctx, Observed, Req};
 use crate::apis::gate::contract::discovery::{half_up_amount, topup_body, Discovery};
-use crate::apis::gate::contract::operation::{objects_in, Kind};
+use crate::apis::gate::contract::operation::objects_in;
 use crate::apis::gate::money::Amount;
 use crate::apis::gate::pricing;
+use crate::apis::gate::schemas::SchemaName;
 use crate::apis::gate::wire::Product;
 use crate::engine::model::Finding;
 
@@ -414,7 +415,7 @@ fn orders_observed(all: &[Arc<Observed>]) -> Vec<(&Observed, &Value)> {
     for o in all.iter().filter(|o| o.is_success()) {
         let Some(json) = &o.json else { continue };
         for (kind, obj) in objects_in(o.op, json) {
-            if kind == Kind::Order {
+            if kind == SchemaName::Order {
                 out.push((o.as_ref(), obj));
             }
         }

@@ -1,12 +1,12 @@
 //! Schema conformance (§4–§8, §3) of every observed response: success bodies against the
-//! schema of their operation (list envelope and every item), error bodies against Error.
+//! schema the OpenAPI document gives their operation (list envelope and every item),
+//! error bodies against Error.
 //! The schemas are read at run time (`--schemas DIR`), so the wire format lives there.
 
 use std::sync::Arc;
 
 use super::{Check, Run, Skip};
 use crate::apis::gate::contract::context::Observed;
-use crate::apis::gate::contract::operation::{Kind, Method};
 use crate::apis::gate::schemas::SchemaName;
 use crate::engine::schema::SchemaSet;
 
@@ -21,18 +21,6 @@ pub const ERROR_BODIES: Check = Check::must(
     "Every 4xx/5xx body is the Error object",
 );
 
-fn schema_of(kind: Kind) -> SchemaName {
-    match kind {
-        Kind::Health => SchemaName::Health,
-        Kind::ProductType => SchemaName::ProductType,
-        Kind::ProductCategory => SchemaName::ProductCategory,
-        Kind::Product => SchemaName::Product,
-        Kind::Order => SchemaName::Order,
-        Kind::Balance => SchemaName::AgentBalance,
-        Kind::Deposit => SchemaName::AgentDeposit,
-    }
-}
-
 fn violations_text(v: &[crate::engine::schema::SchemaViolation]) -> String {
     v.iter()
         .take(5)
@@ -46,9 +34,9 @@ pub fn success_bodies(all: &[Arc<Observed>], schemas: &SchemaSet) -> Run {
     let (mut judged, mut unparseable) = (0usize, 0usize);
     for o in all
         .iter()
-        .filter(|o| o.is_success() && o.op.method != Method::Head)
+        .filter(|o| o.is_success() && !o.method().eq_ignore_ascii_case("HEAD"))
     {
-        let Some(kind) = o.op.success_kind() else {
+        let Some(success) = o.op.success else {
             continue;
         };
         let Some(json) = &o.json else {
@@ -56,8 +44,8 @@ pub fn success_bodies(all: &[Arc<Observed>], schemas: &SchemaSet) -> Run {
             continue; // transport.content_type_json reports bodies that are not JSON
         };
         judged += 1;
-        let name = schema_of(kind);
-        let violations = if o.op.success_is_list() {
+        let name = success.schema;
+        let violations = if success.list {
             schemas.validate_list(name, json)
         } else {
             schemas.validate(name, json)
@@ -67,7 +55,7 @@ pub fn success_bodies(all: &[Arc<Observed>], schemas: &SchemaSet) -> Run {
                 format!("{} does not conform to {name:?}", o.label()),
                 format!(
                     "a valid {name:?}{}",
-                    if o.op.success_is_list() { " list" } else { "" }
+                    if success.list { " list" } else { "" }
                 ),
                 violations_text(&violations),
                 Some(o),
@@ -87,7 +75,7 @@ pub fn error_bodies(all: &[Arc<Observed>], schemas: &SchemaSet) -> Run {
     let mut findings = Vec::new();
     for o in all
         .iter()
-        .filter(|o| o.status() >= 400 && o.op.method != Method::Head)
+        .filter(|o| o.status() >= 400 && !o.method().eq_ignore_ascii_case("HEAD"))
     {
         let violations = match &o.json {
             Some(json) => schemas.validate(SchemaName::Error, json),

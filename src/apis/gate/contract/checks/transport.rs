@@ -1,12 +1,13 @@
 //! Rules every response obeys (§1 Transport, §3 Errors), judged over all observed
 //! exchanges: no 5xx, a JSON `Content-Type`, the `X-Request-Id` echo, and a status code
-//! the contract documents for the operation.
+//! the OpenAPI document gives the operation — through the engine's traffic rules.
 
 use std::sync::Arc;
 
 use super::{Check, Run};
 use crate::apis::gate::contract::context::Observed;
-use crate::engine::contract::traffic;
+use crate::engine::contract::traffic::{self, StatusPolicy};
+use crate::engine::schema::openapi::OpenApi;
 
 pub const NO_SERVER_ERRORS: Check = Check::must(
     "transport.no_server_errors",
@@ -43,20 +44,18 @@ pub fn request_id_echo(all: &[Arc<Observed>]) -> Run {
     traffic::request_id_echo(&REQUEST_ID_ECHO, all)
 }
 
-pub fn status_documented(all: &[Arc<Observed>]) -> Run {
-    Ok(all
-        .iter()
-        .filter(|o| o.status() < 500)
-        .filter(|o| !o.op.documented_statuses().contains(&o.status()))
-        .map(|o| {
-            STATUS_DOCUMENTED.finding(
-                format!("{} answered an undocumented status", o.label()),
-                format!("one of {:?}", o.op.documented_statuses()),
-                o.status().to_string(),
-                Some(o),
-            )
-        })
-        .collect())
+/// §3 and §10: an unknown route answers 404, or what comes before routing (401 → 403 →
+/// 429); a known path's other methods answer 405, or what of 401, 403 and 429 the path's
+/// own operations answer (`/health` needs no key and is not limited; `/_sandbox` checks
+/// only its admin token).
+pub const POLICY: StatusPolicy = StatusPolicy {
+    unknown_route: &[401, 403, 404, 429],
+    wrong_method: &[401, 403, 429],
+    always: &[],
+};
+
+pub fn status_documented(all: &[Arc<Observed>], openapi: &OpenApi) -> Run {
+    traffic::status_documented(&STATUS_DOCUMENTED, all, openapi, &POLICY)
 }
 
 #[cfg(test)]
@@ -102,7 +101,8 @@ mod tests {
         assert_eq!(content_type_json(&all).unwrap().len(), 1);
         // One without the header, one with a different id.
         assert_eq!(request_id_echo(&all).unwrap().len(), 2);
-        assert_eq!(status_documented(&all).unwrap().len(), 1);
+        let openapi = OpenApi::embedded(&crate::apis::gate::schemas::BUNDLE).expect("document");
+        assert_eq!(status_documented(&all, &openapi).unwrap().len(), 1);
         assert!(is_json_media_type("Application/JSON"));
         assert!(!is_json_media_type("application/jsonp"));
     }

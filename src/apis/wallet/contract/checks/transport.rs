@@ -43,7 +43,7 @@ pub const ERROR_BODIES: Check = Check::must(
 /// other methods 401 or 405; any request may be rate limited.
 pub const POLICY: StatusPolicy = StatusPolicy {
     unknown_route: &[401, 404],
-    wrong_method: &[401, 405],
+    wrong_method: &[401],
     always: &[429],
 };
 
