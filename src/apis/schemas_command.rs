@@ -18,6 +18,7 @@ use crate::apis::gate::schemas::SchemaName;
 use crate::apis::wallet::schemas::WalletSchema;
 use crate::apis::ApiName;
 use crate::engine::exit::{Exit, GateError};
+use crate::engine::names::UnknownName;
 use crate::engine::schema::cli::SchemaArgs;
 use crate::engine::schema::command;
 
@@ -64,12 +65,17 @@ pub enum SchemasAction {
 }
 
 /// A schema name some API knows (which one is checked against `--api` when run).
-fn any_schema(s: &str) -> Result<String, String> {
+fn any_schema(s: &str) -> Result<String, NoSuchSchema> {
     match (s.parse::<SchemaName>(), s.parse::<WalletSchema>()) {
-        (Err(gate), Err(wallet)) => Err(format!("{gate}; or, with --api wallet, {wallet}")),
+        (Err(gate), Err(wallet)) => Err(NoSuchSchema(Box::new((gate, wallet)))),
         _ => Ok(s.to_string()),
     }
 }
+
+/// `--schema` names a schema of neither API.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}; or, with --api wallet, {}", .0.0, .0.1)]
+pub struct NoSuchSchema(Box<(UnknownName, UnknownName)>);
 
 /// Runs one `gatecheck schemas` action, printing to stdout.
 pub fn run(args: SchemasArgs) -> Result<Exit, GateError> {
@@ -93,11 +99,11 @@ pub fn run_to(args: SchemasArgs, out: &mut impl std::io::Write) -> Result<Exit, 
             schemas,
         } => match args.api {
             ApiName::Gate => {
-                let name = schema.parse::<SchemaName>().map_err(GateError::Config)?;
+                let name = schema.parse::<SchemaName>()?;
                 command::validate(bundle, name, list, &file, &schemas, out)
             }
             ApiName::Wallet => {
-                let name = schema.parse::<WalletSchema>().map_err(GateError::Config)?;
+                let name = schema.parse::<WalletSchema>()?;
                 command::validate(bundle, name, list, &file, &schemas, out)
             }
         },

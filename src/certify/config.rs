@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::engine::names::UnknownName;
+
 /// The phases of a certification run, in the order they run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -37,12 +39,12 @@ impl Phase {
 }
 
 impl std::str::FromStr for Phase {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Phase, String> {
+    type Err = UnknownName;
+    fn from_str(s: &str) -> Result<Phase, UnknownName> {
         Phase::ALL
             .into_iter()
             .find(|p| p.name() == s)
-            .ok_or_else(|| format!("unknown phase `{s}` (health, contract, invariants, load)"))
+            .ok_or_else(|| UnknownName::new("phase", s, Phase::ALL.map(Phase::name)))
     }
 }
 
@@ -140,8 +142,53 @@ pub enum ConfigError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{path}: {message}")]
-    Invalid { path: PathBuf, message: String },
+    #[error("{path}: {source}")]
+    Invalid { path: PathBuf, source: Box<Invalid> },
+}
+
+/// What in a config file's text is refused: names the line or the `[table] field`, and
+/// never shows a secret (a value that may be one is shown as its first two characters).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Invalid {
+    #[error(
+        "line {line}: `{key}` is not allowed: secrets never go in gatecheck.toml; \
+         put the environment variable's name in `{key}_env` instead"
+    )]
+    InlineSecret { line: usize, key: &'static str },
+    /// Not TOML, or not of the file's shape: where, and toml's message with any quoted
+    /// value masked.
+    #[error("{place}{message}")]
+    Toml { place: String, message: String },
+    #[error("default_env = \"{0}\" names no [env.{0}] table")]
+    NoDefaultEnv(String),
+    #[error(
+        "[env.{env}] {field} = \"{masked}\" is not an environment variable name \
+         (A-Z, 0-9, _): it holds the variable's NAME, never the secret itself"
+    )]
+    NotAVariableName {
+        env: String,
+        field: &'static str,
+        masked: String,
+    },
+    #[error("[env.{0}] base_url is not an http(s) URL (value not shown: it may hold a password)")]
+    BaseUrl(String),
+    #[error("[env.{0}] has base_url but no agent_id")]
+    NoAgentId(String),
+    #[error("[env.{env}] agent_id = \"{masked}\" is not a UUID")]
+    AgentId { env: String, masked: String },
+    #[error("[env.{env}] max_spend: {source}")]
+    MaxSpend {
+        env: String,
+        source: crate::apis::gate::money::MoneyError,
+    },
+    #[error("[env.{env}] max_rps = {value} must be a positive number")]
+    MaxRps { env: String, value: f64 },
+    /// A number out of its range: `field` is `[env.NAME] timeout`, `[load] rate`, ...
+    #[error("{field}: {source}")]
+    Bounds {
+        field: String,
+        source: Box<crate::engine::bounds::BoundsError>,
+    },
 }
 
 impl ConfigFile {
@@ -151,28 +198,32 @@ impl ConfigFile {
             path: path.to_path_buf(),
             source,
         })?;
-        ConfigFile::parse(&text).map_err(|message| ConfigError::Invalid {
+        ConfigFile::parse(&text).map_err(|source| ConfigError::Invalid {
             path: path.to_path_buf(),
-            message,
+            source: Box::new(source),
         })
     }
 
     /// Parses and validates config text; the error says where (line, column) and what.
-    pub fn parse(text: &str) -> Result<ConfigFile, String> {
+    pub fn parse(text: &str) -> Result<ConfigFile, Invalid> {
         refuse_inline_secrets(text)?;
         let file: ConfigFile = toml::from_str(text).map_err(|e| toml_error(text, &e))?;
         file.validate()?;
         Ok(file)
     }
 
-    fn validate(&self) -> Result<(), String> {
+    fn validate(&self) -> Result<(), Invalid> {
         if let Some(name) = &self.default_env {
             if !self.env.contains_key(name) {
-                return Err(format!(
-                    "default_env = \"{name}\" names no [env.{name}] table"
-                ));
+                return Err(Invalid::NoDefaultEnv(name.clone()));
             }
         }
+        let bounds = |field: String| {
+            move |source| Invalid::Bounds {
+                field: field.clone(),
+                source: Box::new(source),
+            }
+        };
         for (name, env) in &self.env {
             for (field, var) in [
                 ("api_key_env", &env.api_key_env),
@@ -180,11 +231,11 @@ impl ConfigFile {
             ] {
                 if let Some(var) = var {
                     if !is_env_var_name(var) {
-                        return Err(format!(
-                            "[env.{name}] {field} = \"{}\" is not an environment variable name \
-                             (A-Z, 0-9, _): it holds the variable's NAME, never the secret itself",
-                            mask_middle(var)
-                        ));
+                        return Err(Invalid::NotAVariableName {
+                            env: name.clone(),
+                            field,
+                            masked: mask_middle(var),
+                        });
                     }
                 }
             }
@@ -193,49 +244,52 @@ impl ConfigFile {
                     .map(|u| matches!(u.scheme(), "http" | "https"))
                     .unwrap_or(false);
                 if !ok {
-                    return Err(format!(
-                        "[env.{name}] base_url is not an http(s) URL (value not shown: it may hold a password)"
-                    ));
+                    return Err(Invalid::BaseUrl(name.clone()));
                 }
                 if env.agent_id.is_none() && env.api != Some(crate::apis::ApiName::Wallet) {
-                    return Err(format!("[env.{name}] has base_url but no agent_id"));
+                    return Err(Invalid::NoAgentId(name.clone()));
                 }
             }
             if let Some(id) = &env.agent_id {
                 if uuid::Uuid::parse_str(id).is_err() {
-                    return Err(format!(
-                        "[env.{name}] agent_id = \"{}\" is not a UUID",
-                        mask_middle(id)
-                    ));
+                    return Err(Invalid::AgentId {
+                        env: name.clone(),
+                        masked: mask_middle(id),
+                    });
                 }
             }
             if let Some(cap) = &env.max_spend {
-                crate::apis::gate::money::Amount::parse_request_amount(cap)
-                    .map_err(|e| format!("[env.{name}] max_spend: {e}"))?;
+                crate::apis::gate::money::Amount::parse_request_amount(cap).map_err(|source| {
+                    Invalid::MaxSpend {
+                        env: name.clone(),
+                        source,
+                    }
+                })?;
             }
             if let Some(r) = env.max_rps {
                 if !(r.is_finite() && r > 0.0) {
-                    return Err(format!(
-                        "[env.{name}] max_rps = {r} must be a positive number"
-                    ));
+                    return Err(Invalid::MaxRps {
+                        env: name.clone(),
+                        value: r,
+                    });
                 }
             }
             if let Some(t) = &env.timeout {
                 crate::engine::bounds::timeout(t)
-                    .map_err(|e| format!("[env.{name}] timeout: {e}"))?;
+                    .map_err(bounds(format!("[env.{name}] timeout")))?;
             }
         }
         crate::engine::bounds::run_time(&self.load.run_time)
-            .map_err(|e| format!("[load] run_time: {e}"))?;
+            .map_err(bounds("[load] run_time".into()))?;
         if let Some(rate) = self.load.rate {
-            crate::engine::bounds::check_rate(rate).map_err(|e| format!("[load] rate: {e}"))?;
+            crate::engine::bounds::check_rate(rate).map_err(bounds("[load] rate".into()))?;
         }
         if let Some(cases) = self.invariants.cases {
             crate::engine::bounds::check_cases(cases)
-                .map_err(|e| format!("[invariants] cases: {e}"))?;
+                .map_err(bounds("[invariants] cases".into()))?;
         }
         if let Some(users) = self.load.users {
-            crate::engine::bounds::check_users(users).map_err(|e| format!("[load] users: {e}"))?;
+            crate::engine::bounds::check_users(users).map_err(bounds("[load] users".into()))?;
         }
         Ok(())
     }
@@ -243,20 +297,18 @@ impl ConfigFile {
 
 /// A key pasted into the file is refused before anything else, with a message that does
 /// not repeat it.
-fn refuse_inline_secrets(text: &str) -> Result<(), String> {
+fn refuse_inline_secrets(text: &str) -> Result<(), Invalid> {
     for (i, line) in text.lines().enumerate() {
         let key = line.split('=').next().unwrap_or("").trim();
         if line.contains('=') && looks_like_a_secret_field(key) {
-            return Err(format!(
-                "line {}: `{key}` is not allowed: secrets never go in gatecheck.toml; \
-                 put the environment variable's name in `{key}_env` instead",
-                i + 1,
-                key = if key == "admin_token" {
+            return Err(Invalid::InlineSecret {
+                line: i + 1,
+                key: if key == "admin_token" {
                     "admin_token"
                 } else {
                     "api_key"
                 },
-            ));
+            });
         }
     }
     Ok(())
@@ -280,7 +332,7 @@ fn looks_like_a_secret_field(key: &str) -> bool {
 
 /// A TOML error as line, column and message — never the source snippet, and never a
 /// quoted value (a key pasted under a misspelt field must not be printed back).
-fn toml_error(text: &str, e: &toml::de::Error) -> String {
+fn toml_error(text: &str, e: &toml::de::Error) -> Invalid {
     let place = e.span().map(|span| {
         let before = &text[..span.start.min(text.len())];
         let line = before.matches('\n').count() + 1;
@@ -293,7 +345,10 @@ fn toml_error(text: &str, e: &toml::de::Error) -> String {
     let message = ticked.replace_all(&message, |c: &regex::Captures| {
         format!("`{}`", mask_middle(&c[1]))
     });
-    format!("{}{}", place.unwrap_or_default(), message.trim_end())
+    Invalid::Toml {
+        place: place.unwrap_or_default(),
+        message: message.trim_end().to_string(),
+    }
 }
 
 fn is_env_var_name(s: &str) -> bool {
@@ -329,14 +384,19 @@ mod tests {
 
     #[test]
     fn refuses_a_key_in_the_file_without_repeating_it() {
-        let err = ConfigFile::parse("[env.x]\napi_key = \"sk_live_abcdef\"\n").unwrap_err();
+        let err = ConfigFile::parse("[env.x]\napi_key = \"sk_live_abcdef\"\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("line 2"), "{err}");
         assert!(!err.contains("sk_live_abcdef"), "{err}");
-        let err = ConfigFile::parse("[env.x]\napi_key_env = \"sk_live_abcdef\"\n").unwrap_err();
+        let err = ConfigFile::parse("[env.x]\napi_key_env = \"sk_live_abcdef\"\n")
+            .unwrap_err()
+            .to_string();
         assert!(!err.contains("sk_live_abcdef"), "{err}");
         for field in ["apikey", "API-KEY", "secret", "password", "x_token"] {
-            let err =
-                ConfigFile::parse(&format!("[env.x]\n{field} = \"sk_live_abcdef\"\n")).unwrap_err();
+            let err = ConfigFile::parse(&format!("[env.x]\n{field} = \"sk_live_abcdef\"\n"))
+                .unwrap_err()
+                .to_string();
             assert!(err.contains("line 2"), "{err}");
             assert!(!err.contains("sk_live_abcdef"), "{err}");
         }
@@ -345,22 +405,43 @@ mod tests {
             "[env.x]\ntimeout = [\"sk_live_abcdef\"]\n",
             "[env.x]\nphases = [\"sk_live_abcdef_long_value\"]\n",
         ] {
-            let err = ConfigFile::parse(text).unwrap_err();
+            let err = ConfigFile::parse(text).unwrap_err().to_string();
             assert!(!err.contains("sk_live_abcdef"), "{err}");
         }
     }
 
     #[test]
     fn errors_name_the_place() {
-        let err = ConfigFile::parse("[env.staging]\nbase_url = 3\n").unwrap_err();
+        let err = ConfigFile::parse("[env.staging]\nbase_url = 3\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("line 2"), "{err}");
-        let err = ConfigFile::parse("[env.staging]\nphases = [\"lod\"]\n").unwrap_err();
+        let err = ConfigFile::parse("[env.staging]\nphases = [\"lod\"]\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("lod"), "{err}");
-        let err = ConfigFile::parse("default_env = \"nope\"\n").unwrap_err();
+        assert_eq!(
+            ConfigFile::parse("default_env = \"nope\"\n").unwrap_err(),
+            Invalid::NoDefaultEnv("nope".into())
+        );
+        assert_eq!(
+            ConfigFile::parse("[load]\nusers = 0\n").unwrap_err(),
+            Invalid::Bounds {
+                field: "[load] users".into(),
+                source: Box::new(crate::engine::bounds::check_users(0).unwrap_err())
+            }
+        );
+        let err = ConfigFile::parse("default_env = \"nope\"\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("nope"), "{err}");
-        let err = ConfigFile::parse("[env.s]\nbase_url = \"https://x\"\n").unwrap_err();
+        let err = ConfigFile::parse("[env.s]\nbase_url = \"https://x\"\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("agent_id"), "{err}");
-        let err = ConfigFile::parse("[load]\nrun_time = \"soon\"\n").unwrap_err();
+        let err = ConfigFile::parse("[load]\nrun_time = \"soon\"\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("run_time"), "{err}");
     }
 }

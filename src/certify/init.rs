@@ -3,6 +3,7 @@
 use std::io::Write;
 use std::path::Path;
 
+use crate::engine::exit::FileError;
 use crate::{Exit, GateError};
 
 /// The example configuration. Parsed by a unit test, so it cannot drift from the schema.
@@ -57,13 +58,9 @@ thresholds = ["create_order:p99<300ms", "error_rate<1%"]
 /// Writes the example to `path`; refuses to overwrite unless `force`.
 pub fn write_example(path: &Path, force: bool) -> Result<Exit, GateError> {
     if path.exists() && !force {
-        return Err(GateError::Config(format!(
-            "{} already exists (use --force to overwrite)",
-            path.display()
-        )));
+        return Err(FileError::exists(path).into());
     }
-    crate::engine::output::write_file(path, EXAMPLE)
-        .map_err(|e| GateError::Config(format!("cannot write {}: {e}", path.display())))?;
+    crate::engine::output::write_file(path, EXAMPLE).map_err(|e| FileError::write(path, e))?;
     let _ = writeln!(crate::engine::output::stdout(), "wrote {}", path.display());
     Ok(Exit::Pass)
 }

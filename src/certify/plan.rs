@@ -4,10 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::config::{ConfigFile, EnvConfig, LoadSection, Phase};
+use super::config::{ConfigError, ConfigFile, EnvConfig, LoadSection, Phase};
 use crate::apis::ApiName;
 use crate::engine::target::TargetArgs;
-use crate::GateError;
 
 /// How the result is printed on stdout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -147,6 +146,36 @@ pub const DEFAULT_SCENARIO: &str = crate::apis::gate::load::scenario::EMBEDDED[0
 /// The load gate when nothing else is configured.
 pub const DEFAULT_THRESHOLDS: &[&str] = &[crate::engine::load::thresholds::DEFAULT_RULE];
 
+/// Why the flags and `gatecheck.toml` make no certification plan (exit 2): names the
+/// flag, the environment or the config field, never a secret.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("--env {name}: the configuration has no [env.{name}] (it has: {})", .known.join(", "))]
+    UnknownEnv { name: String, known: Vec<String> },
+    #[error("--env {0} needs a gatecheck.toml (write one with `gatecheck init`)")]
+    EnvWithoutConfig(String),
+    /// A `*_env` field names a variable that is not set.
+    #[error("{field} names the environment variable {variable}, which is not set")]
+    UnsetVariable {
+        field: &'static str,
+        variable: String,
+    },
+    #[error("max spend: {0}")]
+    MaxSpend(#[from] crate::engine::spend::BadAmount),
+    /// A value out of its range: `field` is `timeout`, `[load] run_time`.
+    #[error("{field}: {source}")]
+    Bounds {
+        field: &'static str,
+        source: crate::engine::bounds::BoundsError,
+    },
+    #[error(transparent)]
+    Phase(#[from] crate::engine::names::UnknownName),
+}
+
+crate::engine::exit::layer_errors!(PlanError);
+
 /// Everything certify will do.
 #[derive(Debug, Clone)]
 pub struct Plan {
@@ -177,33 +206,32 @@ pub struct Plan {
 impl CertifyArgs {
     /// Reads the config (if any) and merges it under the flags. `env_lookup` reads
     /// environment variables (a parameter so tests need not touch the process env).
-    pub fn plan(&self, env_lookup: &dyn Fn(&str) -> Option<String>) -> Result<Plan, GateError> {
+    pub fn plan(&self, env_lookup: &dyn Fn(&str) -> Option<String>) -> Result<Plan, PlanError> {
         let config = self.config_file()?;
-        let (env_name, env) = match &config {
-            Some(file) => {
-                let name = self.env.clone().or_else(|| file.default_env.clone());
-                match name {
-                    Some(name) => {
-                        let env = file.env.get(&name).cloned().ok_or_else(|| {
-                            GateError::Config(format!(
-                                "--env {name}: the configuration has no [env.{name}] (it has: {})",
-                                file.env.keys().cloned().collect::<Vec<_>>().join(", ")
-                            ))
-                        })?;
-                        (Some(name), env)
+        let (env_name, env) =
+            match &config {
+                Some(file) => {
+                    let name = self.env.clone().or_else(|| file.default_env.clone());
+                    match name {
+                        Some(name) => {
+                            let env = file.env.get(&name).cloned().ok_or_else(|| {
+                                PlanError::UnknownEnv {
+                                    name: name.clone(),
+                                    known: file.env.keys().cloned().collect(),
+                                }
+                            })?;
+                            (Some(name), env)
+                        }
+                        None => (None, EnvConfig::default()),
                     }
-                    None => (None, EnvConfig::default()),
                 }
-            }
-            None => {
-                if let Some(name) = &self.env {
-                    return Err(GateError::Config(format!(
-                        "--env {name} needs a gatecheck.toml (write one with `gatecheck init`)"
-                    )));
+                None => {
+                    if let Some(name) = &self.env {
+                        return Err(PlanError::EnvWithoutConfig(name.clone()));
+                    }
+                    (None, EnvConfig::default())
                 }
-                (None, EnvConfig::default())
-            }
-        };
+            };
         let load = config.as_ref().map(|c| c.load.clone()).unwrap_or_default();
         let env_label = env_name.as_deref().unwrap_or("");
         let read_only = self.read_only || (!self.allow_spend && env.is_read_only(env_label));
@@ -236,13 +264,15 @@ impl CertifyArgs {
             .clone()
             .or(env.max_spend.clone())
             .unwrap_or_else(|| "100.00".to_string());
-        let max_spend = max_spend_text
-            .parse::<crate::engine::spend::Minor>()
-            .map_err(|e| GateError::Config(format!("max spend: {e}")))?;
+        let max_spend = max_spend_text.parse::<crate::engine::spend::Minor>()?;
         let timeout = match (self.timeout, &env.timeout) {
             (Some(t), _) => t,
-            (None, Some(t)) => crate::engine::bounds::timeout(t)
-                .map_err(|e| GateError::Config(format!("timeout: {e}")))?,
+            (None, Some(t)) => {
+                crate::engine::bounds::timeout(t).map_err(|source| PlanError::Bounds {
+                    field: "timeout",
+                    source,
+                })?
+            }
             (None, None) => Duration::from_secs(10),
         };
         let target = TargetArgs {
@@ -262,7 +292,7 @@ impl CertifyArgs {
         let phases = match &self.phases {
             Some(names) => names
                 .iter()
-                .map(|n| n.parse::<Phase>().map_err(GateError::Config))
+                .map(|n| n.parse::<Phase>())
                 .collect::<Result<Vec<_>, _>>()?,
             None => env.phases.clone().unwrap_or_else(|| Phase::ALL.to_vec()),
         };
@@ -280,8 +310,12 @@ impl CertifyArgs {
         };
         let run_time = match self.run_time {
             Some(t) => t,
-            None => crate::engine::bounds::run_time(&load.run_time)
-                .map_err(|e| GateError::Config(format!("[load] run_time: {e}")))?,
+            None => crate::engine::bounds::run_time(&load.run_time).map_err(|source| {
+                PlanError::Bounds {
+                    field: "[load] run_time",
+                    source,
+                }
+            })?,
         };
         let LoadSection {
             scenario,
@@ -326,7 +360,7 @@ impl CertifyArgs {
         })
     }
 
-    fn config_file(&self) -> Result<Option<ConfigFile>, GateError> {
+    fn config_file(&self) -> Result<Option<ConfigFile>, ConfigError> {
         let path = match &self.config {
             Some(p) => p.clone(),
             None => {
@@ -337,9 +371,7 @@ impl CertifyArgs {
                 default.to_path_buf()
             }
         };
-        ConfigFile::load(&path)
-            .map(Some)
-            .map_err(|e| GateError::Config(e.to_string()))
+        ConfigFile::load(&path).map(Some)
     }
 }
 
@@ -348,14 +380,15 @@ impl CertifyArgs {
 fn secret_from(
     var: &Option<String>,
     env_lookup: &dyn Fn(&str) -> Option<String>,
-    field: &str,
-) -> Result<Option<String>, GateError> {
+    field: &'static str,
+) -> Result<Option<String>, PlanError> {
     match var {
         None => Ok(None),
-        Some(name) => env_lookup(name).map(Some).ok_or_else(|| {
-            GateError::Config(format!(
-                "{field} names the environment variable {name}, which is not set"
-            ))
-        }),
+        Some(name) => env_lookup(name)
+            .map(Some)
+            .ok_or_else(|| PlanError::UnsetVariable {
+                field,
+                variable: name.clone(),
+            }),
     }
 }

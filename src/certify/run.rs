@@ -17,6 +17,7 @@ use crate::apis::gate::sandbox::SandboxConfig;
 use crate::apis::wallet::contract::WalletContractOptions;
 use crate::apis::ApiName;
 use crate::engine::client::{ExchangeJournal, PacingSummary};
+use crate::engine::exit::FileError;
 use crate::engine::load::plan::LoadSettings;
 use crate::engine::model::{
     now_rfc3339, CheckResult, PhaseReport, RunReport, Severity, TargetInfo, Verdict,
@@ -33,6 +34,25 @@ pub async fn run(args: CertifyArgs) -> Result<Exit, GateError> {
     run_with(args, SandboxConfig::default()).await
 }
 
+/// What stops a certification outside any phase (exit 2).
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("cannot start the HAR: {0}")]
+    StartHar(#[source] report::ReportError),
+    #[error("cannot write the HAR: {0}")]
+    FinishHar(#[source] report::ReportError),
+    #[error("cannot write the reports: {0:#}")]
+    Reports(anyhow::Error),
+    /// The Gate is certified but its OpenAPI document was not loaded (a gatecheck bug).
+    #[error("no Gate OpenAPI document")]
+    NoOpenApi,
+    /// The load phase was planned for one API but not the other (a gatecheck bug).
+    #[error("no load plan for the {0:?} load phase")]
+    NoLoadPlan(ApiName),
+}
+
+crate::engine::exit::layer_errors!(RunError);
+
 /// `gatecheck certify` with a chosen embedded-sandbox configuration (tests pass a mutant).
 pub async fn run_with(args: CertifyArgs, sandbox: SandboxConfig) -> Result<Exit, GateError> {
     let plan = args.plan(&|name| std::env::var(name).ok())?;
@@ -43,8 +63,8 @@ pub async fn run_with(args: CertifyArgs, sandbox: SandboxConfig) -> Result<Exit,
         .map(|path| baseline::read_baseline(path).map(|report| (path, report)))
         .transpose()?;
     let har = if plan.har {
-        let writer = HarWriter::create(&plan.out, env!("CARGO_PKG_VERSION"))
-            .map_err(|e| GateError::Config(format!("cannot start the HAR: {e}")))?;
+        let writer =
+            HarWriter::create(&plan.out, env!("CARGO_PKG_VERSION")).map_err(RunError::StartHar)?;
         Some(writer)
     } else {
         None
@@ -53,7 +73,7 @@ pub async fn run_with(args: CertifyArgs, sandbox: SandboxConfig) -> Result<Exit,
     let har_file = har
         .map(|writer| writer.finish())
         .transpose()
-        .map_err(|e| GateError::Config(format!("cannot write the HAR: {e}")))?;
+        .map_err(RunError::FinishHar)?;
     let comparison = baseline.map(|(path, report)| {
         Comparison::of(
             &path.display().to_string(),
@@ -116,8 +136,7 @@ pub async fn certify_with(
     let schemas = match &plan.schemas {
         Some(dir) => SchemaSet::load_dir(&crate::apis::gate::schemas::BUNDLE, dir),
         None => SchemaSet::embedded(&crate::apis::gate::schemas::BUNDLE),
-    }
-    .map_err(|e| GateError::Config(e.to_string()))?;
+    }?;
     let gate_openapi = if plan.apis.contains(&ApiName::Gate) {
         Some(crate::apis::gate::openapi(plan.schemas.as_deref())?)
     } else {
@@ -154,9 +173,7 @@ pub async fn certify_with(
     for api in &plan.apis {
         let section = match api {
             ApiName::Gate => {
-                let openapi = gate_openapi
-                    .as_ref()
-                    .ok_or_else(|| GateError::Config("no Gate OpenAPI document".into()))?;
+                let openapi = gate_openapi.as_ref().ok_or(RunError::NoOpenApi)?;
                 gate_section(
                     plan,
                     &sandbox,
@@ -323,7 +340,7 @@ async fn wallet_section(
                                 "§5 Operations",
                                 "Wallet load: authorize → poll → capture → refund",
                                 Severity::Should,
-                                reason,
+                                reason.to_string(),
                             )],
                             load: None,
                             duration_ms: 0,
@@ -337,7 +354,7 @@ async fn wallet_section(
                         .map(|run| load_phase(run.summary)),
                     }
                 }
-                None => Err(GateError::Config("no load plan".to_string())),
+                None => Err(RunError::NoLoadPlan(ApiName::Wallet).into()),
             },
             Phase::Health => continue,
         };
@@ -401,7 +418,7 @@ async fn run_phase(
         }
         Phase::Load => {
             let Some(load_plan) = load_plan else {
-                return Err(GateError::Config("no load plan".to_string()));
+                return Err(RunError::NoLoadPlan(ApiName::Gate).into());
             };
             let run = load::run(load_plan, resolved, load_progress(plan)).await?;
             Ok(load_phase(run.summary))
@@ -458,8 +475,7 @@ fn wallet_load_plan(plan: &Plan) -> Result<crate::apis::wallet::load::LoadPlan, 
     let thresholds = if wallet_only {
         plan.thresholds.clone()
     } else {
-        let scenario = crate::apis::wallet::load::scenario::load_file(&scenario_path)
-            .map_err(|e| GateError::Config(e.to_string()))?;
+        let scenario = crate::apis::wallet::load::scenario::load_file(&scenario_path)?;
         plan.thresholds
             .iter()
             .filter(|rule| {
@@ -483,11 +499,9 @@ fn wallet_load_plan(plan: &Plan) -> Result<crate::apis::wallet::load::LoadPlan, 
 
 /// A built-in scenario written into the report folder.
 fn write_scenario(plan: &Plan, name: &str, text: &str) -> Result<std::path::PathBuf, GateError> {
-    std::fs::create_dir_all(&plan.out)
-        .map_err(|e| GateError::Config(format!("cannot create {}: {e}", plan.out.display())))?;
+    std::fs::create_dir_all(&plan.out).map_err(|e| FileError::create(&plan.out, e))?;
     let path = plan.out.join(name);
-    crate::engine::output::write_file(&path, text)
-        .map_err(|e| GateError::Config(format!("cannot write {}: {e}", path.display())))?;
+    crate::engine::output::write_file(&path, text).map_err(|e| FileError::write(&path, e))?;
     Ok(path)
 }
 
@@ -515,7 +529,7 @@ fn emit(
     har: Option<&report::HarSummary>,
 ) -> Result<(), GateError> {
     let mut files = report::write_files_compared(report, comparison, &plan.out, &Format::ALL)
-        .map_err(|e| GateError::Config(format!("cannot write the reports: {e:#}")))?;
+        .map_err(RunError::Reports)?;
     files.extend(har.map(|h| h.path.clone()));
     let stdout = std::io::stdout();
     let mut out = crate::engine::output::stdout();

@@ -21,103 +21,137 @@ pub const RATE: (f64, f64) = (0.01, 1_000_000.0);
 /// Invariant cases.
 pub const CASES: (u32, u32) = (1, 1_000_000);
 
-fn duration_in(s: &str, (min, max): (Duration, Duration)) -> Result<Duration, String> {
-    let d = humantime::parse_duration(s.trim()).map_err(|e| e.to_string())?;
-    check_duration(d, (min, max))
+/// A user's number gatecheck refuses: what it was and the range it must be in. Clap shows
+/// it after the flag (`invalid value '0s' for '--timeout <DURATION>': …`); a config file
+/// field puts its own name in front (`timeout: …`).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum BoundsError {
+    /// Not a duration at all (`humantime` says why).
+    #[error("`{value}` is not a duration: {source}")]
+    NotADuration {
+        value: String,
+        source: humantime::DurationError,
+    },
+    /// Not a number of the kind the field takes (`a whole number`, `a number`, ...).
+    #[error("`{value}` must be {kind}")]
+    NotANumber { value: String, kind: &'static str },
+    /// A number outside `min..=max` (both already rendered with their unit).
+    #[error("`{value}` must be between {min} and {max}")]
+    OutOfRange {
+        value: String,
+        min: String,
+        max: String,
+    },
+}
+
+fn out_of_range(value: impl ToString, min: impl ToString, max: impl ToString) -> BoundsError {
+    BoundsError::OutOfRange {
+        value: value.to_string(),
+        min: min.to_string(),
+        max: max.to_string(),
+    }
+}
+
+fn number<T: std::str::FromStr>(s: &str, kind: &'static str) -> Result<T, BoundsError> {
+    s.trim().parse().map_err(|_| BoundsError::NotANumber {
+        value: s.to_string(),
+        kind,
+    })
+}
+
+fn duration_in(s: &str, range: (Duration, Duration)) -> Result<Duration, BoundsError> {
+    let d = humantime::parse_duration(s.trim()).map_err(|source| BoundsError::NotADuration {
+        value: s.to_string(),
+        source,
+    })?;
+    check_duration(d, range)
 }
 
 /// `d` within `min..=max`, or why not.
-pub fn check_duration(d: Duration, (min, max): (Duration, Duration)) -> Result<Duration, String> {
+pub fn check_duration(
+    d: Duration,
+    (min, max): (Duration, Duration),
+) -> Result<Duration, BoundsError> {
     if d < min || d > max {
-        return Err(format!(
-            "must be between {} and {}",
+        return Err(out_of_range(
+            humantime::format_duration(d),
             humantime::format_duration(min),
-            humantime::format_duration(max)
+            humantime::format_duration(max),
         ));
     }
     Ok(d)
 }
 
-pub fn timeout(s: &str) -> Result<Duration, String> {
+pub fn timeout(s: &str) -> Result<Duration, BoundsError> {
     duration_in(s, TIMEOUT)
 }
 
-pub fn run_time(s: &str) -> Result<Duration, String> {
+pub fn run_time(s: &str) -> Result<Duration, BoundsError> {
     duration_in(s, RUN_TIME)
 }
 
-pub fn wait(s: &str) -> Result<Duration, String> {
+pub fn wait(s: &str) -> Result<Duration, BoundsError> {
     duration_in(s, WAIT)
 }
 
-pub fn users(s: &str) -> Result<u64, String> {
-    let n: u64 = s
-        .trim()
-        .parse()
-        .map_err(|_| "must be a whole number".to_string())?;
-    check_users(n)
+pub fn users(s: &str) -> Result<u64, BoundsError> {
+    check_users(number(s, "a whole number")?)
 }
 
-pub fn check_users(n: u64) -> Result<u64, String> {
+pub fn check_users(n: u64) -> Result<u64, BoundsError> {
     if !(USERS.0..=USERS.1).contains(&n) {
-        return Err(format!("must be between {} and {}", USERS.0, USERS.1));
+        return Err(out_of_range(n, USERS.0, USERS.1));
     }
     Ok(n)
 }
 
-pub fn rate(s: &str) -> Result<f64, String> {
-    let r: f64 = s
-        .trim()
-        .parse()
-        .map_err(|_| "must be a number".to_string())?;
-    check_rate(r)
+pub fn rate(s: &str) -> Result<f64, BoundsError> {
+    check_rate(number(s, "a number")?)
 }
 
-pub fn check_rate(r: f64) -> Result<f64, String> {
+pub fn check_rate(r: f64) -> Result<f64, BoundsError> {
     if !(r.is_finite() && (RATE.0..=RATE.1).contains(&r)) {
-        return Err(format!(
-            "must be between {} and {} per second",
-            RATE.0, RATE.1
+        return Err(out_of_range(
+            r,
+            RATE.0,
+            format_args!("{} per second", RATE.1),
         ));
     }
     Ok(r)
 }
 
-pub fn cases(s: &str) -> Result<u32, String> {
-    let n: u32 = s
-        .trim()
-        .parse()
-        .map_err(|_| "must be a whole number".to_string())?;
-    check_cases(n)
+pub fn cases(s: &str) -> Result<u32, BoundsError> {
+    check_cases(number(s, "a whole number")?)
 }
 
-pub fn check_cases(n: u32) -> Result<u32, String> {
+pub fn check_cases(n: u32) -> Result<u32, BoundsError> {
     if !(CASES.0..=CASES.1).contains(&n) {
-        return Err(format!("must be between {} and {}", CASES.0, CASES.1));
+        return Err(out_of_range(n, CASES.0, CASES.1));
     }
     Ok(n)
 }
 
-/// A response-size cap: 1 KiB to 1 GiB.
-pub fn body_bytes(s: &str) -> Result<usize, String> {
-    let n: usize = s
-        .trim()
-        .parse()
-        .map_err(|_| "must be a whole number of bytes".to_string())?;
-    if !(1 << 10..=1 << 30).contains(&n) {
-        return Err("must be between 1024 and 1073741824 bytes".to_string());
+/// Response-size caps: 1 KiB to 1 GiB.
+pub const BODY_BYTES: (usize, usize) = (1 << 10, 1 << 30);
+
+/// A response-size cap within [`BODY_BYTES`].
+pub fn body_bytes(s: &str) -> Result<usize, BoundsError> {
+    let n: usize = number(s, "a whole number of bytes")?;
+    if !(BODY_BYTES.0..=BODY_BYTES.1).contains(&n) {
+        return Err(out_of_range(
+            n,
+            BODY_BYTES.0,
+            format_args!("{} bytes", BODY_BYTES.1),
+        ));
     }
     Ok(n)
 }
 
 /// A fraction in `0..=1`.
-pub fn fraction(s: &str) -> Result<f64, String> {
-    let f: f64 = s
-        .trim()
-        .parse()
-        .map_err(|_| "must be a number".to_string())?;
+pub fn fraction(s: &str) -> Result<f64, BoundsError> {
+    let f: f64 = number(s, "a number")?;
     if !(f.is_finite() && (0.0..=1.0).contains(&f)) {
-        return Err("must be between 0 and 1".to_string());
+        return Err(out_of_range(f, 0, 1));
     }
     Ok(f)
 }
@@ -140,5 +174,25 @@ mod tests {
         assert!(cases("0").is_err());
         assert!(fraction("1.5").is_err());
         assert!(wait("0s").is_ok());
+    }
+
+    #[test]
+    fn a_refusal_names_the_value_and_the_range() {
+        assert_eq!(
+            timeout("0s").unwrap_err().to_string(),
+            "`0s` must be between 10ms and 10m"
+        );
+        assert_eq!(
+            users("x").unwrap_err().to_string(),
+            "`x` must be a whole number"
+        );
+        assert_eq!(
+            rate("1e12").unwrap_err().to_string(),
+            "`1000000000000` must be between 0.01 and 1000000 per second"
+        );
+        assert!(run_time("soon")
+            .unwrap_err()
+            .to_string()
+            .starts_with("`soon` is not a duration: "));
     }
 }

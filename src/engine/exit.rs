@@ -28,12 +28,45 @@ impl From<crate::engine::model::Verdict> for Exit {
     }
 }
 
-/// An error that ends a command early. Rendered once, in `main`.
+/// An error that ends a command early. Rendered once, in `main`; [`GateError::exit`] is
+/// the one place that maps it to an exit code. Each module that can refuse the user's
+/// flags or files has its own error type, and `?` brings it here through `From`: the
+/// engine's through the `#[from]` variants below, a layer above the engine's (an API's,
+/// `certify`'s) through its own `From` impl into [`GateError::Layer`].
 #[derive(Debug, thiserror::Error)]
 pub enum GateError {
-    /// Bad flags, bad config or schema files: exit 2.
+    /// Bad flags, bad config or schema files, as a bare message: exit 2. Only for modules
+    /// that have no error type of their own yet.
     #[error("configuration error: {0}")]
     Config(String),
+    /// The target flags name no usable target: exit 2.
+    #[error("configuration error: {0}")]
+    TargetFlags(#[from] crate::engine::target::TargetError),
+    /// The load flags and scenario make no plan: exit 2.
+    #[error("configuration error: {0}")]
+    LoadPlan(#[from] crate::engine::load::plan::LoadPlanError),
+    /// A scenario file that cannot be used: exit 2.
+    #[error("configuration error: {0}")]
+    Scenario(#[from] crate::engine::load::scenario::ScenarioError),
+    /// Logs `gatecheck merge` refuses: exit 2.
+    #[error("configuration error: {0}")]
+    Merge(#[from] crate::engine::load::shard::MergeError),
+    /// A schema file that cannot be loaded: exit 2.
+    #[error("configuration error: {0}")]
+    Schema(#[from] crate::engine::schema::SchemaError),
+    /// A name no flag value or field takes (a schema, a report format, a phase): exit 2.
+    #[error("configuration error: {0}")]
+    UnknownName(#[from] crate::engine::names::UnknownName),
+    /// A document to validate that is not JSON: exit 2.
+    #[error("configuration error: {0}")]
+    NotJson(#[from] crate::engine::schema::command::NotJson),
+    /// A report given to compare against that cannot be read: exit 2.
+    #[error("configuration error: {0}")]
+    Baseline(#[from] crate::engine::report::baseline::BaselineError),
+    /// A layer above the engine refused its input, with its own typed error (it converts
+    /// itself here with `From`, as the engine cannot name it): exit 2.
+    #[error("configuration error: {0}")]
+    Layer(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// The target never answered HTTP at all (the preflight): exit 3.
     #[error("target unreachable: {0}")]
     Unreachable(String),
@@ -53,7 +86,18 @@ pub enum GateError {
 impl GateError {
     pub fn exit(&self) -> Exit {
         match self {
-            GateError::Config(_) | GateError::File(_) | GateError::Other(_) => Exit::Usage,
+            GateError::Config(_)
+            | GateError::TargetFlags(_)
+            | GateError::LoadPlan(_)
+            | GateError::Scenario(_)
+            | GateError::Merge(_)
+            | GateError::Schema(_)
+            | GateError::UnknownName(_)
+            | GateError::NotJson(_)
+            | GateError::Baseline(_)
+            | GateError::Layer(_)
+            | GateError::File(_)
+            | GateError::Other(_) => Exit::Usage,
             GateError::Unreachable(_) => Exit::Unreachable,
             GateError::Target(_) => Exit::Violations,
         }
@@ -102,10 +146,22 @@ impl FileError {
     pub fn write(path: &Path, e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
         FileError::new(FileAction::Write, path, e)
     }
-}
 
-impl From<crate::engine::schema::SchemaError> for GateError {
-    fn from(e: crate::engine::schema::SchemaError) -> Self {
-        GateError::Config(e.to_string())
+    /// A file the command would overwrite without `--force`.
+    pub fn exists(path: &Path) -> Self {
+        FileError::write(path, "it already exists (use --force to overwrite)")
     }
 }
+
+/// `impl From<T> for GateError` through [`GateError::Layer`], for each error type `T` of a
+/// layer above the engine (an API's, `certify`'s): `?` then brings it to `main`, exit 2.
+macro_rules! layer_errors {
+    ($($t:ty),+ $(,)?) => {
+        $(impl From<$t> for $crate::engine::exit::GateError {
+            fn from(e: $t) -> Self {
+                $crate::engine::exit::GateError::Layer(Box::new(e))
+            }
+        })+
+    };
+}
+pub(crate) use layer_errors;

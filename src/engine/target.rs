@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use futures::future::BoxFuture;
 
+use crate::engine::bounds::BoundsError;
 use crate::engine::client::{
-    ApiClient, ExchangeJournal, Identity, Masker, PaceConfig, Secret, Target,
+    ApiClient, BadSecret, ExchangeJournal, Identity, Masker, PaceConfig, Secret, Target,
 };
 use crate::engine::exit::GateError;
 use crate::engine::spend::{Minor, SpendGuard};
@@ -87,17 +88,49 @@ pub struct TargetArgs {
     pub journal: Option<Arc<dyn ExchangeJournal>>,
 }
 
-pub fn parse_rps(s: &str) -> Result<f64, String> {
+pub fn parse_rps(s: &str) -> Result<f64, BoundsError> {
     match s.parse::<f64>() {
         Ok(n) if n.is_finite() && n > 0.0 => Ok(n),
-        _ => Err(format!(
-            "`{s}` is not a positive number of requests per second"
-        )),
+        _ => Err(BoundsError::NotANumber {
+            value: s.to_string(),
+            kind: "a positive number of requests per second",
+        }),
     }
 }
 
-fn parse_amount(s: &str) -> Result<Minor, String> {
-    s.parse::<Minor>().map_err(|e| e.to_string())
+fn parse_amount(s: &str) -> Result<Minor, crate::engine::spend::BadAmount> {
+    s.parse::<Minor>()
+}
+
+/// Why the target flags name no target gatecheck can test (exit 2). Never shows a key,
+/// a token or a URL (a URL may hold a password).
+#[derive(Debug, thiserror::Error)]
+pub enum TargetError {
+    #[error("cannot start the embedded sandbox: {0:#}")]
+    Launch(anyhow::Error),
+    #[error("cannot build the HTTP client: {0:#}")]
+    Client(anyhow::Error),
+    #[error("--base-url is not a URL: {0}")]
+    BaseUrl(#[from] url::ParseError),
+    #[error("--base-url must be http:// or https://")]
+    Scheme,
+    #[error("--base-url has no host")]
+    NoHost,
+    /// The API's identity flag (e.g. `--agent-id`) is missing.
+    #[error("{flag} is required with --base-url")]
+    MissingIdentity { flag: &'static str },
+    /// The identity flag's value is not of its form (`expected`, e.g. `a UUID`).
+    #[error("{flag} `{value}` is not {expected}")]
+    BadIdentity {
+        flag: &'static str,
+        value: String,
+        expected: &'static str,
+    },
+    #[error("an API key is required with --base-url: set {} or pass {}", .0.variable(), .0.flag())]
+    MissingKey(KeyFlag),
+    /// A key or token the user gave (`what` names its flag and variable).
+    #[error("{what} {source}")]
+    Secret { what: String, source: BadSecret },
 }
 
 /// A sandbox started in this process, as the engine sees it: where it listens, whose
@@ -156,7 +189,7 @@ impl KeyFlag {
 pub trait TargetProfile: Send + Sync {
     /// The identity field the `--agent-id`-style flag fills, and a check of its value
     /// (normalised on success).
-    fn identity(&self, value: Option<&str>) -> Result<Identity, GateError>;
+    fn identity(&self, value: Option<&str>) -> Result<Identity, TargetError>;
     /// The reachability path, sent without a key: any HTTP answer means reachable.
     fn health_path(&self) -> &'static str;
     /// Which key flag names the caller.
@@ -211,9 +244,7 @@ impl TargetArgs {
         let (target, embedded) = match &self.base_url {
             Some(url) => (self.explicit_target(profile, url)?, None),
             None => {
-                let sb = launcher.launch().await.map_err(|e| {
-                    GateError::Config(format!("cannot start the embedded sandbox: {e:#}"))
-                })?;
+                let sb = launcher.launch().await.map_err(TargetError::Launch)?;
                 let target = Target {
                     base_url: sb.base_url.clone(),
                     identity: sb.identity.clone(),
@@ -229,7 +260,7 @@ impl TargetArgs {
         };
         let mut client =
             ApiClient::build(target, self.timeout, pace, profile.key_flag().variable())
-                .map_err(|e| GateError::Config(format!("cannot build the HTTP client: {e:#}")))?
+                .map_err(TargetError::Client)?
                 .with_max_body(self.max_response_bytes)
                 .with_auth_header(profile.auth_header());
         if let Some(journal) = &self.journal {
@@ -245,28 +276,26 @@ impl TargetArgs {
         })
     }
 
-    fn explicit_target(&self, profile: &dyn TargetProfile, url: &str) -> Result<Target, GateError> {
+    fn explicit_target(
+        &self,
+        profile: &dyn TargetProfile,
+        url: &str,
+    ) -> Result<Target, TargetError> {
         // A URL may carry a password: it is masked from here on, and no error shows it.
         Masker::global().add_url_userinfo(url);
-        let parsed = reqwest::Url::parse(url.trim())
-            .map_err(|e| GateError::Config(format!("--base-url is not a URL: {e}")))?;
+        let parsed = reqwest::Url::parse(url.trim())?;
         if !matches!(parsed.scheme(), "http" | "https") {
-            return Err(GateError::Config(
-                "--base-url must be http:// or https://".to_string(),
-            ));
+            return Err(TargetError::Scheme);
         }
         if parsed.host().is_none() {
-            return Err(GateError::Config("--base-url has no host".to_string()));
+            return Err(TargetError::NoHost);
         }
         let identity = profile.identity(self.agent_id.as_deref())?;
         let flag = profile.key_flag();
-        let api_key = flag.value(self).cloned().ok_or_else(|| {
-            GateError::Config(format!(
-                "an API key is required with --base-url: set {} or pass {}",
-                flag.variable(),
-                flag.flag()
-            ))
-        })?;
+        let api_key = flag
+            .value(self)
+            .cloned()
+            .ok_or(TargetError::MissingKey(flag))?;
         let api_key = user_secret(
             &api_key,
             &format!("the API key ({} / {})", flag.flag(), flag.variable()),
@@ -293,11 +322,14 @@ impl TargetArgs {
 /// (sent and masked trimmed), refused when empty or with a control character (exit 2).
 /// The value is masked (as `$variable`, the name a reproduction expands) before anything
 /// can print it; the error never shows it.
-fn user_secret(value: &str, what: &str, variable: &str) -> Result<Secret, GateError> {
+fn user_secret(value: &str, what: &str, variable: &str) -> Result<Secret, TargetError> {
     let masker = Masker::global();
     masker.add(value.trim(), variable);
     masker.add(value, variable);
-    Secret::from_user(value).map_err(|e| GateError::Config(format!("{what} {e}")))
+    Secret::from_user(value).map_err(|source| TargetError::Secret {
+        what: what.to_string(),
+        source,
+    })
 }
 
 /// `GET <health path>`: any HTTP answer means reachable (its correctness is a check's job).

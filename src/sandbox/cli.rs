@@ -9,6 +9,7 @@ use std::time::Duration;
 use crate::engine::sandbox::faults::{
     parse_capacity, parse_duration, parse_fraction, parse_latency, parse_stall, CapacityFault,
 };
+use crate::engine::target::TargetError;
 use crate::sandbox::{Faults, LatencyFault, Mutant, SandboxConfig, Stall, WalletMutant};
 use crate::{Exit, GateError};
 
@@ -48,7 +49,7 @@ pub struct SandboxArgs {
     pub slow_after: Duration,
 
     /// Requests per API key per second; beyond it, 429 with Retry-After.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub rate_limit: Option<u32>,
 
     /// Delay a fraction of requests: FRACTION:DURATION, e.g. 0.1:250ms.
@@ -107,13 +108,10 @@ impl SandboxArgs {
 }
 
 pub async fn run(args: SandboxArgs) -> Result<Exit, GateError> {
-    if args.rate_limit == Some(0) {
-        return Err(GateError::Config("--rate-limit must be at least 1".into()));
-    }
     let config = args.config();
     let sb = crate::sandbox::start(config.clone())
         .await
-        .map_err(|e| GateError::Config(format!("{e:#}")))?;
+        .map_err(TargetError::Launch)?;
     let mut out = std::io::stdout().lock();
     if args.json {
         let line = serde_json::json!({

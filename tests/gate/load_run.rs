@@ -119,9 +119,10 @@ async fn a_bad_scenario_is_a_configuration_error_with_file_line_and_field() {
     let mut a = args(dir.path().join("out"), "unused");
     a.scenario = file.clone();
     let err = run(a).await.expect_err("bad scenario");
-    let GateError::Config(message) = &err else {
-        panic!("expected a configuration error, got {err:?}");
+    let GateError::Scenario(scenario) = &err else {
+        panic!("expected a scenario error, got {err:?}");
     };
+    let message = scenario.to_string();
     assert!(
         message.contains(&format!("{}:6:", file.display())),
         "{message}"

@@ -126,7 +126,7 @@ fn schema_names_parse_from_titles_and_file_stems() {
         assert_eq!(stem.to_uppercase().parse::<SchemaName>(), Ok(name));
     }
     let err = "receipt".parse::<SchemaName>().expect_err("unknown");
-    assert!(err.contains("AgentDeposit"), "{err}");
+    assert!(err.to_string().contains("AgentDeposit"), "{err}");
     assert!(Cli::try_parse_from([
         "gatecheck",
         "schemas",

@@ -9,9 +9,8 @@ use gatecheck::apis::wallet::invariants::{self, InvariantOptions};
 use gatecheck::apis::ApiName;
 use gatecheck::engine::client::Identity;
 use gatecheck::engine::model::PhaseReport;
-use gatecheck::engine::target::{TargetArgs, TargetProfile};
+use gatecheck::engine::target::{TargetArgs, TargetError, TargetProfile};
 use gatecheck::sandbox::{Launcher, SandboxConfig};
-use gatecheck::GateError;
 
 use crate::support::invariants::{assert_caught_only, details, failed_ids, options, seed};
 
@@ -19,7 +18,7 @@ use crate::support::invariants::{assert_caught_only, details, failed_ids, option
 struct Wallet;
 
 impl TargetProfile for Wallet {
-    fn identity(&self, _: Option<&str>) -> Result<Identity, GateError> {
+    fn identity(&self, _: Option<&str>) -> Result<Identity, TargetError> {
         Ok(Identity::new())
     }
 

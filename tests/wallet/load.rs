@@ -197,7 +197,10 @@ async fn outside_loopback_without_allow_spend_nothing_is_authorized() {
     )
     .await;
     match refused {
-        Err(GateError::Config(m)) => assert!(m.contains("--allow-spend"), "{m}"),
+        Err(e @ GateError::Layer(_)) => {
+            assert_eq!(e.exit(), gatecheck::Exit::Usage);
+            assert!(e.to_string().contains("--allow-spend"), "{e}");
+        }
         other => panic!("expected a refusal, got {:?}", other.map(|r| r.summary)),
     }
     assert!(authorized(&sb).await.is_empty(), "no hold was made");

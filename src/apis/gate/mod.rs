@@ -21,15 +21,13 @@ use std::sync::Arc;
 use crate::engine::client::Identity;
 use crate::engine::exit::GateError;
 use crate::engine::schema::openapi::OpenApi;
-use crate::engine::target::TargetProfile;
+use crate::engine::target::{TargetError, TargetProfile};
 
 /// The Gate's OpenAPI document, loaded once per run: `--schemas DIR`, else the embedded
 /// one. Its routes, methods, statuses and success bodies drive the contract's
 /// classification and traffic rules.
 pub fn openapi(dir: Option<&Path>) -> Result<Arc<OpenApi>, GateError> {
-    OpenApi::load(&schemas::BUNDLE, dir)
-        .map(Arc::new)
-        .map_err(|e| GateError::Config(format!("schemas: {e}")))
+    Ok(Arc::new(OpenApi::load(&schemas::BUNDLE, dir)?))
 }
 
 /// The Gate as a target: callers are agents named by a UUID; `/health` answers anyone.
@@ -40,14 +38,15 @@ pub struct GateProfile;
 pub static GATE: GateProfile = GateProfile;
 
 impl TargetProfile for GateProfile {
-    fn identity(&self, value: Option<&str>) -> Result<Identity, GateError> {
-        let agent_id = value.ok_or_else(|| {
-            GateError::Config("--agent-id is required with --base-url".to_string())
-        })?;
+    fn identity(&self, value: Option<&str>) -> Result<Identity, TargetError> {
+        const FLAG: &str = "--agent-id";
+        let agent_id = value.ok_or(TargetError::MissingIdentity { flag: FLAG })?;
         if uuid::Uuid::parse_str(agent_id).is_err() {
-            return Err(GateError::Config(format!(
-                "--agent-id `{agent_id}` is not a UUID"
-            )));
+            return Err(TargetError::BadIdentity {
+                flag: FLAG,
+                value: agent_id.to_string(),
+                expected: "a UUID",
+            });
         }
         Ok(client::agent_identity(&agent_id.to_ascii_lowercase()))
     }

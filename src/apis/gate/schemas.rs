@@ -4,6 +4,7 @@ use std::fmt;
 
 use strum::{IntoStaticStr, VariantArray};
 
+use crate::engine::names::UnknownName;
 use crate::engine::schema::{SchemaBundle, SchemaKey};
 
 /// One object of the Gate API contract that has a schema file in `schemas/`.
@@ -62,11 +63,11 @@ impl SchemaName {
 }
 
 impl std::str::FromStr for SchemaName {
-    type Err = String;
+    type Err = UnknownName;
 
     /// Accepts the contract's name (`AgentDeposit`) or the file stem (`agent-deposit`),
     /// in any case, with `-` or `_`.
-    fn from_str(s: &str) -> Result<SchemaName, String> {
+    fn from_str(s: &str) -> Result<SchemaName, UnknownName> {
         let wanted = s
             .trim_end_matches(".json")
             .replace(['-', '_'], "")
@@ -75,10 +76,7 @@ impl std::str::FromStr for SchemaName {
             .iter()
             .copied()
             .find(|name| name.title().to_ascii_lowercase() == wanted)
-            .ok_or_else(|| {
-                let known: Vec<&str> = SchemaName::ALL.iter().map(|n| n.title()).collect();
-                format!("unknown schema {s:?}; one of: {}", known.join(", "))
-            })
+            .ok_or_else(|| UnknownName::new("schema", s, SchemaName::ALL.iter().map(|n| n.title())))
     }
 }
 

@@ -13,7 +13,7 @@ use std::path::Path;
 use crate::engine::client::Identity;
 use crate::engine::exit::GateError;
 use crate::engine::schema::openapi::OpenApi;
-use crate::engine::target::{KeyFlag, TargetProfile};
+use crate::engine::target::{KeyFlag, TargetError, TargetProfile};
 
 /// The Wallet as a target: the merchant's key alone names the caller (no identity in the
 /// path); there is no health endpoint, so any HTTP answer to the list path, sent without
@@ -25,7 +25,7 @@ pub struct WalletProfile;
 pub static WALLET: WalletProfile = WalletProfile;
 
 impl TargetProfile for WalletProfile {
-    fn identity(&self, _value: Option<&str>) -> Result<Identity, GateError> {
+    fn identity(&self, _value: Option<&str>) -> Result<Identity, TargetError> {
         Ok(Identity::new())
     }
 
@@ -41,9 +41,7 @@ impl TargetProfile for WalletProfile {
 /// The Wallet's OpenAPI document: `DIR/openapi.json` with `--schemas DIR`, else the
 /// embedded one.
 pub fn openapi(dir: Option<&Path>) -> Result<Option<OpenApi>, GateError> {
-    OpenApi::load(&schemas::BUNDLE, dir)
-        .map(Some)
-        .map_err(|e| GateError::Config(format!("wallet schemas: {e}")))
+    Ok(Some(OpenApi::load(&schemas::BUNDLE, dir)?))
 }
 
 /// The spend guard Wallet authorizations pass: the run's own (real money, capped by

@@ -5,6 +5,7 @@ use std::fmt;
 
 use strum::{IntoStaticStr, VariantArray};
 
+use crate::engine::names::UnknownName;
 use crate::engine::schema::{SchemaBundle, SchemaKey};
 
 /// One object of the Wallet contract that has a schema file in `schemas/wallet/`.
@@ -36,11 +37,11 @@ impl fmt::Display for WalletSchema {
 }
 
 impl std::str::FromStr for WalletSchema {
-    type Err = String;
+    type Err = UnknownName;
 
     /// Accepts the contract's name (`WalletTransaction`) or the file stem
     /// (`wallet-transaction`), in any case, with `-` or `_`.
-    fn from_str(s: &str) -> Result<WalletSchema, String> {
+    fn from_str(s: &str) -> Result<WalletSchema, UnknownName> {
         let squash = |t: &str| {
             t.trim_end_matches(".json")
                 .replace(['-', '_'], "")
@@ -51,10 +52,7 @@ impl std::str::FromStr for WalletSchema {
             .iter()
             .copied()
             .find(|name| squash(name.file_name()) == wanted)
-            .ok_or_else(|| {
-                let known: Vec<String> = WalletSchema::ALL.iter().map(|n| n.to_string()).collect();
-                format!("unknown Wallet schema {s:?}; one of: {}", known.join(", "))
-            })
+            .ok_or_else(|| UnknownName::new("Wallet schema", s, WalletSchema::ALL))
     }
 }
 

@@ -54,13 +54,18 @@ pub fn save(path: &Path, seed: u64, check: &str) -> std::io::Result<()> {
 }
 
 /// A seed as printed (`0123456789abcdef`, optionally `0x`-prefixed).
-pub fn parse_seed(s: &str) -> Result<u64, String> {
+pub fn parse_seed(s: &str) -> Result<u64, BadSeed> {
     let hex = s.trim().trim_start_matches("0x");
     if hex.is_empty() || hex.len() > 16 {
-        return Err(format!("`{s}` is not a seed (up to 16 hex digits)"));
+        return Err(BadSeed(s.to_string()));
     }
-    u64::from_str_radix(hex, 16).map_err(|_| format!("`{s}` is not a seed (up to 16 hex digits)"))
+    u64::from_str_radix(hex, 16).map_err(|_| BadSeed(s.to_string()))
 }
+
+/// A `--seed` that is not one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a seed (up to 16 hex digits)")]
+pub struct BadSeed(pub String);
 
 #[cfg(test)]
 mod tests {

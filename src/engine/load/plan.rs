@@ -9,11 +9,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::engine::exit::GateError;
 use crate::engine::load::scenario::{Scenario, ThinkTime};
-use crate::engine::load::shard::Shard;
+use crate::engine::load::shard::{Shard, ShardError};
 use crate::engine::load::thresholds::{Threshold, ThresholdError, DEFAULT_RULE};
-use crate::engine::schema::{SchemaBundle, SchemaSet};
+use crate::engine::schema::{SchemaBundle, SchemaError, SchemaSet};
 use crate::engine::target::TargetArgs;
 
 /// `gatecheck load` flags. Scenario values are defaults; flags override them.
@@ -181,37 +180,52 @@ pub struct LoadPlan<K> {
     pub shard: Shard,
 }
 
+/// Why the load flags and a scenario make no plan (exit 2): names the flag or rule.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadPlanError {
+    #[error("--only {0}: the scenario has no transaction of that name")]
+    UnknownOnly(String),
+    #[error(transparent)]
+    Shard(#[from] ShardError),
+    #[error("--rate {0}: must be > 0")]
+    Rate(f64),
+    #[error("--validate-sample {0} must be within 0..=1")]
+    ValidateSample(f64),
+    #[error(transparent)]
+    Threshold(#[from] ThresholdError),
+    #[error("threshold `{rule}`: the scenario has no transaction `{name}`")]
+    UnknownTransaction { rule: String, name: String },
+    #[error(transparent)]
+    Schema(#[from] SchemaError),
+}
+
 /// Turns the settings and an API's parsed scenario into a plan (no network).
 pub fn plan<K>(
     args: &LoadSettings,
     mut scenario: Scenario<K>,
     bundle: &'static SchemaBundle,
     out_dir: Option<PathBuf>,
-) -> Result<LoadPlan<K>, GateError> {
+) -> Result<LoadPlan<K>, LoadPlanError> {
     if !args.only.is_empty() {
         for name in &args.only {
             if !scenario.transactions.iter().any(|t| &t.name == name) {
-                return Err(GateError::Config(format!(
-                    "--only {name}: the scenario has no transaction of that name"
-                )));
+                return Err(LoadPlanError::UnknownOnly(name.clone()));
             }
         }
         scenario
             .transactions
             .retain(|t| args.only.contains(&t.name));
     }
-    let shard = Shard::new(args.worker_index, args.workers).map_err(GateError::Config)?;
+    let shard = Shard::new(args.worker_index, args.workers)?;
     let rate = args.rate.or(scenario.load.rate);
     if let Some(r) = rate {
         if !(r.is_finite() && r > 0.0) {
-            return Err(GateError::Config(format!("--rate {r}: must be > 0")));
+            return Err(LoadPlanError::Rate(r));
         }
     }
     let rate = rate.map(|r| shard.rate(r));
     if !(0.0..=1.0).contains(&args.validate_sample) {
-        return Err(GateError::Config(
-            "--validate-sample must be within 0..=1".into(),
-        ));
+        return Err(LoadPlanError::ValidateSample(args.validate_sample));
     }
     // The whole run's users, split exactly; at least one per worker.
     let base_users = shard
@@ -238,8 +252,7 @@ pub fn plan<K>(
             "no --threshold given: the run is gated by the default `{DEFAULT_RULE}`"
         );
     }
-    let schemas = SchemaSet::load(bundle, args.schemas.as_deref())
-        .map_err(|e| GateError::Config(e.to_string()))?;
+    let schemas = SchemaSet::load(bundle, args.schemas.as_deref())?;
     Ok(LoadPlan {
         schemas: Arc::new(schemas),
         goose_metrics: args.goose_metrics,
@@ -262,8 +275,8 @@ pub fn plan<K>(
 
 /// This run's output folder (`--out`, or a timestamped one), and for one worker of many
 /// its own `worker-<INDEX>` folder in it, with `--max-spend` cut to the worker's share.
-pub fn worker_out(args: &mut LoadArgs) -> Result<PathBuf, GateError> {
-    let shard = Shard::new(args.worker_index, args.workers).map_err(GateError::Config)?;
+pub fn worker_out(args: &mut LoadArgs) -> Result<PathBuf, LoadPlanError> {
+    let shard = Shard::new(args.worker_index, args.workers)?;
     let mut out = args
         .out
         .clone()
@@ -289,17 +302,16 @@ pub fn progress(args: &LoadArgs) -> crate::engine::load::run::Progress {
 pub fn parse_thresholds(
     rules: &[String],
     names: Option<&[&str]>,
-) -> Result<Vec<Threshold>, GateError> {
+) -> Result<Vec<Threshold>, LoadPlanError> {
     let mut out = Vec::with_capacity(rules.len());
     for rule in rules {
-        let t: Threshold = rule
-            .parse()
-            .map_err(|e: ThresholdError| GateError::Config(e.to_string()))?;
+        let t: Threshold = rule.parse()?;
         if let (Some(names), Some(name)) = (names, &t.transaction) {
             if !names.contains(&name.as_str()) {
-                return Err(GateError::Config(format!(
-                    "threshold `{rule}`: the scenario has no transaction `{name}`"
-                )));
+                return Err(LoadPlanError::UnknownTransaction {
+                    rule: rule.clone(),
+                    name: name.clone(),
+                });
             }
         }
         out.push(t);

@@ -28,14 +28,12 @@ impl Shard {
     /// The whole run (one worker).
     pub const WHOLE: Shard = Shard { index: 0, count: 1 };
 
-    pub fn new(index: u32, count: u32) -> Result<Shard, String> {
+    pub fn new(index: u32, count: u32) -> Result<Shard, ShardError> {
         if count == 0 {
-            return Err("--workers must be at least 1".into());
+            return Err(ShardError::NoWorkers);
         }
         if index >= count {
-            return Err(format!(
-                "--worker-index {index} is outside 0..{count} (--workers {count})"
-            ));
+            return Err(ShardError::IndexOutside { index, count });
         }
         Ok(Shard { index, count })
     }
@@ -70,18 +68,53 @@ impl Shard {
     }
 }
 
+/// Why `--worker-index` / `--workers` name no share of a run.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ShardError {
+    #[error("--workers must be at least 1")]
+    NoWorkers,
+    #[error("--worker-index {index} is outside 0..{count} (--workers {count})")]
+    IndexOutside { index: u32, count: u32 },
+}
+
+/// Why `gatecheck merge` refuses its logs: one is not an interval log, they hold nothing,
+/// or they are not every shard of one run exactly once.
+#[derive(Debug, thiserror::Error)]
+pub enum MergeError {
+    #[error("{}: {source}", path.display())]
+    Log {
+        path: std::path::PathBuf,
+        source: crate::engine::load::histlog::LogReadError,
+    },
+    #[error("the logs hold no interval histograms")]
+    Empty,
+    #[error("the logs come from runs of different sizes ({} workers); merge refused", join(.counts))]
+    MixedSizes { counts: Vec<u32> },
+    #[error("shard {0} is given twice; merge refused")]
+    Twice(Shard),
+    #[error("partial merge: {seen} of {count} shards; missing worker index {}; merge refused", join(.absent))]
+    Partial {
+        seen: usize,
+        count: u32,
+        absent: Vec<u32>,
+    },
+}
+
+fn join(numbers: &[u32]) -> String {
+    numbers
+        .iter()
+        .map(|n| n.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Why a set of logs is not one whole run.
-pub fn missing(shards: &[Shard]) -> Result<(), String> {
+pub fn missing(shards: &[Shard]) -> Result<(), MergeError> {
     let counts: BTreeSet<u32> = shards.iter().map(|s| s.count).collect();
     if counts.len() > 1 {
-        return Err(format!(
-            "the logs come from runs of different sizes ({} workers)",
-            counts
-                .iter()
-                .map(|c| c.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
+        return Err(MergeError::MixedSizes {
+            counts: counts.into_iter().collect(),
+        });
     }
     let Some(&count) = counts.first() else {
         return Ok(());
@@ -89,21 +122,18 @@ pub fn missing(shards: &[Shard]) -> Result<(), String> {
     let mut seen = BTreeSet::new();
     for s in shards {
         if !seen.insert(s.index) {
-            return Err(format!("shard {s} is given twice"));
+            return Err(MergeError::Twice(*s));
         }
     }
-    let absent: Vec<String> = (0..count)
-        .filter(|i| !seen.contains(i))
-        .map(|i| i.to_string())
-        .collect();
+    let absent: Vec<u32> = (0..count).filter(|i| !seen.contains(i)).collect();
     if absent.is_empty() {
         Ok(())
     } else {
-        Err(format!(
-            "partial merge: {} of {count} shards; missing worker index {}",
-            seen.len(),
-            absent.join(", ")
-        ))
+        Err(MergeError::Partial {
+            seen: seen.len(),
+            count,
+            absent,
+        })
     }
 }
 
@@ -136,7 +166,10 @@ mod tests {
         let all: Vec<Shard> = (0..3).map(|i| Shard::new(i, 3).unwrap()).collect();
         assert!(missing(&all).is_ok());
         let e = missing(&all[..2]).unwrap_err();
-        assert!(e.contains("missing worker index 2"), "{e}");
+        assert_eq!(
+            e.to_string(),
+            "partial merge: 2 of 3 shards; missing worker index 2; merge refused"
+        );
         assert!(missing(&[all[0], all[0], all[1], all[2]]).is_err());
         assert!(missing(&[all[0], Shard::WHOLE]).is_err());
     }

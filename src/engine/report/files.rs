@@ -12,6 +12,7 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use crate::engine::names::UnknownName;
 use anyhow::Context;
 use time::{format_description::FormatItem, macros::format_description, OffsetDateTime};
 
@@ -54,16 +55,18 @@ impl Format {
 }
 
 impl std::str::FromStr for Format {
-    type Err = String;
+    type Err = UnknownName;
 
     /// `json`, `junit` or `html` (case-insensitive), for a `--format` flag.
-    fn from_str(text: &str) -> Result<Format, String> {
+    fn from_str(text: &str) -> Result<Format, UnknownName> {
         match text.to_ascii_lowercase().as_str() {
             "json" => Ok(Format::Json),
             "junit" => Ok(Format::Junit),
             "html" => Ok(Format::Html),
-            other => Err(format!(
-                "unknown report format `{other}` (expected json, junit or html)"
+            _ => Err(UnknownName::new(
+                "report format",
+                text,
+                ["json", "junit", "html"],
             )),
         }
     }

@@ -112,11 +112,41 @@ pub fn stall_remaining(elapsed: Duration, period: Duration, every: Duration) -> 
     (into < period).then(|| period - into)
 }
 
+/// A fault flag's value the sandbox cannot use: which flag syntax, the value, and why.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum FaultSpecError {
+    /// Not in the flag's `A:B` / `A/B` shape.
+    #[error("`{value}`: expected {shape}")]
+    Shape { value: String, shape: &'static str },
+    #[error("`{0}` is not a fraction between 0 and 1")]
+    Fraction(String),
+    #[error("`{value}` is not a duration: {source}")]
+    Duration {
+        value: String,
+        source: humantime::DurationError,
+    },
+    #[error("`{0}` is not a concurrency of at least 1")]
+    Concurrency(String),
+    #[error("the stall period ({period}) must be shorter than its interval ({every})")]
+    StallTooLong { period: String, every: String },
+    #[error("the service time must be above zero")]
+    ZeroService,
+}
+
+fn split<'a>(
+    s: &'a str,
+    sep: char,
+    shape: &'static str,
+) -> Result<(&'a str, &'a str), FaultSpecError> {
+    s.split_once(sep).ok_or_else(|| FaultSpecError::Shape {
+        value: s.to_string(),
+        shape,
+    })
+}
+
 /// Parses `FRACTION:DURATION` (`0.1:250ms`) for `--inject-latency`.
-pub fn parse_latency(s: &str) -> Result<LatencyFault, String> {
-    let (f, d) = s
-        .split_once(':')
-        .ok_or("expected FRACTION:DURATION, e.g. 0.1:250ms")?;
+pub fn parse_latency(s: &str) -> Result<LatencyFault, FaultSpecError> {
+    let (f, d) = split(s, ':', "FRACTION:DURATION, e.g. 0.1:250ms")?;
     Ok(LatencyFault {
         fraction: parse_fraction(f)?,
         delay: parse_duration(d)?,
@@ -124,32 +154,31 @@ pub fn parse_latency(s: &str) -> Result<LatencyFault, String> {
 }
 
 /// Parses `PERIOD/EVERY` (`2s/30s`) for `--stall`.
-pub fn parse_stall(s: &str) -> Result<Stall, String> {
-    let (p, e) = s
-        .split_once('/')
-        .ok_or("expected PERIOD/EVERY, e.g. 2s/30s")?;
+pub fn parse_stall(s: &str) -> Result<Stall, FaultSpecError> {
+    let (p, e) = split(s, '/', "PERIOD/EVERY, e.g. 2s/30s")?;
     let stall = Stall {
         period: parse_duration(p)?,
         every: parse_duration(e)?,
     };
     if stall.period >= stall.every {
-        return Err("the stall period must be shorter than its interval".into());
+        return Err(FaultSpecError::StallTooLong {
+            period: p.trim().to_string(),
+            every: e.trim().to_string(),
+        });
     }
     Ok(stall)
 }
 
 /// Parses `N:DURATION` (`4:20ms`) for `--capacity`.
-pub fn parse_capacity(s: &str) -> Result<CapacityFault, String> {
-    let (n, d) = s
-        .split_once(':')
-        .ok_or("expected CONCURRENCY:SERVICE_TIME, e.g. 4:20ms")?;
+pub fn parse_capacity(s: &str) -> Result<CapacityFault, FaultSpecError> {
+    let (n, d) = split(s, ':', "CONCURRENCY:SERVICE_TIME, e.g. 4:20ms")?;
     let concurrency = match n.trim().parse::<usize>() {
         Ok(n) if n >= 1 => n,
-        _ => return Err(format!("`{n}` is not a concurrency of at least 1")),
+        _ => return Err(FaultSpecError::Concurrency(n.to_string())),
     };
     let service = parse_duration(d)?;
     if service.is_zero() {
-        return Err("the service time must be above zero".into());
+        return Err(FaultSpecError::ZeroService);
     }
     Ok(CapacityFault {
         concurrency,
@@ -158,16 +187,19 @@ pub fn parse_capacity(s: &str) -> Result<CapacityFault, String> {
 }
 
 /// A fraction in [0, 1].
-pub fn parse_fraction(s: &str) -> Result<f64, String> {
+pub fn parse_fraction(s: &str) -> Result<f64, FaultSpecError> {
     match s.trim().parse::<f64>() {
         Ok(f) if (0.0..=1.0).contains(&f) => Ok(f),
-        _ => Err(format!("`{s}` is not a fraction between 0 and 1")),
+        _ => Err(FaultSpecError::Fraction(s.to_string())),
     }
 }
 
 /// A human duration: `100ms`, `2s`, `1m`.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    humantime::parse_duration(s.trim()).map_err(|e| format!("`{s}` is not a duration: {e}"))
+pub fn parse_duration(s: &str) -> Result<Duration, FaultSpecError> {
+    humantime::parse_duration(s.trim()).map_err(|source| FaultSpecError::Duration {
+        value: s.to_string(),
+        source,
+    })
 }
 
 #[cfg(test)]
@@ -190,6 +222,16 @@ mod tests {
         );
         assert!(parse_latency("2:20ms").is_err());
         assert!(parse_stall("2s/30s").is_ok());
-        assert!(parse_stall("30s/2s").is_err());
+        assert_eq!(
+            parse_stall("30s/2s").unwrap_err(),
+            FaultSpecError::StallTooLong {
+                period: "30s".into(),
+                every: "2s".into()
+            }
+        );
+        assert_eq!(
+            parse_capacity("4").unwrap_err().to_string(),
+            "`4`: expected CONCURRENCY:SERVICE_TIME, e.g. 4:20ms"
+        );
     }
 }

@@ -32,10 +32,7 @@ pub fn export(
     for (name, text) in files {
         let path = dir.join(name);
         if path.exists() && !force {
-            return Err(GateError::Config(format!(
-                "{} already exists (use --force to overwrite)",
-                path.display()
-            )));
+            return Err(FileError::exists(&path).into());
         }
         crate::engine::output::write_file(&path, text).map_err(|e| FileError::write(&path, e))?;
         written += 1;
@@ -102,11 +99,24 @@ fn read_document(file: &Path) -> Result<serde_json::Value, GateError> {
         let mut text = String::new();
         std::io::stdin()
             .read_to_string(&mut text)
-            .map_err(|e| GateError::Config(format!("cannot read stdin: {e}")))?;
+            .map_err(|e| FileError::read(Path::new("stdin"), e))?;
         text
     } else {
         std::fs::read_to_string(file).map_err(|e| FileError::read(file, e))?
     };
-    serde_json::from_str(&text)
-        .map_err(|e| GateError::Config(format!("{} is not JSON: {e}", file.display())))
+    serde_json::from_str(&text).map_err(|source| {
+        NotJson {
+            file: file.to_path_buf(),
+            source,
+        }
+        .into()
+    })
+}
+
+/// A document given to `gatecheck schemas validate` that does not parse as JSON (exit 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{} is not JSON: {source}", file.display())]
+pub struct NotJson {
+    pub file: std::path::PathBuf,
+    pub source: serde_json::Error,
 }

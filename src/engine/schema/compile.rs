@@ -182,17 +182,24 @@ fn display_pointer(at: &str) -> &str {
     }
 }
 
-fn check_ref(target: &str, base: &Url, all: &[ParsedFile]) -> Result<(), String> {
-    let resolved = base
-        .join(target)
-        .map_err(|e| format!("not a valid URI reference: {e}"))?;
+/// Why a `$ref` points at nothing loaded (listed among the file's problems).
+#[derive(Debug, thiserror::Error)]
+enum BadRef {
+    #[error("not a valid URI reference: {0}")]
+    Uri(#[from] url::ParseError),
+    #[error("{0} is not one of the loaded schema files (external references are never fetched)")]
+    External(Url),
+    #[error("{file} has nothing at {pointer}")]
+    NoTarget { file: String, pointer: String },
+}
+
+fn check_ref(target: &str, base: &Url, all: &[ParsedFile]) -> Result<(), BadRef> {
+    let resolved = base.join(target)?;
     let fragment = resolved.fragment().unwrap_or("").to_owned();
     let mut document_uri = resolved.clone();
     document_uri.set_fragment(None);
     let Some(document) = all.iter().find(|p| p.uri == document_uri.as_str()) else {
-        return Err(format!(
-            "{document_uri} is not one of the loaded schema files (external references are never fetched)"
-        ));
+        return Err(BadRef::External(document_uri));
     };
     if fragment.is_empty() || !fragment.starts_with('/') {
         // The whole document, or a named anchor (left to the compiler).
@@ -201,7 +208,10 @@ fn check_ref(target: &str, base: &Url, all: &[ParsedFile]) -> Result<(), String>
     let pointer = percent_decode(&fragment);
     match document.value.pointer(&pointer) {
         Some(_) => Ok(()),
-        None => Err(format!("{} has nothing at {pointer}", document.file)),
+        None => Err(BadRef::NoTarget {
+            file: document.file.to_string(),
+            pointer,
+        }),
     }
 }
 

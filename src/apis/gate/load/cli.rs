@@ -12,7 +12,7 @@ use crate::engine::load::histlog::{self, IntervalLogBuffer};
 use crate::engine::load::plan::parse_thresholds;
 pub use crate::engine::load::plan::{LoadArgs, LoadSettings};
 pub use crate::engine::load::report::{finish, now_rfc3339, remarks, run_report};
-use crate::engine::load::shard::{self, Shard};
+use crate::engine::load::shard::{self, MergeError, Shard};
 use crate::engine::load::summary;
 use crate::engine::model::TargetInfo;
 use crate::{Exit, GateError};
@@ -35,9 +35,13 @@ pub struct MergeArgs {
 
 /// Turns the settings and the scenario file into a plan (no network).
 pub fn plan(args: &LoadSettings, out_dir: Option<PathBuf>) -> Result<LoadPlan, GateError> {
-    let scenario = crate::apis::gate::load::scenario::load_file(&args.scenario)
-        .map_err(|e| GateError::Config(e.to_string()))?;
-    crate::engine::load::plan::plan(args, scenario, &crate::apis::gate::schemas::BUNDLE, out_dir)
+    let scenario = crate::apis::gate::load::scenario::load_file(&args.scenario)?;
+    Ok(crate::engine::load::plan::plan(
+        args,
+        scenario,
+        &crate::apis::gate::schemas::BUNDLE,
+        out_dir,
+    )?)
 }
 
 /// `gatecheck load`.
@@ -84,21 +88,20 @@ pub async fn run_merge(args: MergeArgs) -> Result<Exit, GateError> {
     let mut intervals = Vec::new();
     let mut shards = Vec::new();
     for path in &args.logs {
-        let bytes = std::fs::read(path)
-            .map_err(|e| GateError::Config(format!("{}: cannot read: {e}", path.display())))?;
+        let bytes = std::fs::read(path).map_err(|e| FileError::read(path, e))?;
         shards.push(Shard::from_log(&bytes).unwrap_or(Shard::WHOLE));
-        let read = histlog::read_log(&bytes)
-            .map_err(|e| GateError::Config(format!("{}: {e}", path.display())))?;
+        let read = histlog::read_log(&bytes).map_err(|source| MergeError::Log {
+            path: path.clone(),
+            source,
+        })?;
         intervals.extend(read);
     }
     if intervals.is_empty() {
-        return Err(GateError::Config(
-            "the logs hold no interval histograms".into(),
-        ));
+        return Err(MergeError::Empty.into());
     }
     // A run of N workers is whole only with every shard once: refuse to certify less.
     if shards.iter().any(|s| s.count > 1) {
-        shard::missing(&shards).map_err(|e| GateError::Config(format!("{e}; merge refused")))?;
+        shard::missing(&shards)?;
     }
     intervals.sort_by_key(|i| i.start);
     let (records, timeline, duration) = summary::from_intervals(&intervals);

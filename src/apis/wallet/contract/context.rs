@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 pub use crate::apis::wallet::wire::WalletTransaction;
 use crate::apis::wallet::wire::{self, WalletStatus};
 use crate::engine::client::{ApiClient, Auth};
-use crate::engine::contract::{Classify, Observed, Recorder, Req};
+use crate::engine::contract::{Classify, Observed, Recorder, Req, Skip};
 use crate::engine::schema::openapi::OpenApi;
 use crate::engine::spend::{Minor, SpendGuard};
 
@@ -48,6 +48,33 @@ impl Classify for Route {
 pub type WObserved = Observed<Route>;
 /// What a send returns.
 pub type Sent = Result<Arc<WObserved>, NoResponse>;
+
+/// Why a check cannot run its setup (a skip with the reason, never a finding).
+#[derive(Debug, thiserror::Error)]
+pub enum Unrunnable {
+    /// The spend cap refuses the authorization.
+    #[error("{0}")]
+    SpendCap(#[from] crate::engine::spend::SpendCapReached),
+    #[error("real authorizations need --allow-spend outside loopback")]
+    NeedsAllowSpend,
+    #[error("{} got no response: {}", .0.label, .0.reason)]
+    NoResponse(NoResponse),
+    /// No currency the merchant was tried with took an authorization; the last answer.
+    #[error("no authorization succeeded ({0})")]
+    NoAuthorization(String),
+    /// A sandbox admin request (`what`) answered other than it must.
+    #[error("{what} answered {status}")]
+    Admin { what: &'static str, status: u16 },
+    /// A request that got no answer at all (the reason only).
+    #[error("{0}")]
+    Unanswered(String),
+}
+
+impl From<Unrunnable> for Skip {
+    fn from(e: Unrunnable) -> Skip {
+        Skip(e.to_string())
+    }
+}
 
 /// A phone number for the sandbox's plain scenario (ends in neither 0000 nor 1111).
 pub const PHONE: &str = "+77011234567";
@@ -141,13 +168,13 @@ impl<'a> Ctx<'a> {
     }
 
     /// Counts `amount` against the spend cap; `Err` with the reason when refused.
-    pub fn may_spend(&self, amount: u64) -> Result<(), String> {
+    pub fn may_spend(&self, amount: u64) -> Result<(), Unrunnable> {
         let minor = Minor(i64::try_from(amount).unwrap_or(i64::MAX));
         self.spend.try_spend(&self.currency(), minor).map_err(|e| {
             if self.spend.real_orders_allowed() {
-                e.to_string()
+                Unrunnable::SpendCap(e)
             } else {
-                "real authorizations need --allow-spend outside loopback".to_string()
+                Unrunnable::NeedsAllowSpend
             }
         })
     }
@@ -159,7 +186,7 @@ impl<'a> Ctx<'a> {
         amount: u64,
         body: String,
         key: Option<&str>,
-    ) -> Result<Sent, String> {
+    ) -> Result<Sent, Unrunnable> {
         self.may_spend(amount)?;
         let mut req = Req::post(wire::AUTHORIZE_PATH)
             .header("Content-Type", "application/json")
@@ -181,13 +208,13 @@ impl<'a> Ctx<'a> {
         amount: u64,
         reference: &str,
         phone: &str,
-    ) -> Result<(Arc<WObserved>, Option<WalletTransaction>), String> {
+    ) -> Result<(Arc<WObserved>, Option<WalletTransaction>), Unrunnable> {
         let mut body = self.body(amount, reference);
         body["phoneNumber"] = json!(phone);
         let sent = self
             .authorize_raw(amount, body.to_string(), Some(&self.key()))
             .await?
-            .map_err(|e| format!("{} got no response: {}", e.label, e.reason))?;
+            .map_err(Unrunnable::NoResponse)?;
         let tx = (sent.status() == 201)
             .then(|| {
                 sent.json
@@ -200,7 +227,7 @@ impl<'a> Ctx<'a> {
 
     /// Finds the currency the merchant accepts (KZT, USD, EUR in that order) with one
     /// small authorization; returns it with the transaction.
-    pub async fn discover(&self, amount: u64) -> Result<WalletTransaction, String> {
+    pub async fn discover(&self, amount: u64) -> Result<WalletTransaction, Unrunnable> {
         let mut last = String::new();
         for currency in ["KZT", "USD", "EUR"] {
             *self.currency.lock() = Some(currency.to_string());
@@ -220,7 +247,7 @@ impl<'a> Ctx<'a> {
                 break;
             }
         }
-        Err(format!("no authorization succeeded ({last})"))
+        Err(Unrunnable::NoAuthorization(last))
     }
 
     /// `GET /v1/wallet/transaction/{id}` as our merchant.
@@ -265,12 +292,15 @@ impl<'a> Ctx<'a> {
     pub async fn new_merchant(
         &self,
         currencies: Option<&[&str]>,
-    ) -> Result<(String, String), String> {
+    ) -> Result<(String, String), Unrunnable> {
         let mut req = Req::post("/_sandbox/merchants").auth(Auth::Admin);
         if let Some(c) = currencies {
             req = req.json(&json!({ "currencies": c }));
         }
-        let o = self.send(req).await.map_err(|e| e.reason)?;
+        let o = self
+            .send(req)
+            .await
+            .map_err(|e| Unrunnable::Unanswered(e.reason))?;
         let j = o.json.clone().unwrap_or(Value::Null);
         match (o.status(), j["merchant_id"].as_str(), j["api_key"].as_str()) {
             (201, Some(m), Some(k)) => {
@@ -279,7 +309,10 @@ impl<'a> Ctx<'a> {
                     .add_numbered(k, "GATECHECK_OTHER_KEY");
                 Ok((m.to_string(), k.to_string()))
             }
-            _ => Err(format!("POST /_sandbox/merchants answered {}", o.status())),
+            _ => Err(Unrunnable::Admin {
+                what: "POST /_sandbox/merchants",
+                status: o.status(),
+            }),
         }
     }
 

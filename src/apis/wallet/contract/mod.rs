@@ -115,7 +115,7 @@ struct Setup {
     reference: String,
 }
 
-async fn setup(ctx: &Ctx<'_>) -> Result<Setup, String> {
+async fn setup(ctx: &Ctx<'_>) -> Result<Setup, context::Unrunnable> {
     let first = ctx.discover(1000).await?;
     let reference = first.order_reference.clone();
     let mut listed = vec![first.wallet_transaction_id.clone()];

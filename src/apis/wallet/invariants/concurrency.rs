@@ -136,7 +136,7 @@ impl Probe<'_> {
         script: &mut Script,
     ) -> Result<Option<String>, ProbeError> {
         if let Err(reason) = self.env.may_authorize(amount) {
-            self.capped = Some(reason);
+            self.capped = Some(reason.to_string());
             return Ok(None);
         }
         let nonce = Self::nonce();

@@ -78,12 +78,23 @@ impl From<pace::PaceError> for ProbeError {
     }
 }
 
+/// The sandbox admin API the invariants need refused them (exit 2: the token or the
+/// target given is not one the run can use).
+#[derive(Debug, thiserror::Error)]
+#[error("invariants: the sandbox admin API refused: {0}")]
+pub struct AdminRefused(pub String);
+
+/// An authorization the spend cap does not allow.
+#[derive(Debug, thiserror::Error)]
+#[error("not authorized: {0}")]
+pub struct NotAuthorized(#[from] crate::engine::spend::SpendCapReached);
+
+crate::engine::exit::layer_errors!(AdminRefused);
+
 impl From<ProbeError> for GateError {
     fn from(e: ProbeError) -> GateError {
         match e {
-            ProbeError::Admin(m) => {
-                GateError::Config(format!("invariants: the sandbox admin API refused: {m}"))
-            }
+            ProbeError::Admin(m) => AdminRefused(m).into(),
             ProbeError::Target(m) => GateError::Unreachable(m),
             // The probes end a rate-limited case or round inconclusively themselves; one
             // that still escapes broke the run, it is no verdict on the contract.
@@ -122,11 +133,9 @@ impl Env {
 
     /// Counts an authorization of `amount` against the spend cap before it is sent;
     /// `Err` with the reason when it may not be sent.
-    pub fn may_authorize(&self, amount: u64) -> Result<(), String> {
+    pub fn may_authorize(&self, amount: u64) -> Result<(), NotAuthorized> {
         let minor = Minor(i64::try_from(amount).unwrap_or(i64::MAX));
-        self.spend
-            .try_spend(&self.currency, minor)
-            .map_err(|e| format!("not authorized: {e}"))
+        Ok(self.spend.try_spend(&self.currency, minor)?)
     }
 
     /// `POST /_sandbox/merchants` accepting the probe's currency: a client for the new

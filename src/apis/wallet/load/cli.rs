@@ -13,14 +13,13 @@ use crate::{Exit, GateError};
 
 /// Turns the settings and the Wallet scenario file into a plan (no network).
 pub fn plan(args: &LoadSettings, out_dir: Option<PathBuf>) -> Result<LoadPlan, GateError> {
-    let scenario = crate::apis::wallet::load::scenario::load_file(&args.scenario)
-        .map_err(|e| GateError::Config(e.to_string()))?;
-    crate::engine::load::plan::plan(
+    let scenario = crate::apis::wallet::load::scenario::load_file(&args.scenario)?;
+    Ok(crate::engine::load::plan::plan(
         args,
         scenario,
         &crate::apis::wallet::schemas::BUNDLE,
         out_dir,
-    )
+    )?)
 }
 
 /// Runs the command against `launcher`'s sandbox unless `--base-url` names a target.

@@ -51,14 +51,21 @@ pub fn authorizes(plan: &LoadPlan) -> bool {
 /// Why the plan may not run against this target: it authorizes, and real money is not
 /// allowed there (a host outside loopback without `--allow-spend`, or `--read-only`
 /// anywhere).
-pub fn refusal(plan: &LoadPlan, resolved: &ResolvedTarget) -> Option<String> {
-    (authorizes(plan) && !resolved.spend.real_orders_allowed()).then(|| {
-        "the scenario authorizes, and every Wallet authorization holds real money: against \
-         a host outside loopback pass --allow-spend (authorizations then stop at \
-         --max-spend per currency), or run only reads (--only list_transactions)"
-            .to_string()
-    })
+pub fn refusal(plan: &LoadPlan, resolved: &ResolvedTarget) -> Option<SpendRefused> {
+    (authorizes(plan) && !resolved.spend.real_orders_allowed()).then_some(SpendRefused)
 }
+
+/// A Wallet load scenario that would hold real money without `--allow-spend` (exit 2 from
+/// `gatecheck load`; a skipped phase in `certify`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the scenario authorizes, and every Wallet authorization holds real money: against \
+     a host outside loopback pass --allow-spend (authorizations then stop at \
+     --max-spend per currency), or run only reads (--only list_transactions)"
+)]
+pub struct SpendRefused;
+
+crate::engine::exit::layer_errors!(SpendRefused);
 
 /// Runs one Wallet load phase against a resolved target; a [`refusal`] is a
 /// configuration error (exit 2) before any Wallet request.
@@ -67,8 +74,8 @@ pub async fn run(
     resolved: &ResolvedTarget,
     progress: Progress,
 ) -> Result<LoadRun, GateError> {
-    if let Some(reason) = refusal(&plan, resolved) {
-        return Err(GateError::Config(reason));
+    if let Some(refused) = refusal(&plan, resolved) {
+        return Err(refused.into());
     }
     let mut notes = Vec::new();
     if resolved.embedded.is_some() {

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use super::compare::{Comparison, DiffVerdict, Tolerance};
 use super::read::read_report;
+use crate::engine::bounds::BoundsError;
 use crate::engine::exit::{Exit, FileError, GateError};
 use crate::engine::report::json::REPORT_FORMAT;
 use crate::engine::report::style::Palette;
@@ -37,13 +38,18 @@ impl ToleranceArgs {
 }
 
 /// `10%` or `10` → 0.10.
-fn parse_percent(text: &str) -> Result<f64, String> {
+fn parse_percent(text: &str) -> Result<f64, BoundsError> {
     let number = text.trim().trim_end_matches('%').trim();
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not a percentage (e.g. 10%)"))?;
+    let value: f64 = number.parse().map_err(|_| BoundsError::NotANumber {
+        value: text.to_string(),
+        kind: "a percentage (e.g. 10%)",
+    })?;
     if !(0.0..=1000.0).contains(&value) {
-        return Err(format!("`{text}`: a tolerance is between 0% and 1000%"));
+        return Err(BoundsError::OutOfRange {
+            value: text.to_string(),
+            min: "0%".into(),
+            max: "1000%".into(),
+        });
     }
     Ok(value / 100.0)
 }
@@ -94,7 +100,7 @@ struct DiffDocument<'a> {
 
 /// Reads a baseline for `--baseline`, refusing a bad one before anything runs.
 pub fn read_baseline(path: &std::path::Path) -> Result<crate::engine::model::RunReport, GateError> {
-    read_report(path).map_err(|e| GateError::Config(e.to_string()))
+    Ok(read_report(path)?)
 }
 
 /// `gatecheck diff`.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use serde_json::{json, Value};
 
 use super::{expect, expect_status, Check, Param, Run, Skip};
-use crate::apis::wallet::contract::context::{transaction_of, Ctx, WObserved};
+use crate::apis::wallet::contract::context::{transaction_of, Ctx, Unrunnable, WObserved};
 use crate::apis::wallet::wire::{self, OperationKind, WalletTransaction};
 use crate::engine::client::Auth;
 use crate::engine::contract::Req;
@@ -99,14 +99,15 @@ async fn list_status(ctx: &Ctx<'_>, key: &str) -> Result<Arc<WObserved>, String>
         .map_err(|e| e.reason)
 }
 
-async fn revoke(ctx: &Ctx<'_>, key: &str) -> Result<(), String> {
+async fn revoke(ctx: &Ctx<'_>, key: &str) -> Result<(), Unrunnable> {
     let o = ctx
         .send(Req::new(reqwest::Method::DELETE, format!("/_sandbox/keys/{key}")).auth(Auth::Admin))
         .await
-        .map_err(|e| e.reason)?;
-    (o.status() == 204)
-        .then_some(())
-        .ok_or(format!("DELETE /_sandbox/keys answered {}", o.status()))
+        .map_err(|e| Unrunnable::Unanswered(e.reason))?;
+    (o.status() == 204).then_some(()).ok_or(Unrunnable::Admin {
+        what: "DELETE /_sandbox/keys",
+        status: o.status(),
+    })
 }
 
 pub async fn revoked(ctx: &Ctx<'_>) -> Run {
@@ -115,7 +116,7 @@ pub async fn revoked(ctx: &Ctx<'_>) -> Run {
             "needs the sandbox admin token (--admin-token) to make and revoke a key".into(),
         ));
     }
-    let (_, key) = ctx.new_merchant(None).await.map_err(Skip)?;
+    let (_, key) = ctx.new_merchant(None).await?;
     let before = list_status(ctx, &key).await.map_err(Skip)?;
     if before.status() != 200 {
         return Err(Skip(format!(
@@ -123,7 +124,7 @@ pub async fn revoked(ctx: &Ctx<'_>) -> Run {
             before.status()
         )));
     }
-    revoke(ctx, &key).await.map_err(Skip)?;
+    revoke(ctx, &key).await?;
     let mut findings = Vec::new();
     for req in probes("wt_01KHTPHWP8H8Q2X9K0R1ABCD12") {
         let label = req.label();
@@ -146,7 +147,7 @@ pub async fn rotation(ctx: &Ctx<'_>) -> Run {
             "needs the sandbox admin token (--admin-token) to add a key".into(),
         ));
     }
-    let (merchant, first) = ctx.new_merchant(None).await.map_err(Skip)?;
+    let (merchant, first) = ctx.new_merchant(None).await?;
     let o = ctx
         .send(Req::post(format!("/_sandbox/merchants/{merchant}/keys")).auth(Auth::Admin))
         .await
@@ -177,7 +178,7 @@ pub async fn rotation(ctx: &Ctx<'_>) -> Run {
             200,
         ));
     }
-    revoke(ctx, &first).await.map_err(Skip)?;
+    revoke(ctx, &first).await?;
     let sent = ctx
         .send(Req::get(wire::LIST_PATH).auth(Auth::Raw(second.clone())))
         .await;
@@ -201,7 +202,7 @@ pub async fn other_merchant(ctx: &Ctx<'_>, ours: Option<&WalletTransaction>) -> 
     let Some(ours) = ours else {
         return Err(Skip("no transaction of ours to probe".into()));
     };
-    let (_, key) = ctx.new_merchant(None).await.map_err(Skip)?;
+    let (_, key) = ctx.new_merchant(None).await?;
     let other = ctx.as_merchant(&key);
     let before = ctx
         .get(&ours.wallet_transaction_id)

@@ -88,10 +88,7 @@ fn with_field(ctx: &Ctx<'_>, field: &str, value: Option<&str>) -> String {
 async fn control(ctx: &Ctx<'_>, field: &str) -> Result<(), Skip> {
     let valid = ctx.body(10, &ctx.reference("field"))[field].to_string();
     let body = with_field(ctx, field, Some(&valid));
-    let sent = ctx
-        .authorize_raw(10, body, Some(&ctx.key()))
-        .await
-        .map_err(Skip)?;
+    let sent = ctx.authorize_raw(10, body, Some(&ctx.key())).await?;
     match &sent {
         Ok(o) if o.status() == 201 => Ok(()),
         Ok(o) => Err(Skip(format!(
@@ -110,7 +107,7 @@ async fn field_cases(
     cases: Vec<(String, Option<String>)>,
 ) -> Run {
     if let Err(reason) = ctx.may_spend(0) {
-        return Err(Skip(reason));
+        return Err(reason.into());
     }
     control(ctx, field).await?;
     let findings: Vec<Vec<Finding>> = stream::iter(cases)
@@ -308,7 +305,7 @@ pub async fn order_reference(ctx: &Ctx<'_>) -> Run {
 
 pub async fn idempotency_key(ctx: &Ctx<'_>, id: &str) -> Run {
     if let Err(reason) = ctx.may_spend(0) {
-        return Err(Skip(reason));
+        return Err(reason.into());
     }
     let mut findings = Vec::new();
     let body = ctx.body(10, &ctx.reference("key")).to_string();
@@ -323,7 +320,7 @@ pub async fn idempotency_key(ctx: &Ctx<'_>, id: &str) -> Run {
             )))
         }
         Ok(Err(e)) => return Err(Skip(format!("the control got no response: {}", e.reason))),
-        Err(reason) => return Err(Skip(reason)),
+        Err(reason) => return Err(reason.into()),
     }
     for (what, key) in [
         ("missing", None),
