@@ -7,6 +7,13 @@
 //! `regex-syntax` HIR), and an "invalid" value is printable ASCII that the pattern does
 //! not match: both mean the same to every server. When no such value exists, the caller
 //! skips and says why ([`NO_SAFE_VALUE`]).
+//!
+//! Printable ASCII is not enough when the pattern's *syntax* means different things:
+//! `[[:digit:]]`, `\A`, `\z`, `\p{L}`, nested classes and `&&` are Rust (and PCRE) syntax
+//! that ECMA-262 reads as literals or rejects. So every value is also run through
+//! ECMA-262 itself (`regress`, with and without the `u` flag, each where the pattern
+//! compiles): valid only when every engine matches it, invalid only when none does. A
+//! pattern no ECMA-262 mode compiles has no safe values at all.
 
 use proptest::prelude::*;
 use proptest::strategy::SBoxedStrategy;
@@ -43,6 +50,9 @@ pub struct BadPattern {
 pub struct PatternValues {
     pattern: String,
     whole: regex::Regex,
+    /// The same pattern as ECMA-262 reads it, without and with the `u` flag (each where it
+    /// compiles; none when neither does).
+    ecma: Vec<std::sync::Arc<regress::Regex>>,
     /// The pattern restricted to printable ASCII, look-arounds dropped (they are
     /// re-checked on every value through `whole`).
     restricted: Option<Hir>,
@@ -59,11 +69,23 @@ impl PatternValues {
         let hir = regex_syntax::Parser::new()
             .parse(pattern)
             .map_err(|e| bad(e.to_string()))?;
+        let ecma: Vec<_> = ["", "u"]
+            .into_iter()
+            .filter(|flags| regress::Regex::with_flags(pattern, *flags).is_ok())
+            .filter_map(|flags| regress::Regex::with_flags(&format!("^(?:{pattern})$"), flags).ok())
+            .map(std::sync::Arc::new)
+            .collect();
         Ok(PatternValues {
             pattern: pattern.to_string(),
+            restricted: restrict(&hir).filter(|_| !ecma.is_empty()),
             whole,
-            restricted: restrict(&hir),
+            ecma,
         })
+    }
+
+    /// Whether ECMA-262 (in every mode that compiles the pattern) matches the whole value.
+    fn ecma_matches<'a>(&'a self, value: &'a str) -> impl Iterator<Item = bool> + 'a {
+        self.ecma.iter().map(move |re| re.find(value).is_some())
     }
 
     pub fn pattern(&self) -> &str {
@@ -75,14 +97,21 @@ impl PatternValues {
         self.whole.is_match(value)
     }
 
-    /// Valid in every dialect: printable ASCII and matched.
+    /// Valid in every dialect: printable ASCII, matched by Rust `regex` and by ECMA-262.
     pub fn valid_everywhere(&self, value: &str) -> bool {
-        printable_ascii(value) && self.matches(value)
+        printable_ascii(value)
+            && !self.ecma.is_empty()
+            && self.matches(value)
+            && self.ecma_matches(value).all(|m| m)
     }
 
-    /// Invalid in every dialect: printable ASCII and not matched.
+    /// Invalid in every dialect: printable ASCII, matched neither by Rust `regex` nor by
+    /// ECMA-262.
     pub fn invalid_everywhere(&self, value: &str) -> bool {
-        printable_ascii(value) && !self.matches(value)
+        printable_ascii(value)
+            && !self.ecma.is_empty()
+            && !self.matches(value)
+            && !self.ecma_matches(value).any(|m| m)
     }
 
     /// Values valid in every dialect; `None` when the restricted pattern cannot produce
@@ -193,6 +222,31 @@ mod tests {
             let v = s.new_tree(&mut runner).unwrap().current();
             assert!(printable_ascii(&v) && p.matches(&v), "{v:?}");
         }
+    }
+
+    #[test]
+    fn syntax_ecmascript_reads_otherwise_gives_no_value_it_would_refuse() {
+        for pattern in [
+            r"^[[:digit:]]+$",
+            r"\Aab\z",
+            r"^[a[bc]]+$",
+            r"^[a-z&&[^aeiou]]+$",
+            r"^\p{L}+$",
+            r"(?i)^[a-k]{2,6}$",
+        ] {
+            let p = PatternValues::new(pattern).unwrap();
+            assert!(p.example().is_none(), "{pattern}: {:?}", p.example());
+            assert!(p.valid_strategy().is_none(), "{pattern}");
+        }
+        // `5` is Rust's `[[:digit:]]` but not ECMAScript's `[[:digit:]` + `]`.
+        let posix = PatternValues::new(r"^[[:digit:]]+$").unwrap();
+        assert!(posix.matches("5") && !posix.valid_everywhere("5"));
+        assert!(!posix.invalid_everywhere("5"), "nor invalid everywhere");
+        assert!(posix.invalid_everywhere("x"));
+        // A portable pattern keeps its values.
+        let plain = PatternValues::new(r"^[A-Za-z0-9_]{3,32}$").unwrap();
+        assert!(plain.example().is_some());
+        assert!(plain.invalid_everywhere("a b"));
     }
 
     #[test]

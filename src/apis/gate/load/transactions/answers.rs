@@ -92,7 +92,7 @@ mod tests {
                 }
             } else {
                 PriceRule::TopUp {
-                    rate: Rate::parse("1").unwrap(),
+                    rate: Rate::parse("1.0000").unwrap(),
                     min: Amount::from_minor(100),
                     max: Amount::from_minor(100),
                 }

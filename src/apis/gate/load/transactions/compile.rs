@@ -233,7 +233,7 @@ mod tests {
                 body: serde_json::Map::new(),
                 unit_charge: crate::apis::gate::money::Amount::from_minor(100),
                 price: crate::apis::gate::pricing::PriceRule::TopUp {
-                    rate: crate::apis::gate::money::Rate::parse("1").unwrap(),
+                    rate: crate::apis::gate::money::Rate::parse("1.0000").unwrap(),
                     min: crate::apis::gate::money::Amount::from_minor(100),
                     max: crate::apis::gate::money::Amount::from_minor(100),
                 },
