@@ -22,8 +22,7 @@ pub async fn run(args: ContractArgs) -> Result<Exit, GateError> {
 /// Runs the suite and returns the report; the embedded sandbox (when no `--base-url`)
 /// starts with `sandbox` (tests pass a mutant here). Writes nothing.
 pub async fn execute(args: &ContractArgs, sandbox: SandboxConfig) -> Result<RunReport, GateError> {
-    let schemas = SchemaSet::load(&crate::apis::gate::schemas::BUNDLE, args.schemas.as_deref())
-        .map_err(|e| GateError::Config(format!("schemas: {e}")))?;
+    let schemas = SchemaSet::load(&crate::apis::gate::schemas::BUNDLE, args.schemas.as_deref())?;
     let openapi = crate::apis::gate::openapi(args.schemas.as_deref())?;
     let started_at = now();
     let target = args

@@ -88,10 +88,17 @@ pub struct CapacityArgs {
     pub target: TargetArgs,
 }
 
+/// Capacity flags that make no search (the flag and what it needs).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct BadSearch(&'static str);
+
+crate::engine::exit::layer_errors!(BadSearch);
+
 impl CapacityArgs {
     /// The search's configuration, checked.
-    pub fn search_config(&self) -> Result<SearchConfig, GateError> {
-        let bad = |m: &str| Err(GateError::Config(m.to_string()));
+    pub fn search_config(&self) -> Result<SearchConfig, BadSearch> {
+        let bad = |m: &'static str| Err(BadSearch(m));
         if !(self.start_rate.is_finite() && self.start_rate > 0.0) {
             return bad("--start-rate must be > 0");
         }

@@ -10,7 +10,6 @@ use crate::apis::gate::load::scenario::{Action, ProductChoice, ProductFilters, T
 use crate::apis::gate::load::validate::BodyKind;
 use crate::engine::client::pages::encode;
 use crate::engine::client::ApiClient;
-use crate::engine::exit::GateError;
 use crate::engine::load::attack::Compiled;
 use crate::engine::load::goose::Endpoint;
 use crate::engine::load::txn::query_path;
@@ -24,11 +23,7 @@ pub enum CompileError {
     NothingToOrder(String),
 }
 
-impl From<CompileError> for GateError {
-    fn from(e: CompileError) -> GateError {
-        GateError::Config(e.to_string())
-    }
-}
+crate::engine::exit::layer_errors!(CompileError);
 
 /// Builds the requests of each transaction from the scenario and the catalog.
 pub fn compile(
