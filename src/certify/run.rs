@@ -43,9 +43,9 @@ pub enum RunError {
     FinishHar(#[source] report::ReportError),
     #[error("cannot write the reports: {0:#}")]
     Reports(anyhow::Error),
-    /// The Gate is certified but its OpenAPI document was not loaded (a gatecheck bug).
-    #[error("no Gate OpenAPI document")]
-    NoOpenApi,
+    /// An API is certified but its OpenAPI document was not loaded (a gatecheck bug).
+    #[error("no {0:?} OpenAPI document")]
+    NoOpenApi(ApiName),
     /// The load phase was planned for one API but not the other (a gatecheck bug).
     #[error("no load plan for the {0:?} load phase")]
     NoLoadPlan(ApiName),
@@ -143,13 +143,13 @@ pub async fn certify_with(
         None
     };
     let wallet_openapi = if plan.apis.contains(&ApiName::Wallet) {
-        crate::apis::wallet::openapi(
+        Some(crate::apis::wallet::openapi(
             plan.schemas
                 .as_deref()
                 .map(|d| d.join("wallet"))
                 .as_deref()
                 .filter(|d| d.exists()),
-        )?
+        )?)
     } else {
         None
     };
@@ -173,7 +173,9 @@ pub async fn certify_with(
     for api in &plan.apis {
         let section = match api {
             ApiName::Gate => {
-                let openapi = gate_openapi.as_ref().ok_or(RunError::NoOpenApi)?;
+                let openapi = gate_openapi
+                    .as_ref()
+                    .ok_or(RunError::NoOpenApi(ApiName::Gate))?;
                 gate_section(
                     plan,
                     &sandbox,
@@ -185,10 +187,13 @@ pub async fn certify_with(
                 .await?
             }
             ApiName::Wallet => {
+                let openapi = wallet_openapi
+                    .as_ref()
+                    .ok_or(RunError::NoOpenApi(ApiName::Wallet))?;
                 wallet_section(
                     plan,
                     wallet,
-                    wallet_openapi.as_ref(),
+                    openapi,
                     wallet_load.clone(),
                     &progress,
                     har.as_ref(),
@@ -288,7 +293,7 @@ async fn gate_section(
 async fn wallet_section(
     plan: &Plan,
     launcher: &dyn EmbeddedLauncher,
-    openapi: Option<&OpenApi>,
+    openapi: &Arc<OpenApi>,
     load_plan: Option<crate::apis::wallet::load::LoadPlan>,
     progress: &PhaseProgress,
     har: Option<&Arc<HarWriter>>,

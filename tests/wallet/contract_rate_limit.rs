@@ -5,15 +5,16 @@
 use std::time::Instant;
 
 use gatecheck::apis::wallet::contract::checks::{expect, expect_status, invalid, Param};
-use gatecheck::apis::wallet::contract::context::{Route, Sent};
-use gatecheck::engine::contract::recorder::fake::observed_as;
+use gatecheck::apis::wallet::contract::context::{Operation, Sent};
+use gatecheck::engine::contract::recorder::fake::observed_op;
 use gatecheck::engine::contract::Check;
 use gatecheck::engine::model::Outcome;
 
 const CHECK: Check = Check::must("wallet.test.check", "§3 Errors", "a test rule");
 
 fn rate_limited() -> Sent {
-    Ok(observed_as::<Route>(
+    Ok(observed_op(
+        Operation::default(),
         "POST",
         "/v1/wallet/authorize",
         429,
@@ -51,7 +52,8 @@ fn a_given_up_429_makes_the_check_inconclusive() {
 
 #[test]
 fn the_expected_answer_is_no_finding() {
-    let sent: Sent = Ok(observed_as::<Route>(
+    let sent: Sent = Ok(observed_op(
+        Operation::default(),
         "POST",
         "/v1/wallet/authorize",
         400,

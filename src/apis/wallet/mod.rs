@@ -40,8 +40,8 @@ impl TargetProfile for WalletProfile {
 
 /// The Wallet's OpenAPI document: `DIR/openapi.json` with `--schemas DIR`, else the
 /// embedded one.
-pub fn openapi(dir: Option<&Path>) -> Result<Option<OpenApi>, GateError> {
-    Ok(Some(OpenApi::load(&schemas::BUNDLE, dir)?))
+pub fn openapi(dir: Option<&Path>) -> Result<std::sync::Arc<OpenApi>, GateError> {
+    Ok(std::sync::Arc::new(OpenApi::load(&schemas::BUNDLE, dir)?))
 }
 
 /// The spend guard Wallet authorizations pass: the run's own (real money, capped by

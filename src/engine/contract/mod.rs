@@ -9,6 +9,7 @@
 
 pub mod check;
 pub mod cli;
+pub mod operation;
 pub mod recorder;
 pub mod traffic;
 

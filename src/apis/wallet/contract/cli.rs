@@ -6,6 +6,7 @@ use crate::engine::model::RunReport;
 use crate::engine::schema::openapi::OpenApi;
 use crate::engine::target::EmbeddedLauncher;
 use crate::{Exit, GateError};
+use std::sync::Arc;
 
 use super::WalletContractOptions;
 
@@ -17,7 +18,7 @@ pub async fn run(args: ContractArgs, launcher: &dyn EmbeddedLauncher) -> Result<
 }
 
 /// The Wallet's OpenAPI document: `--schemas DIR`, else the embedded one.
-pub fn openapi(args: &ContractArgs) -> Result<Option<OpenApi>, GateError> {
+pub fn openapi(args: &ContractArgs) -> Result<Arc<OpenApi>, GateError> {
     crate::apis::wallet::openapi(args.schemas.as_deref())
 }
 
@@ -37,7 +38,7 @@ pub async fn execute(
         settle: args.settle,
         ..WalletContractOptions::default()
     };
-    let phase = super::run(&opts, &target, openapi.as_ref()).await;
+    let phase = super::run(&opts, &target, &openapi).await;
     let info = target.info();
     let pacing = Some(target.client.pacer().summary());
     target.shutdown().await;

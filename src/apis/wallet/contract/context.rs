@@ -7,45 +7,22 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+use crate::apis::wallet::schemas::WalletSchema;
 pub use crate::apis::wallet::wire::WalletTransaction;
 use crate::apis::wallet::wire::{self, WalletStatus};
 use crate::engine::client::{ApiClient, Auth};
-use crate::engine::contract::{Classify, Observed, Recorder, Req, Skip};
+use crate::engine::contract::{Observed, Recorder, Req, Skip};
 use crate::engine::schema::openapi::OpenApi;
 use crate::engine::spend::{Minor, SpendGuard};
 
 pub use crate::engine::contract::NoResponse;
 
-/// Which Wallet route an exchange addressed (method ignored), from its path alone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Route {
-    Authorize,
-    Operation,
-    Transaction,
-    List,
-    Admin,
-    Other,
-}
-
-impl Classify for Route {
-    fn classify(_method: &str, path: &str) -> Route {
-        let path = path.split(['?', '#']).next().unwrap_or("");
-        let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-        match segs.as_slice() {
-            ["v1", "wallet", "authorize"] => Route::Authorize,
-            ["v1", "wallet", "transactions"] | ["v1", "wallet", "transactions", ""] => Route::List,
-            ["v1", "wallet", "transaction", id] if !id.is_empty() => Route::Transaction,
-            ["v1", "wallet", id, "capture" | "cancel" | "refund"] if !id.is_empty() => {
-                Route::Operation
-            }
-            ["_sandbox", ..] => Route::Admin,
-            _ => Route::Other,
-        }
-    }
-}
+/// The documented operation an exchange addressed (by method and path, in the Wallet's
+/// OpenAPI document): its success body's schema and list-ness.
+pub type Operation = crate::engine::contract::operation::Operation<WalletSchema>;
 
 /// A recorded Wallet exchange.
-pub type WObserved = Observed<Route>;
+pub type WObserved = Observed<Operation>;
 /// What a send returns.
 pub type Sent = Result<Arc<WObserved>, NoResponse>;
 
@@ -93,9 +70,9 @@ pub const SHOWN_TIME_GAP: Duration = Duration::from_micros(1_100);
 
 /// The run's shared state.
 pub struct Ctx<'a> {
-    pub recorder: Recorder<Route>,
+    pub recorder: Recorder<Operation>,
     pub spend: SpendGuard,
-    pub openapi: Option<&'a OpenApi>,
+    pub openapi: &'a OpenApi,
     /// A run-unique tag for order references, so lists can be filtered to our own items.
     pub tag: String,
     /// Deadline for our transactions to leave NEW/PROCESSING.
@@ -108,12 +85,12 @@ impl<'a> Ctx<'a> {
     pub fn new(
         client: ApiClient,
         spend: SpendGuard,
-        openapi: Option<&'a OpenApi>,
+        openapi: &'a Arc<OpenApi>,
         settle: Duration,
     ) -> Self {
         let tag = format!("gc-{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
         Ctx {
-            recorder: Recorder::new(client),
+            recorder: Recorder::classified_by(client, Operation::classifier(openapi.clone())),
             spend,
             openapi,
             tag,
@@ -330,4 +307,44 @@ pub fn transaction_of(o: &WObserved) -> Option<WalletTransaction> {
 /// Whether a status is one of `NEW`/`PROCESSING`.
 pub fn is_pending(s: WalletStatus) -> bool {
     !s.is_final()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::contract::operation::Success;
+
+    fn of(method: &str, path: &str) -> Option<Success<WalletSchema>> {
+        let api = OpenApi::embedded(&crate::apis::wallet::schemas::BUNDLE).expect("document");
+        Operation::of(&api, method, path).success
+    }
+
+    #[test]
+    fn success_bodies_come_from_the_wallet_document() {
+        let one = |schema| {
+            Some(Success {
+                schema,
+                list: false,
+            })
+        };
+        let list = Some(Success {
+            schema: WalletSchema::WalletTransaction,
+            list: true,
+        });
+        let tx = one(WalletSchema::WalletTransaction);
+        assert_eq!(of("POST", "/v1/wallet/authorize"), tx);
+        assert_eq!(of("GET", "/v1/wallet/transaction/wt_01J"), tx);
+        assert_eq!(of("GET", "/v1/wallet/transactions?limit=2"), list);
+        assert_eq!(of("GET", "/v1/wallet/transactions/"), list);
+        for op in ["capture", "cancel", "refund"] {
+            let path = format!("/v1/wallet/wt_01J/{op}");
+            assert_eq!(of("POST", &path), one(WalletSchema::WalletOperation));
+        }
+        let forced = "/_sandbox/wallet/transactions/wt_01J/succeed";
+        assert_eq!(of("POST", forced), tx);
+        // Not a Wallet object, an undocumented method, an unknown route.
+        assert_eq!(of("POST", "/_sandbox/merchants"), None);
+        assert_eq!(of("GET", "/v1/wallet/authorize"), None);
+        assert_eq!(of("GET", "/v1/wallet/wt_01J/capture/x"), None);
+    }
 }

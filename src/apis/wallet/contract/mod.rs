@@ -15,6 +15,7 @@ pub mod cli;
 pub mod context;
 pub mod iin;
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::engine::contract::{cap_findings, timed, Check, Run, Skip};
@@ -181,7 +182,7 @@ async fn setup(ctx: &Ctx<'_>) -> Result<Setup, context::Unrunnable> {
 pub async fn run(
     opts: &WalletContractOptions,
     target: &ResolvedTarget,
-    openapi: Option<&OpenApi>,
+    openapi: &Arc<OpenApi>,
 ) -> Result<PhaseReport, GateError> {
     let started = Instant::now();
     let ctx = Ctx::new(

@@ -13,7 +13,6 @@ use serde_json::Value;
 use super::{excerpt, Check, Run, Skip};
 use crate::apis::gate::contract::context::{admin_req, Ctx, Observed, Req};
 use crate::apis::gate::contract::discovery::{walk, Discovery, MAX_LIMIT, MAX_PAGES};
-use crate::apis::gate::contract::operation::objects_in;
 use crate::apis::gate::money::Amount;
 use crate::apis::gate::schemas::SchemaName;
 use crate::engine::model::CheckResult;
@@ -56,7 +55,7 @@ pub fn status_fields(all: &[Arc<Observed>]) -> Run {
     let mut seen = 0;
     for o in all.iter().filter(|o| o.is_success()) {
         let Some(json) = &o.json else { continue };
-        for (kind, dep) in objects_in(o.op, json) {
+        for (kind, dep) in o.op.objects_in(json) {
             if kind != SchemaName::AgentDeposit {
                 continue;
             }

@@ -8,7 +8,6 @@ use serde_json::Value;
 
 use super::{excerpt, Check, Run};
 use crate::apis::gate::contract::context::Observed;
-use crate::apis::gate::contract::operation::objects_in;
 use crate::apis::gate::schemas::SchemaName;
 
 pub const TIMESTAMPS_UTC: Check = Check::must(
@@ -85,7 +84,7 @@ pub fn timestamps_utc(all: &[Arc<Observed>]) -> Run {
     let mut findings = Vec::new();
     for o in all.iter().filter(|o| o.is_success()) {
         let Some(json) = &o.json else { continue };
-        for (kind, obj) in objects_in(o.op, json) {
+        for (kind, obj) in o.op.objects_in(json) {
             for field in timestamp_fields(kind) {
                 match obj.get(*field) {
                     None | Some(Value::Null) => {}
@@ -113,7 +112,7 @@ pub fn ids(all: &[Arc<Observed>]) -> Run {
     let mut findings = Vec::new();
     for o in all.iter().filter(|o| o.is_success()) {
         let Some(json) = &o.json else { continue };
-        'objects: for (kind, obj) in objects_in(o.op, json) {
+        'objects: for (kind, obj) in o.op.objects_in(json) {
             for (field, uuid, nullable) in id_fields(kind) {
                 let v = obj.get(*field);
                 let ok = match v {

@@ -8,7 +8,6 @@ use serde_json::Value;
 
 use super::{excerpt, Check, Run, Skip};
 use crate::apis::gate::contract::context::Observed;
-use crate::apis::gate::contract::operation::objects_in;
 use crate::apis::gate::money::Amount;
 use crate::apis::gate::schemas::SchemaName;
 use crate::engine::model::Finding;
@@ -54,7 +53,7 @@ pub fn decimal_amounts(all: &[Arc<Observed>]) -> Run {
     let mut findings = Vec::new();
     for o in all.iter().filter(|o| o.is_success()) {
         let Some(json) = &o.json else { continue };
-        'objects: for (kind, obj) in objects_in(o.op, json) {
+        'objects: for (kind, obj) in o.op.objects_in(json) {
             for field in amount_fields(kind) {
                 let ok = match obj.get(*field) {
                     None | Some(Value::Null) => true, // presence/nullability: schema check
@@ -80,7 +79,7 @@ pub fn minor_units(all: &[Arc<Observed>]) -> Run {
     let mut findings = Vec::new();
     for o in all.iter().filter(|o| o.is_success()) {
         let Some(json) = &o.json else { continue };
-        'objects: for (kind, obj) in objects_in(o.op, json) {
+        'objects: for (kind, obj) in o.op.objects_in(json) {
             for (major, minor) in minor_pairs(kind) {
                 let amount = obj
                     .get(*major)

@@ -13,7 +13,6 @@ use super::money::ExpectedCharge;
 use super::{excerpt, Check, Run, Skip};
 use crate::apis::gate::contract::context::{Ctx, Observed, Req};
 use crate::apis::gate::contract::discovery::{topup_body, Discovery};
-use crate::apis::gate::contract::operation::objects_in;
 use crate::apis::gate::money::Amount;
 use crate::apis::gate::pricing;
 use crate::apis::gate::pricing::half_up_amount;
@@ -415,7 +414,7 @@ fn orders_observed(all: &[Arc<Observed>]) -> Vec<(&Observed, &Value)> {
     let mut out = Vec::new();
     for o in all.iter().filter(|o| o.is_success()) {
         let Some(json) = &o.json else { continue };
-        for (kind, obj) in objects_in(o.op, json) {
+        for (kind, obj) in o.op.objects_in(json) {
             if kind == SchemaName::Order {
                 out.push((o.as_ref(), obj));
             }

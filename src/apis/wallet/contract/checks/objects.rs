@@ -10,7 +10,8 @@ use serde_json::Value;
 
 use super::operations::is_replay;
 use super::{excerpt, Check, Run};
-use crate::apis::wallet::contract::context::{Route, WObserved};
+use crate::apis::wallet::contract::context::WObserved;
+use crate::apis::wallet::schemas::WalletSchema;
 use crate::apis::wallet::wire::WalletTransaction;
 use crate::engine::model::Finding;
 
@@ -40,23 +41,22 @@ const AMOUNT_FIELDS: [&str; 5] = [
     "refundedAmount",
 ];
 
-/// Wallet objects in our own successful responses (a transaction, a list's items, or an
-/// operation), with whether each is a full transaction.
+/// Wallet objects in our own successful responses, as the document names each
+/// operation's success body (a transaction, a list's items, or an operation), with whether
+/// each is a full transaction.
 fn objects(o: &WObserved) -> Vec<(&Value, bool)> {
     if !o.is_success() {
         return Vec::new();
     }
     let Some(j) = &o.json else { return Vec::new() };
-    match o.op {
-        Route::Authorize | Route::Transaction => vec![(j, true)],
-        Route::List => j["items"]
-            .as_array()
-            .map(|a| a.iter().map(|v| (v, true)).collect())
-            .unwrap_or_default(),
-        Route::Operation => vec![(j, false)],
-        Route::Admin if o.path().starts_with("/_sandbox/wallet/") => vec![(j, true)],
-        _ => Vec::new(),
-    }
+    o.op.objects_in(j)
+        .into_iter()
+        .filter_map(|(schema, v)| match schema {
+            WalletSchema::WalletTransaction => Some((v, true)),
+            WalletSchema::WalletOperation => Some((v, false)),
+            _ => None,
+        })
+        .collect()
 }
 
 pub fn amounts(all: &[Arc<WObserved>]) -> Run {

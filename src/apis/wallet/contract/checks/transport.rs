@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::{Check, Run, Skip};
+use super::{Check, Run};
 use crate::apis::wallet::contract::context::WObserved;
 use crate::engine::contract::traffic::{self, Bodies, StatusPolicy};
 use crate::engine::schema::openapi::OpenApi;
@@ -67,18 +67,14 @@ pub fn request_id_echo(all: &[Arc<WObserved>]) -> Run {
     traffic::request_id_echo(&REQUEST_ID_ECHO, &ours(all))
 }
 
-fn need(openapi: Option<&OpenApi>) -> Result<&OpenApi, Skip> {
-    openapi.ok_or_else(|| Skip("no Wallet OpenAPI document loaded".into()))
+pub fn status_documented(all: &[Arc<WObserved>], openapi: &OpenApi) -> Run {
+    traffic::status_documented(&STATUS_DOCUMENTED, &ours(all), openapi, &POLICY)
 }
 
-pub fn status_documented(all: &[Arc<WObserved>], openapi: Option<&OpenApi>) -> Run {
-    traffic::status_documented(&STATUS_DOCUMENTED, &ours(all), need(openapi)?, &POLICY)
+pub fn success_bodies(all: &[Arc<WObserved>], openapi: &OpenApi) -> Run {
+    traffic::bodies_conform(&SUCCESS_BODIES, &ours(all), openapi, Bodies::Success)
 }
 
-pub fn success_bodies(all: &[Arc<WObserved>], openapi: Option<&OpenApi>) -> Run {
-    traffic::bodies_conform(&SUCCESS_BODIES, &ours(all), need(openapi)?, Bodies::Success)
-}
-
-pub fn error_bodies(all: &[Arc<WObserved>], openapi: Option<&OpenApi>) -> Run {
-    traffic::bodies_conform(&ERROR_BODIES, &ours(all), need(openapi)?, Bodies::Errors)
+pub fn error_bodies(all: &[Arc<WObserved>], openapi: &OpenApi) -> Run {
+    traffic::bodies_conform(&ERROR_BODIES, &ours(all), openapi, Bodies::Errors)
 }
