@@ -35,10 +35,6 @@ impl From<crate::engine::model::Verdict> for Exit {
 /// `certify`'s) through its own `From` impl into [`GateError::Layer`].
 #[derive(Debug, thiserror::Error)]
 pub enum GateError {
-    /// Bad flags, bad config or schema files, as a bare message: exit 2. Only for modules
-    /// that have no error type of their own yet.
-    #[error("configuration error: {0}")]
-    Config(String),
     /// The target flags name no usable target: exit 2.
     #[error("configuration error: {0}")]
     TargetFlags(#[from] crate::engine::target::TargetError),
@@ -86,8 +82,7 @@ pub enum GateError {
 impl GateError {
     pub fn exit(&self) -> Exit {
         match self {
-            GateError::Config(_)
-            | GateError::TargetFlags(_)
+            GateError::TargetFlags(_)
             | GateError::LoadPlan(_)
             | GateError::Scenario(_)
             | GateError::Merge(_)
