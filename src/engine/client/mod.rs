@@ -4,6 +4,7 @@
 //! **Invariant:** the client never decides whether a response is right; it only records.
 
 mod exchange;
+pub mod fake;
 mod journal;
 mod pace;
 pub mod pages;

@@ -283,7 +283,6 @@ impl<Op: Send + Sync + 'static> Recorder<Op> {
 /// Hand-made observations for unit tests of check functions.
 pub mod fake {
     use super::*;
-    use crate::engine::client::{Masker, SentRequest};
 
     /// An exchange as if `method path` had been answered `status` with `headers` and `body`.
     pub fn observed_as<Op: Classify>(
@@ -312,29 +311,7 @@ pub mod fake {
         headers: &[(&str, &str)],
         body: &str,
     ) -> Arc<Observed<Op>> {
-        let mut map = reqwest::header::HeaderMap::new();
-        for (k, v) in headers {
-            if let (Ok(name), Ok(value)) = (
-                reqwest::header::HeaderName::from_bytes(k.as_bytes()),
-                reqwest::header::HeaderValue::from_str(v),
-            ) {
-                map.insert(name, value);
-            }
-        }
-        let exchange = Exchange::new(
-            "http://127.0.0.1:1".into(),
-            SentRequest {
-                method: method.into(),
-                path: path.into(),
-                headers: vec![("X-Request-Id".into(), "rid-1".into())],
-                body: None,
-            },
-            status,
-            map,
-            Bytes::from(body.to_string()),
-            std::time::Duration::ZERO,
-            Masker::new(),
-        );
+        let exchange = crate::engine::client::fake::exchange(method, path, status, headers, body);
         Arc::new(Observed {
             seq: 0,
             op,

@@ -4,8 +4,6 @@
 
 pub mod book;
 pub mod cli;
-#[cfg(test)]
-pub mod fake;
 pub mod options;
 pub mod pace;
 pub mod persist;

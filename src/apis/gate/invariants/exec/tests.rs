@@ -14,7 +14,13 @@ use crate::apis::gate::wire::OrderStatus;
 use crate::engine::client::Exchange;
 
 pub(super) fn exchange(status: u16, headers: &[(&str, &str)], body: &Value) -> Exchange {
-    crate::engine::invariants::fake::exchange("POST", "/v1/agents/a1/orders", status, headers, body)
+    crate::engine::client::fake::exchange(
+        "POST",
+        "/v1/agents/a1/orders",
+        status,
+        headers,
+        &body.to_string(),
+    )
 }
 
 fn priced(charge: i64) -> Priced {

@@ -8,7 +8,7 @@ use crate::apis::wallet::invariants::checks::Check;
 use crate::apis::wallet::invariants::model::{Expect, Totals, TxModel};
 use crate::apis::wallet::wire::{OperationKind, WalletOperation, WalletStatus, WalletTransaction};
 use crate::engine::client::Exchange;
-use crate::engine::invariants::fake;
+use crate::engine::client::fake;
 
 fn answer(status: u16, headers: &[(&str, &str)], body: &Value) -> Exchange {
     fake::exchange(
@@ -16,7 +16,7 @@ fn answer(status: u16, headers: &[(&str, &str)], body: &Value) -> Exchange {
         "/v1/wallet/transactions/t1/capture",
         status,
         headers,
-        body,
+        &body.to_string(),
     )
 }
 
