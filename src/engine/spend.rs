@@ -240,11 +240,17 @@ impl SpendGuard {
         }
     }
 
-    /// Adds `amount` whatever the cap (a charge that already happened).
-    fn force_spend(&self, currency: &str, amount: Minor) {
+    /// Replaces a reservation of `reserved` by the `charged` that happened (whatever the
+    /// cap), in one step: no other reservation can take the reserved headroom in between
+    /// and then see the charge land on top of it.
+    fn swap_spend(&self, currency: &str, reserved: Minor, charged: Minor) {
         let mut spent = self.spent.lock();
         let total = spent.entry(currency.to_string()).or_insert(Minor::ZERO);
-        *total = total.checked_add(amount).unwrap_or(Minor(i64::MAX));
+        let released = total
+            .checked_sub(reserved)
+            .unwrap_or(Minor::ZERO)
+            .max(Minor::ZERO);
+        *total = released.checked_add(charged).unwrap_or(Minor(i64::MAX));
     }
 
     pub fn spent(&self, currency: &str) -> Minor {
@@ -274,8 +280,8 @@ impl Reservation {
     pub fn settle(mut self, charged: Minor) -> Spent {
         self.open = false;
         let charged = charged.max(Minor::ZERO);
-        self.guard.refund(&self.currency, self.reserved);
-        self.guard.force_spend(&self.currency, charged);
+        self.guard
+            .swap_spend(&self.currency, self.reserved, charged);
         self.guard.learn(&self.currency, self.claimed, charged);
         Spent {
             guard: self.guard.clone(),
@@ -336,6 +342,32 @@ impl Drop for Reservation {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Settling swaps the reservation for the charge in one step: lanes that reserve and
+    /// settle at once never see the tally pass the cap (two holds of 60 under a cap of
+    /// 100 cannot both be counted).
+    #[test]
+    fn concurrent_settlements_never_pass_the_cap() {
+        let guard = SpendGuard::new(true, Minor(100));
+        let lanes: Vec<_> = (0..4)
+            .map(|_| {
+                let guard = guard.clone();
+                std::thread::spawn(move || {
+                    for _ in 0..20_000 {
+                        if let Ok(r) = guard.reserve_exact("KZT", Minor(60)) {
+                            assert!(guard.spent("KZT") <= Minor(100), "after a reserve");
+                            r.settle(Minor(60)).give_back();
+                        }
+                        assert!(guard.spent("KZT") <= Minor(100), "after a settle");
+                    }
+                })
+            })
+            .collect();
+        for lane in lanes {
+            lane.join().expect("no lane saw the tally pass the cap");
+        }
+        assert_eq!(guard.spent("KZT"), Minor::ZERO);
+    }
 
     #[test]
     fn stops_at_the_cap_per_currency() {

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use gatecheck::apis::gate::money::Amount;
+use gatecheck::apis::gate::sandbox::{Mutant, SandboxConfig};
 use serde_json::Value;
 
 use super::common::{self, Sb};
@@ -183,4 +184,38 @@ async fn the_cap_holds_when_creates_are_answered_after_the_client_gave_up() {
         assert!(out.status.code().is_some(), "{command:?} ended");
         assert_under_cap(&committed(&sb).await, &command[0], CAP);
     }
+}
+
+/// A replay of a real order is a real order to a server that ignores the key (a new order,
+/// charged again): load reserves it like the first, so the cap still holds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_cap_holds_when_replays_create_new_orders() {
+    let sb = common::start_with(SandboxConfig {
+        complete_after: Duration::from_millis(50),
+        mutant: Some(Mutant::ReplayCreatesOrder),
+        ..Default::default()
+    })
+    .await;
+    let port: u16 = sb.url("").rsplit(':').next().unwrap().parse().unwrap();
+    let proxy = Hostile::start(move |req| forward(port, req));
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = out_dir.path().to_str().unwrap();
+    let args = [
+        "load",
+        "--scenario",
+        "orders",
+        "--run-time",
+        "3s",
+        "--no-progress",
+        "--timeout",
+        "1s",
+        "--out",
+        out,
+    ];
+    let cap = "30.00";
+    let run = run(&sb, &proxy, &args, cap).await;
+    assert!(run.status.code().is_some(), "load ended");
+    let spent = committed(&sb).await;
+    assert!(!spent.is_empty(), "real orders were made");
+    assert_under_cap(&spent, "load with replays that create orders", cap);
 }

@@ -19,6 +19,7 @@ use crate::apis::gate::client::GateClientExt as _;
 use crate::apis::gate::load::catalog::{Catalog, Orderable};
 use crate::apis::gate::load::scenario::ProductChoice;
 use crate::apis::gate::load::validate::{BodyKind, BodyValidator};
+use crate::apis::gate::money::Amount;
 use crate::engine::client::ApiClient;
 use crate::engine::load::goose::{Endpoint, LoadUser, Outcome, Transaction};
 use crate::engine::load::txn::NoteOnce;
@@ -102,6 +103,10 @@ struct LastOrder {
     endpoint: Endpoint,
     key: HeaderValue,
     body: Bytes,
+    /// The catalog's charge of a real order (None for a test order): a replay of it is a
+    /// real order too, and is reserved like one before it is sent.
+    real_charge: Option<Amount>,
+    currency: String,
     /// What this real order spent against the cap, as settled from its answer (None for
     /// a test order, or one whose charge stays unknown): given back once if it fails.
     spent: Mutex<Option<Spent>>,

@@ -109,6 +109,8 @@ pub(super) async fn create_order(
                 id: order.id,
                 key,
                 body,
+                real_charge,
+                currency: product.currency.clone(),
                 spent: Mutex::new(spent),
             }));
         }
@@ -182,6 +184,20 @@ pub(super) async fn replay_order(
     user: &mut LoadUser<'_, GateUser>,
     order: &LastOrder,
 ) -> Outcome {
+    // A replay of a real order is a real order to a server that does not honour the key:
+    // it is reserved like the first, or not sent.
+    let reservation = match order.real_charge {
+        Some(charge) => match ctx.spend.reserve(&order.currency, charge.into()) {
+            Ok(r) => Some(r),
+            Err(cap) => {
+                ctx.cap_noted.note(user, || {
+                    format!("{cap}: later replays of real orders were not sent")
+                });
+                return Outcome::not_sent();
+            }
+        },
+        None => None,
+    };
     let r = user
         .send(Request {
             endpoint: &ctx.orders,
@@ -190,8 +206,26 @@ pub(super) async fn replay_order(
         })
         .await;
     let mut outcome = user.checked(&r, body_check(ctx, None));
+    let disagrees = replay_disagrees(&r.body, &order.id, r.replayed);
+    if let Some(reservation) = reservation {
+        if r.status == Some(201) && disagrees.is_none() {
+            // The first order, marked replayed: nothing new was created.
+            reservation.release();
+        } else {
+            let json = serde_json::from_slice::<Value>(&r.body).ok();
+            // A new order or an unknown outcome: counted as any real create's.
+            drop(charge::settle(
+                reservation,
+                &CreateOutcome {
+                    status: r.status,
+                    body: json.as_ref(),
+                    balance_moved: None,
+                },
+            ));
+        }
+    }
     if outcome.error.is_none() {
-        if let Some(why) = replay_disagrees(&r.body, &order.id, r.replayed) {
+        if let Some(why) = disagrees {
             user.note(format!("replay of order {} {why}", order.id));
             outcome.error = Some(ErrorReason::ReplayMismatch);
         }

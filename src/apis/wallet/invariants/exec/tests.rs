@@ -7,8 +7,8 @@ use super::SentOp;
 use crate::apis::wallet::invariants::checks::Check;
 use crate::apis::wallet::invariants::model::{Expect, Totals, TxModel};
 use crate::apis::wallet::wire::{OperationKind, WalletOperation, WalletStatus, WalletTransaction};
-use crate::engine::client::Exchange;
 use crate::engine::client::fake;
+use crate::engine::client::Exchange;
 
 fn answer(status: u16, headers: &[(&str, &str)], body: &Value) -> Exchange {
     fake::exchange(
