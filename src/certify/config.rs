@@ -176,11 +176,8 @@ pub enum Invalid {
     NoAgentId(String),
     #[error("[env.{env}] agent_id = \"{masked}\" is not a UUID")]
     AgentId { env: String, masked: String },
-    #[error("[env.{env}] max_spend: {source}")]
-    MaxSpend {
-        env: String,
-        source: crate::apis::gate::money::MoneyError,
-    },
+    #[error("[env.{env}] max_spend = \"{masked}\" is not an amount such as \"100.00\"")]
+    MaxSpend { env: String, masked: String },
     #[error("[env.{env}] max_rps = {value} must be a positive number")]
     MaxRps { env: String, value: f64 },
     /// A number out of its range: `field` is `[env.NAME] timeout`, `[load] rate`, ...
@@ -219,15 +216,16 @@ impl ConfigFile {
             }
         }
         let bounds = |field: String| {
-            move |source| Invalid::Bounds {
+            move |source: crate::engine::bounds::BoundsError| Invalid::Bounds {
                 field: field.clone(),
-                source: Box::new(source),
+                source: Box::new(source.masked(mask_middle)),
             }
         };
         for (name, env) in &self.env {
             for (field, var) in [
                 ("api_key_env", &env.api_key_env),
                 ("admin_token_env", &env.admin_token_env),
+                ("merchant_api_key_env", &env.merchant_api_key_env),
             ] {
                 if let Some(var) = var {
                     if !is_env_var_name(var) {
@@ -259,10 +257,10 @@ impl ConfigFile {
                 }
             }
             if let Some(cap) = &env.max_spend {
-                crate::apis::gate::money::Amount::parse_request_amount(cap).map_err(|source| {
+                crate::apis::gate::money::Amount::parse_request_amount(cap).map_err(|_| {
                     Invalid::MaxSpend {
                         env: name.clone(),
-                        source,
+                        masked: mask_middle(cap),
                     }
                 })?;
             }
@@ -404,6 +402,11 @@ mod tests {
             "[env.x]\nbase_url = \"ftp://u:sk_live_abcdef@h\"\nagent_id = \"x\"\n",
             "[env.x]\ntimeout = [\"sk_live_abcdef\"]\n",
             "[env.x]\nphases = [\"sk_live_abcdef_long_value\"]\n",
+            "[env.x]\nmerchant_api_key_env = \"mk_sk_live_abcdef\"\n",
+            "[env.x]\ntimeout = \"sk_live_abcdef\"\n",
+            "[env.x]\ntimeout = \"10sk_live_abcdef\"\n",
+            "[env.x]\nmax_spend = \"sk_live_abcdef\"\n",
+            "[load]\nrun_time = \"sk_live_abcdef\"\n",
         ] {
             let err = ConfigFile::parse(text).unwrap_err().to_string();
             assert!(!err.contains("sk_live_abcdef"), "{err}");

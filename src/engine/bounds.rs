@@ -44,6 +44,24 @@ pub enum BoundsError {
     },
 }
 
+impl BoundsError {
+    /// The same refusal with the user's text shown through `mask` (a config file's value
+    /// may be a pasted secret): a duration's parse error is dropped, as it may quote it.
+    pub fn masked(self, mask: impl Fn(&str) -> String) -> BoundsError {
+        match self {
+            BoundsError::NotADuration { value, .. } => BoundsError::NotANumber {
+                value: mask(&value),
+                kind: "a duration such as 30s",
+            },
+            BoundsError::NotANumber { value, kind } => BoundsError::NotANumber {
+                value: mask(&value),
+                kind,
+            },
+            parsed @ BoundsError::OutOfRange { .. } => parsed,
+        }
+    }
+}
+
 fn out_of_range(value: impl ToString, min: impl ToString, max: impl ToString) -> BoundsError {
     BoundsError::OutOfRange {
         value: value.to_string(),

@@ -84,7 +84,7 @@ pub fn assert_caught_only(phase: &PhaseReport, mutant: &str, check: &str, also_a
         finding
             .reproduction
             .iter()
-            .all(|l| !l.contains("wk_") && !l.contains("sk_")),
+            .all(|l| !SECRET_PREFIXES.iter().any(|p| l.contains(p))),
         "{mutant}: secrets masked in the reproduction"
     );
     eprintln!(
@@ -98,3 +98,7 @@ pub fn assert_caught_only(phase: &PhaseReport, mutant: &str, check: &str, also_a
 pub fn failed_ids(phase: &PhaseReport) -> BTreeSet<String> {
     gatecheck::engine::invariants::book::failed_ids(&phase.checks)
 }
+
+/// The prefixes of every secret the sandboxes issue: agent keys (`sk_sandbox_`), merchant
+/// keys (`mk_sandbox_`) and admin tokens (`adm_`).
+const SECRET_PREFIXES: [&str; 3] = ["sk_", "mk_", "adm_"];
