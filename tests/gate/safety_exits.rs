@@ -4,6 +4,7 @@
 //! passed; `gatecheck init` writes a config that works from any folder.
 
 use std::process::{Command, Output};
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -275,4 +276,44 @@ fn load_without_thresholds_is_gated_by_the_default_error_rate() {
         "{}",
         stderr(&out)
     );
+}
+
+/// A Wallet target that answers the preflight and then times out on every request: the
+/// run broke after the target answered HTTP — exit 1, never 3 ("never answered").
+#[test]
+fn a_wallet_target_that_stalls_after_the_preflight_is_exit_1() {
+    let server = Hostile::start(|req| {
+        let mut r = Reply::json(
+            401,
+            r#"{"error":{"code":"unauthorized","message":"no key"}}"#,
+        );
+        if req.header("authorization").is_some() {
+            r.delay = Duration::from_secs(3);
+        }
+        r
+    });
+    let url = server.url();
+    for command in [
+        &["contract"][..],
+        &["invariants", "--cases", "2", "--no-regressions"],
+    ] {
+        let mut args: Vec<&str> = command.to_vec();
+        args.extend_from_slice(&[
+            "--api",
+            "wallet",
+            "--base-url",
+            url.as_str(),
+            "--merchant-api-key",
+            "mk_test_0123456789",
+            "--timeout",
+            "1s",
+        ]);
+        let out = gatecheck(&args);
+        assert_eq!(code(&out), 1, "{command:?}: {}", stderr(&out));
+        assert!(
+            !stderr(&out).contains("mk_test_0123456789"),
+            "{}",
+            stderr(&out)
+        );
+    }
 }

@@ -195,8 +195,9 @@ pub async fn run(
 
     let setup = setup(&ctx).await;
     if ctx.observed().is_empty() {
-        return Err(GateError::Unreachable(
-            "the target answered no request".into(),
+        // The preflight was answered: a target that then answers nothing broke the run.
+        return Err(GateError::Target(
+            "the target answered the preflight, then no other request".into(),
         ));
     }
     let setup = match setup {

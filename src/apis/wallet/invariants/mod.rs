@@ -95,7 +95,9 @@ impl From<ProbeError> for GateError {
     fn from(e: ProbeError) -> GateError {
         match e {
             ProbeError::Admin(m) => AdminRefused(m).into(),
-            ProbeError::Target(m) => GateError::Unreachable(m),
+            // The target answered the preflight: a transport failure after it (a timeout
+            // mid-case, a reset) broke the run — exit 1 with a report, never 3.
+            ProbeError::Target(m) => GateError::Target(format!("invariants: {m}")),
             // The probes end a rate-limited case or round inconclusively themselves; one
             // that still escapes broke the run, it is no verdict on the contract.
             ProbeError::RateLimited(m) => GateError::Target(format!(
