@@ -11,7 +11,7 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE, HOST, USER_AGENT};
+use http::header::{HeaderName, HeaderValue, CONTENT_TYPE, HOST, USER_AGENT};
 use http::{Method, Uri};
 use http_body_util::{BodyExt as _, Full};
 use hyper::client::conn::http1::SendRequest;
@@ -25,7 +25,8 @@ pub struct Direct {
     /// `host:port` to connect to.
     authority: String,
     host: HeaderValue,
-    api_key: HeaderValue,
+    /// The key, in the header the API takes it in.
+    auth: (HeaderName, HeaderValue),
     timeout: Duration,
 }
 
@@ -33,7 +34,7 @@ impl Direct {
     /// `None` unless the base URL is plain `http://` with a host.
     pub fn for_base(
         base: &reqwest::Url,
-        api_key: HeaderValue,
+        auth: (HeaderName, HeaderValue),
         timeout: Duration,
     ) -> Option<Direct> {
         if base.scheme() != "http" {
@@ -48,7 +49,7 @@ impl Direct {
         Some(Direct {
             authority: format!("{host}:{port}"),
             host: HeaderValue::from_str(&authority).ok()?,
-            api_key,
+            auth,
             timeout,
         })
     }
@@ -130,7 +131,7 @@ impl UserConn {
         *request.uri_mut() = uri.clone();
         let headers = request.headers_mut();
         headers.insert(HOST, direct.host.clone());
-        headers.insert(AUTHORIZATION, direct.api_key.clone());
+        headers.insert(direct.auth.0.clone(), direct.auth.1.clone());
         headers.insert(
             USER_AGENT,
             HeaderValue::from_static(concat!("gatecheck/", env!("CARGO_PKG_VERSION"))),
@@ -178,4 +179,41 @@ async fn connect(direct: &Direct) -> Result<SendRequest<Full<Bytes>>, ErrorReaso
         let _ = connection.await;
     });
     Ok(sender)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// The fast path sends the key in the API's own auth header, and only there.
+    #[tokio::test]
+    async fn the_key_goes_in_the_apis_auth_header() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base =
+            reqwest::Url::parse(&format!("http://{}", listener.local_addr().unwrap())).unwrap();
+        let server = tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut seen = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                let n = socket.read(&mut buf).await.unwrap();
+                seen.extend_from_slice(&buf[..n]);
+            }
+            let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}";
+            socket.write_all(answer).await.unwrap();
+            String::from_utf8_lossy(&seen).to_ascii_lowercase()
+        });
+        let auth = (
+            HeaderName::from_static("x-api-key"),
+            HeaderValue::from_static("mk_live_load_key"),
+        );
+        let direct = Direct::for_base(&base, auth, Duration::from_secs(5)).expect("http");
+        let uri = origin_form(&base.join("/payments").unwrap()).expect("a uri");
+        let answer = UserConn::default().send(&direct, &uri, None).await;
+        assert_eq!(answer.ok().map(|a| a.status), Some(200));
+        let seen = server.await.unwrap();
+        assert!(seen.contains("x-api-key: mk_live_load_key"), "{seen}");
+        assert!(!seen.contains("authorization"), "{seen}");
+    }
 }

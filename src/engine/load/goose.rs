@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use goose::prelude::{GooseMethod, GooseRequest, GooseUser, TransactionResult};
-use reqwest::header::{HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE};
+use reqwest::header::{HeaderName, HeaderValue, CONTENT_TYPE};
 use tokio::time::Instant;
 
 use crate::engine::client::ApiClient;
@@ -51,7 +51,8 @@ pub struct LoadContext {
     pub schedule: Schedule,
     /// Sample times count from here.
     pub origin: Instant,
-    pub api_key: HeaderValue,
+    /// The key, in the header the API takes it in (`ApiClient::auth_header`).
+    pub auth: (HeaderName, HeaderValue),
     /// Check every Nth body of a user (0: never).
     pub validate_every: u64,
     /// Requests go through goose (its metrics and report); else straight to the pool.
@@ -76,6 +77,9 @@ impl LoadContext {
         let base_url = reqwest::Url::parse(&client.target().base_url)?;
         let api_key = HeaderValue::from_str(client.target().api_key.expose())
             .map_err(|_| anyhow::anyhow!("the API key is not a valid header value"))?;
+        let auth_name = HeaderName::from_bytes(client.auth_header().as_bytes())
+            .map_err(|_| anyhow::anyhow!("the auth header is not a valid header name"))?;
+        let auth = (auth_name, api_key);
         let validate_every = if validate_sample <= 0.0 {
             0
         } else {
@@ -84,14 +88,14 @@ impl LoadContext {
         let direct = if goose_metrics {
             None
         } else {
-            Direct::for_base(&base_url, api_key.clone(), request_timeout)
+            Direct::for_base(&base_url, auth.clone(), request_timeout)
         };
         Ok(LoadContext {
             direct,
             samples,
             schedule,
             origin,
-            api_key,
+            auth,
             validate_every,
             goose_metrics,
             base_url,
@@ -471,7 +475,7 @@ fn with_headers(
     builder: reqwest::RequestBuilder,
     post: Option<(&HeaderValue, &Bytes)>,
 ) -> reqwest::RequestBuilder {
-    let builder = builder.header(AUTHORIZATION, ctx.api_key.clone());
+    let builder = builder.header(ctx.auth.0.clone(), ctx.auth.1.clone());
     match post {
         Some((key, body)) => builder
             .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
