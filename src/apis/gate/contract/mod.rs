@@ -86,7 +86,7 @@ pub async fn run(
     let (pages, agree, filtered) = futures::join!(
         pagination::run(&ctx),
         agreement::run(&ctx, &discovery),
-        filters::run(&ctx, &created),
+        filters::run(&ctx, &created, &discovery.categories),
     );
     results.extend(pages);
     results.extend(agree);

@@ -344,6 +344,22 @@ fn distinct(items: &[Value], field: &str, ok: impl Fn(&Value) -> bool) -> Vec<Va
         .collect()
 }
 
+/// The ids of categories no category names as its `parent_id`.
+fn leaf_categories(categories: Option<&[Value]>) -> BTreeSet<u64> {
+    let Some(categories) = categories else {
+        return BTreeSet::new();
+    };
+    let parents: BTreeSet<u64> = categories
+        .iter()
+        .filter_map(|c| c.get("parent_id")?.as_u64())
+        .collect();
+    categories
+        .iter()
+        .filter_map(|c| c.get("id")?.as_u64())
+        .filter(|id| !parents.contains(id))
+        .collect()
+}
+
 fn capitals(v: &Value, len: usize) -> bool {
     v.as_str()
         .is_some_and(|s| s.len() == len && s.bytes().all(|b| b.is_ascii_uppercase()))
@@ -365,19 +381,23 @@ fn cases(created: &CreationPhase, lists: &Lists<'_>) -> Vec<Case> {
         "is_available",
         vec![Value::Bool(true), Value::Bool(false)],
     ));
+    // Only leaf categories: the contract does not say whether a parent's id also matches
+    // its subcategories' products, so a server may read it either way.
+    let leaves = leaf_categories(lists.categories);
     out.extend(equals_cases(
         PRODUCTS,
         List::Products,
         "category_id",
-        distinct(lists.products, "category_id", Value::is_u64),
+        distinct(lists.products, "category_id", |v| {
+            v.as_u64().is_some_and(|id| leaves.contains(&id))
+        }),
     ));
+    // §10 accepts a 2-capital-letter `region_code` filter; `GLOBAL` a server may refuse.
     out.extend(equals_cases(
         PRODUCTS,
         List::Products,
         "region_code",
-        distinct(lists.products, "region_code", |v| {
-            v.as_str() == Some("GLOBAL") || capitals(v, 2)
-        }),
+        distinct(lists.products, "region_code", |v| capitals(v, 2)),
     ));
     out.extend(equals_cases(
         ORDERS,
@@ -416,6 +436,8 @@ fn cases(created: &CreationPhase, lists: &Lists<'_>) -> Vec<Case> {
 
 /// The items of each unfiltered list, as first walked.
 struct Lists<'a> {
+    /// The categories, when their walk reached its end (else no category is a known leaf).
+    categories: Option<&'a [Value]>,
     products: &'a [Value],
     orders: &'a [Value],
     deposits: &'a [Value],
@@ -505,7 +527,7 @@ fn unwalkable(list: List, r: &Reference<'_>) -> Option<Skip> {
     })
 }
 
-pub async fn run(ctx: &Ctx<'_>, created: &CreationPhase) -> Vec<CheckResult> {
+pub async fn run(ctx: &Ctx<'_>, created: &CreationPhase, categories: &Walk) -> Vec<CheckResult> {
     let started = Instant::now();
     let references = || async {
         futures::join!(
@@ -518,6 +540,9 @@ pub async fn run(ctx: &Ctx<'_>, created: &CreationPhase) -> Vec<CheckResult> {
     let all = cases(
         created,
         &Lists {
+            categories: categories
+                .is_complete()
+                .then_some(categories.items.as_slice()),
             products: &products.items,
             orders: &orders.items,
             deposits: &deposits.items,
@@ -567,6 +592,24 @@ pub async fn run(ctx: &Ctx<'_>, created: &CreationPhase) -> Vec<CheckResult> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_leaf_categories_are_filter_values() {
+        let categories = [
+            serde_json::json!({"id": 1, "parent_id": null}),
+            serde_json::json!({"id": 4, "parent_id": 1}),
+            serde_json::json!({"id": 2, "parent_id": null}),
+        ];
+        assert_eq!(
+            leaf_categories(Some(&categories)),
+            BTreeSet::from([2, 4]),
+            "a parent's id may match its subcategories' products on a correct server"
+        );
+        assert!(
+            leaf_categories(None).is_empty(),
+            "no complete walk, no known leaf"
+        );
+    }
     use serde_json::json;
 
     #[test]
