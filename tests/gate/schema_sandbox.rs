@@ -42,7 +42,8 @@ fn success_shape(api: &OpenApi, method: &Method, template: &str) -> Shape {
     }
     match api.success_body(method.as_str(), template) {
         Some(body) => {
-            let name = SchemaName::of_file(body.file).expect("a Gate schema file");
+            let name: SchemaName = gatecheck::engine::contract::operation::of_file(body.file)
+                .expect("a Gate schema file");
             if body.list {
                 Shape::List(name)
             } else {

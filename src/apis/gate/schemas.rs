@@ -35,14 +35,6 @@ impl SchemaName {
         self.into()
     }
 
-    /// The schema whose file is `file` (`product-type.json`).
-    pub fn of_file(file: &str) -> Option<SchemaName> {
-        SchemaName::ALL
-            .iter()
-            .copied()
-            .find(|n| n.file_name() == file)
-    }
-
     /// The contract's name for the object (`"AgentDeposit"`), as used in reports.
     pub fn title(self) -> &'static str {
         match self {

@@ -5,7 +5,7 @@
 //! they need to know the API's operations.
 //!
 //! **Invariant:** nothing here knows an API's routes or objects; an API classifies its own
-//! exchanges (`Classify`) and names its own checks (id, contract section).
+//! exchanges (a `Classifier`, from its OpenAPI document) and names its own checks (id, contract section).
 
 pub mod check;
 pub mod cli;
@@ -14,4 +14,4 @@ pub mod recorder;
 pub mod traffic;
 
 pub use check::{cap_findings, excerpt, expect_error, timed, Check, ExpectError, Param, Run, Skip};
-pub use recorder::{Classifier, Classify, Evidence, NoResponse, Observed, Recorder, Req};
+pub use recorder::{Classifier, Evidence, NoResponse, Observed, Recorder, Req};

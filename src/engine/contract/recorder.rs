@@ -17,18 +17,9 @@ use crate::engine::client::{ApiClient, Auth, Exchange};
 use crate::engine::model::ExchangeEvidence;
 
 /// How an API names the operation an exchange addressed, from its method and path alone
-/// (never from the response, so a broken server cannot change which rules apply).
-pub trait Classify: Send + Sync + 'static {
-    fn classify(method: &str, path: &str) -> Self;
-}
-
-/// A classification that needs the run's state (an API's OpenAPI document): what
-/// [`Recorder::classified_by`] takes instead of a [`Classify`] type.
+/// (never from the response, so a broken server cannot change which rules apply): the
+/// API's OpenAPI document, through `engine::contract::operation`.
 pub type Classifier<Op> = Arc<dyn Fn(&str, &str) -> Op + Send + Sync>;
-
-impl Classify for () {
-    fn classify(_: &str, _: &str) {}
-}
 
 /// One recorded exchange with what the harness knows about it.
 #[derive(Debug)]
@@ -179,12 +170,6 @@ pub struct Recorder<Op> {
     failures: Mutex<Vec<NoResponse>>,
 }
 
-impl<Op: Classify> Recorder<Op> {
-    pub fn new(client: ApiClient) -> Recorder<Op> {
-        Recorder::classified_by(client, Arc::new(Op::classify))
-    }
-}
-
 impl<Op: Send + Sync + 'static> Recorder<Op> {
     /// A recorder whose exchanges `classify` names.
     pub fn classified_by(client: ApiClient, classify: Classifier<Op>) -> Recorder<Op> {
@@ -284,25 +269,8 @@ impl<Op: Send + Sync + 'static> Recorder<Op> {
 pub mod fake {
     use super::*;
 
-    /// An exchange as if `method path` had been answered `status` with `headers` and `body`.
-    pub fn observed_as<Op: Classify>(
-        method: &str,
-        path: &str,
-        status: u16,
-        headers: &[(&str, &str)],
-        body: &str,
-    ) -> Arc<Observed<Op>> {
-        observed_op(
-            Op::classify(method, path),
-            method,
-            path,
-            status,
-            headers,
-            body,
-        )
-    }
-
-    /// [`observed_as`] with the operation given.
+    /// An observation of `op`, as if `method path` had been answered `status` with
+    /// `headers` and `body`.
     pub fn observed_op<Op>(
         op: Op,
         method: &str,
@@ -324,7 +292,7 @@ pub mod fake {
         })
     }
 
-    /// [`observed_as`] with no classification.
+    /// [`observed_op`] with no classification.
     pub fn observed(
         method: &str,
         path: &str,
@@ -332,6 +300,6 @@ pub mod fake {
         headers: &[(&str, &str)],
         body: &str,
     ) -> Arc<Observed<()>> {
-        observed_as(method, path, status, headers, body)
+        observed_op((), method, path, status, headers, body)
     }
 }
