@@ -25,7 +25,7 @@ use crate::engine::sandbox::reply::Reply;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, VariantArray, IntoStaticStr, Display)]
 #[strum(serialize_all = "kebab-case")]
 pub enum Mutant {
-    // ---- semantic mutants (hooks in store.rs / orders.rs / lifecycle.rs) ----
+    // ---- semantic mutants (hooks in store/ / orders.rs / lifecycle.rs) ----
     /// A replay (same key, same payload) creates a second order.
     ReplayCreatesOrder,
     /// A replay returns the first order but reserves its charge again.

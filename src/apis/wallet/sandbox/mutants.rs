@@ -24,7 +24,7 @@ use crate::engine::sandbox::reply::Reply;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, VariantArray, IntoStaticStr, Display)]
 #[strum(serialize_all = "kebab-case", prefix = "wallet-")]
 pub enum WalletMutant {
-    // ---- semantic mutants (hooks in store.rs / handlers.rs) ----
+    // ---- semantic mutants (hooks in store/ / handlers.rs) ----
     /// A replayed refund (same key, same payload) refunds again.
     ReplayRefundsAgain,
     /// A capture larger than what remains of the hold is accepted.

@@ -3,8 +3,9 @@
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::rows::{BalanceView, DepositFilter, DepositView};
+use super::rows::{DepositFilter, DepositView};
 use crate::apis::gate::money::Amount;
+use crate::apis::gate::wire::AgentBalance;
 use crate::engine::sandbox::clock::{now_us, rfc3339};
 use crate::engine::sandbox::store::{atomic, keyset, new_uuid};
 
@@ -116,7 +117,7 @@ pub fn balances(
     conn: &Connection,
     agent_id: &str,
     currency: Option<&str>,
-) -> rusqlite::Result<Vec<BalanceView>> {
+) -> rusqlite::Result<Vec<AgentBalance>> {
     let mut stmt = conn.prepare_cached(
         "SELECT currency, available_minor, reserved_minor, updated_us FROM balances
          WHERE agent_id = ?1 AND (?2 IS NULL OR currency = ?2) ORDER BY currency",
@@ -124,7 +125,7 @@ pub fn balances(
     let rows = stmt.query_map(params![agent_id, currency], |r| {
         let available: i64 = r.get(1)?;
         let reserved: i64 = r.get(2)?;
-        Ok(BalanceView {
+        Ok(AgentBalance {
             currency_code: r.get(0)?,
             available: Amount::from_minor(available),
             reserved: Amount::from_minor(reserved),

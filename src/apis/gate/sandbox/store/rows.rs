@@ -120,17 +120,6 @@ pub struct DepositView {
     pub created_us: i64,
 }
 
-/// §6 AgentBalance.
-#[derive(Debug, Clone, Serialize)]
-pub struct BalanceView {
-    pub currency_code: String,
-    pub available: Amount,
-    pub reserved: Amount,
-    pub available_minor: i64,
-    pub reserved_minor: i64,
-    pub updated_at: String,
-}
-
 /// An order to create, fully validated and priced.
 #[derive(Debug, Clone)]
 pub struct NewOrder {
