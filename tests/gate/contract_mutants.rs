@@ -232,13 +232,16 @@ const CASES: &[Case] = &[
         &["products.filters", SCHEMA],
     ),
     must("ignores-type-filter", &["products.filters"], &[]),
+    must("ignores-category-filter", &["products.filters"], &[]),
     // §5.3, §7, §10 list filters
     must("ignores-order-status-filter", &["orders.filters"], &[]),
+    must("ignores-external-ref-filter", &["orders.filters"], &[]),
     must(
         "ignores-deposit-currency-filter",
         &["deposits.filters"],
         &[],
     ),
+    must("ignores-deposit-status-filter", &["deposits.filters"], &[]),
     must("created-to-exclusive", &["lists.created_range"], &[]),
     must("created-offset-ignored", &["lists.created_range"], &[]),
     must("lenient-time-filters", &["negative.bad_filters"], &[]),

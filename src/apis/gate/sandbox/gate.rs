@@ -154,7 +154,9 @@ pub fn products(app: &App, agent: &str, raw_query: Option<&str>) -> Handled {
         let p = &p.product;
         // MUTANT HOOK (ignores-type-filter)
         (kind.is_none_or(|k| p.product_type == k) || app.mutant_is(Mutant::IgnoresTypeFilter))
-            && category.is_none_or(|c| c == Some(p.category_id))
+            // MUTANT HOOK (ignores-category-filter)
+            && (category.is_none_or(|c| c == Some(p.category_id))
+                || app.mutant_is(Mutant::IgnoresCategoryFilter))
             && region.is_none_or(|r| p.region_code == r)
             && available.is_none_or(|a| p.is_available == a)
     });
@@ -287,6 +289,10 @@ pub async fn orders(app: &App, agent: &str, raw_query: Option<&str>) -> Handled 
     if app.mutant_is(Mutant::IgnoresOrderStatusFilter) {
         filter.status = None;
     }
+    // MUTANT HOOK (ignores-external-ref-filter)
+    if app.mutant_is(Mutant::IgnoresExternalRefFilter) {
+        filter.external_ref = None;
+    }
     let filter_text = format!("{filter:?}");
     let (rows, cursor) = time_ordered_page(
         app,
@@ -326,6 +332,10 @@ pub async fn deposits(app: &App, agent: &str, raw_query: Option<&str>) -> Handle
     // MUTANT HOOK (ignores-deposit-currency-filter)
     if app.mutant_is(Mutant::IgnoresDepositCurrencyFilter) {
         filter.currency = None;
+    }
+    // MUTANT HOOK (ignores-deposit-status-filter)
+    if app.mutant_is(Mutant::IgnoresDepositStatusFilter) {
+        filter.status = None;
     }
     let filter_text = format!("{filter:?}");
     let (rows, cursor) = time_ordered_page(

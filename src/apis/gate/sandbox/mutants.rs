@@ -85,10 +85,16 @@ pub enum Mutant {
     BadCursorRestarts,
     /// `GET /products?type=` ignores the type filter.
     IgnoresTypeFilter,
+    /// `GET /products?category_id=` ignores the category filter.
+    IgnoresCategoryFilter,
     /// `GET /orders?status=` ignores the status filter.
     IgnoresOrderStatusFilter,
+    /// `GET /orders?external_ref=` ignores the reference filter.
+    IgnoresExternalRefFilter,
     /// `GET /deposits?currency_code=` ignores the currency filter.
     IgnoresDepositCurrencyFilter,
+    /// `GET /deposits?status=` ignores the status filter.
+    IgnoresDepositStatusFilter,
     /// `created_to` excludes its own instant.
     CreatedToExclusive,
     /// A date filter's offset is dropped: its wall-clock time is read as UTC.
