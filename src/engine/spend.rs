@@ -274,12 +274,14 @@ pub struct Reservation {
 }
 
 impl Reservation {
-    /// The server charged `charged`: the tally keeps exactly that (more than reserved is
-    /// counted too — the cap then refuses every further real order). The [`Spent`] it
-    /// returns gives exactly that back if the order later fails.
+    /// The server charged `charged`: the tally keeps that, and never less than the price
+    /// the order was reserved at (a server's answer that it charged less is a claim: the
+    /// cap does not give headroom back on it). More than reserved is counted too — the cap
+    /// then refuses every further real order. The [`Spent`] it returns gives exactly the
+    /// counted amount back if the order is later proven not charged.
     pub fn settle(mut self, charged: Minor) -> Spent {
         self.open = false;
-        let charged = charged.max(Minor::ZERO);
+        let charged = charged.max(self.claimed).max(Minor::ZERO);
         self.guard
             .swap_spend(&self.currency, self.reserved, charged);
         self.guard.learn(&self.currency, self.claimed, charged);

@@ -219,3 +219,42 @@ async fn the_cap_holds_when_replays_create_new_orders() {
     assert!(!spent.is_empty(), "real orders were made");
     assert_under_cap(&spent, "load with replays that create orders", cap);
 }
+
+/// Rewrites an order answer: `charged_amount` shown as 0.01, and the status as `failed`.
+fn under_report(mut reply: Reply) -> Reply {
+    let Ok(mut json) = serde_json::from_slice::<Value>(&reply.body) else {
+        return reply;
+    };
+    if let Some(order) = json
+        .as_object_mut()
+        .filter(|o| o.contains_key("charged_amount"))
+    {
+        order.insert("charged_amount".into(), Value::from("0.01"));
+        order.insert("status".into(), Value::from("failed"));
+    }
+    reply.body = serde_json::to_vec(&json).unwrap();
+    reply
+}
+
+/// A target that says it charged one cent and that every order failed: the cap rests on
+/// what was reserved and counted, not on those claims, in every command.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_cap_holds_when_the_target_under_reports_charges_and_claims_failures() {
+    let cap = "30.00";
+    for command in commands(tempfile::tempdir().unwrap().path().to_str().unwrap()) {
+        let sb = common::start().await;
+        let port: u16 = sb.url("").rsplit(':').next().unwrap().parse().unwrap();
+        let proxy = Hostile::start(move |req| {
+            let reply = forward(port, req);
+            if req.path.contains("/orders") {
+                under_report(reply)
+            } else {
+                reply
+            }
+        });
+        let args: Vec<&str> = command.iter().map(String::as_str).collect();
+        let out = run(&sb, &proxy, &args, cap).await;
+        assert!(out.status.code().is_some(), "{command:?} ended");
+        assert_under_cap(&committed(&sb).await, &command[0], cap);
+    }
+}

@@ -9,7 +9,7 @@
 //! An order creation builds its JSON body and key (it must) and asks the spend guard.
 
 use std::sync::atomic::AtomicU64;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -24,7 +24,6 @@ use crate::engine::client::ApiClient;
 use crate::engine::load::goose::{Endpoint, LoadUser, Outcome, Transaction};
 use crate::engine::load::txn::NoteOnce;
 use crate::engine::spend::SpendGuard;
-use crate::engine::spend::Spent;
 
 mod answers;
 mod compile;
@@ -107,9 +106,6 @@ struct LastOrder {
     /// real order too, and is reserved like one before it is sent.
     real_charge: Option<Amount>,
     currency: String,
-    /// What this real order spent against the cap, as settled from its answer (None for
-    /// a test order, or one whose charge stays unknown): given back once if it fails.
-    spent: Mutex<Option<Spent>>,
 }
 
 impl Transaction for GateTx {

@@ -2,7 +2,7 @@
 //! reserved and settled, and what the user keeps for a later poll or replay.
 
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use rand::Rng;
@@ -14,7 +14,6 @@ use crate::apis::gate::charge::{self, CreateOutcome};
 use crate::apis::gate::load::catalog::Orderable;
 use crate::apis::gate::load::scenario::ProductChoice;
 use crate::apis::gate::load::validate::BodyKind;
-use crate::apis::gate::wire::OrderStatus;
 use crate::engine::load::goose::{Endpoint, LoadUser, Outcome, Request, Response};
 use crate::engine::load::recorder::ErrorReason;
 use crate::engine::load::txn::{fresh_key, Poll};
@@ -89,17 +88,19 @@ pub(super) async fn create_order(
         })
         .await;
     let outcome = user.checked(&r, body_check(ctx, validate.then_some(BodyKind::Order)));
-    let spent = reservation.and_then(|reservation| {
+    // What was charged stays counted, even if a poll later says `failed`: that is the
+    // target's word, and load reads no balance to prove the money came back.
+    if let Some(reservation) = reservation {
         let json = serde_json::from_slice::<Value>(&r.body).ok();
-        charge::settle(
+        drop(charge::settle(
             reservation,
             &CreateOutcome {
                 status: r.status,
                 body: json.as_ref(),
                 balance_moved: None,
             },
-        )
-    });
+        ));
+    }
     // Not created: the settlement above released a refusal and kept an unknown.
     if let Some(order) = created(r.status, &r.body) {
         let endpoint = user.endpoint(format!("{}{}", ctx.order_prefix, order.id));
@@ -111,7 +112,6 @@ pub(super) async fn create_order(
                 body,
                 real_charge,
                 currency: product.currency.clone(),
-                spent: Mutex::new(spent),
             }));
         }
     }
@@ -160,14 +160,8 @@ pub(super) async fn poll_order(
             return outcome;
         }
         match polled(&r.body) {
-            Polled::Ended(status) => {
-                if status == OrderStatus::Failed {
-                    // The reservation was released (§5.3): what was charged is given back,
-                    // once, however often the failed order is polled again.
-                    if let Some(spent) = order.spent.lock().ok().and_then(|mut s| s.take()) {
-                        spent.give_back();
-                    }
-                }
+            // A failed real order stays counted (see `create_order`).
+            Polled::Ended(_) => {
                 return outcome;
             }
             Polled::Pending => {}
