@@ -425,13 +425,20 @@ mod tests {
     }
 
     #[test]
-    fn a_failed_order_gives_back_what_it_was_charged_not_the_claim() {
+    fn a_settlement_counts_no_less_than_the_reserved_price_and_gives_back_what_it_counted() {
         let g = SpendGuard::new(true, Minor(1_000));
         let first = g.reserve("USD", Minor(500)).unwrap().settle(Minor(500));
-        // The catalog says 5.00; the server charged 1.00, and the order then failed.
+        // The catalog says 5.00; the server says it charged 1.00 (a claim: counted as 5.00).
         let second = g.reserve("USD", Minor(500)).unwrap().settle(Minor(100));
-        assert_eq!((g.spent("USD"), second.amount()), (Minor(600), Minor(100)));
+        assert_eq!(
+            (g.spent("USD"), second.amount()),
+            (Minor(1_000), Minor(500))
+        );
+        // More than the price is counted as charged.
         second.give_back();
+        let third = g.reserve("USD", Minor(200)).unwrap().settle(Minor(300));
+        assert_eq!(third.amount(), Minor(300));
+        third.give_back();
         assert_eq!(
             g.spent("USD"),
             first.amount(),
