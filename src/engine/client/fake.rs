@@ -38,3 +38,25 @@ pub fn exchange(
         Masker::new(),
     )
 }
+
+/// A server on a free loopback port that answers one request `200 {}` and hands back the
+/// request's head as it arrived: `(base URL, the head)`.
+#[cfg(test)]
+pub async fn one_answer() -> (String, tokio::task::JoinHandle<String>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let server = tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = socket.read(&mut buf).await.unwrap();
+            seen.extend_from_slice(&buf[..n]);
+        }
+        let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}";
+        socket.write_all(answer).await.unwrap();
+        String::from_utf8_lossy(&seen).into_owned()
+    });
+    (url, server)
+}

@@ -467,30 +467,10 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-    /// A one-shot HTTP server that answers `200 {}` and hands back the request it read.
-    async fn one_answer() -> (String, tokio::task::JoinHandle<String>) {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let server = tokio::spawn(async move {
-            let (mut socket, _) = listener.accept().await.unwrap();
-            let mut seen = Vec::new();
-            let mut buf = [0u8; 1024];
-            while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
-                let n = socket.read(&mut buf).await.unwrap();
-                seen.extend_from_slice(&buf[..n]);
-            }
-            let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}";
-            socket.write_all(answer).await.unwrap();
-            String::from_utf8_lossy(&seen).into_owned()
-        });
-        (url, server)
-    }
 
     #[tokio::test]
     async fn the_key_goes_in_the_apis_auth_header_and_is_masked_there() {
-        let (url, server) = one_answer().await;
+        let (url, server) = super::fake::one_answer().await;
         let target = Target {
             base_url: url,
             identity: Identity::new(),

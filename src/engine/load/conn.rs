@@ -184,26 +184,12 @@ async fn connect(direct: &Direct) -> Result<SendRequest<Full<Bytes>>, ErrorReaso
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     /// The fast path sends the key in the API's own auth header, and only there.
     #[tokio::test]
     async fn the_key_goes_in_the_apis_auth_header() {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base =
-            reqwest::Url::parse(&format!("http://{}", listener.local_addr().unwrap())).unwrap();
-        let server = tokio::spawn(async move {
-            let (mut socket, _) = listener.accept().await.unwrap();
-            let mut seen = Vec::new();
-            let mut buf = [0u8; 1024];
-            while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
-                let n = socket.read(&mut buf).await.unwrap();
-                seen.extend_from_slice(&buf[..n]);
-            }
-            let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}";
-            socket.write_all(answer).await.unwrap();
-            String::from_utf8_lossy(&seen).to_ascii_lowercase()
-        });
+        let (url, server) = crate::engine::client::fake::one_answer().await;
+        let base = reqwest::Url::parse(&url).unwrap();
         let auth = (
             HeaderName::from_static("x-api-key"),
             HeaderValue::from_static("mk_live_load_key"),
@@ -212,7 +198,7 @@ mod tests {
         let uri = origin_form(&base.join("/payments").unwrap()).expect("a uri");
         let answer = UserConn::default().send(&direct, &uri, None).await;
         assert_eq!(answer.ok().map(|a| a.status), Some(200));
-        let seen = server.await.unwrap();
+        let seen = server.await.unwrap().to_ascii_lowercase();
         assert!(seen.contains("x-api-key: mk_live_load_key"), "{seen}");
         assert!(!seen.contains("authorization"), "{seen}");
     }

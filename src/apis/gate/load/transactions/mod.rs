@@ -122,6 +122,12 @@ impl Transaction for GateTx {
         let last_order = user.state().and_then(|s| s.last_order.clone());
         let validate = user.validate();
         Some(match &self.op {
+            Op::ReplayOrder => {
+                return match &last_order {
+                    Some(order) => run::replay_order(ctx, user, order).await,
+                    None => Some(Outcome::not_sent()),
+                }
+            }
             Op::Get { paths, body } => match run::pick(paths) {
                 Some(endpoint) => {
                     let body = validate.then_some(*body);
@@ -139,10 +145,6 @@ impl Transaction for GateTx {
                 Some(order) => {
                     run::poll_order(ctx, user, order, *interval, *timeout, validate).await
                 }
-                None => Outcome::not_sent(),
-            },
-            Op::ReplayOrder => match &last_order {
-                Some(order) => run::replay_order(ctx, user, order).await,
                 None => Outcome::not_sent(),
             },
         })

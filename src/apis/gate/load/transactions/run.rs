@@ -14,9 +14,11 @@ use crate::apis::gate::charge::{self, CreateOutcome};
 use crate::apis::gate::load::catalog::Orderable;
 use crate::apis::gate::load::scenario::ProductChoice;
 use crate::apis::gate::load::validate::BodyKind;
+use crate::engine::client::pages::encode;
 use crate::engine::load::goose::{Endpoint, LoadUser, Outcome, Request, Response};
 use crate::engine::load::recorder::ErrorReason;
 use crate::engine::load::txn::{fresh_key, Poll};
+use crate::engine::spend::Reservation;
 
 pub(super) fn pick(paths: &[Endpoint]) -> Option<&Endpoint> {
     match paths.len() {
@@ -91,19 +93,11 @@ pub(super) async fn create_order(
     // What was charged stays counted, even if a poll later says `failed`: that is the
     // target's word, and load reads no balance to prove the money came back.
     if let Some(reservation) = reservation {
-        let json = serde_json::from_slice::<Value>(&r.body).ok();
-        drop(charge::settle(
-            reservation,
-            &CreateOutcome {
-                status: r.status,
-                body: json.as_ref(),
-                balance_moved: None,
-            },
-        ));
+        settle(reservation, &r);
     }
     // Not created: the settlement above released a refusal and kept an unknown.
     if let Some(order) = created(r.status, &r.body) {
-        let endpoint = user.endpoint(format!("{}{}", ctx.order_prefix, order.id));
+        let endpoint = user.endpoint(format!("{}{}", ctx.order_prefix, encode(&order.id)));
         if let Some(state) = user.state_mut() {
             state.last_order = Some(Arc::new(LastOrder {
                 endpoint,
@@ -116,6 +110,20 @@ pub(super) async fn create_order(
         }
     }
     outcome
+}
+
+/// Settles a real create's reservation by its answer (load reads no balance); what it
+/// counted stays counted.
+fn settle(reservation: Reservation, r: &Response) {
+    let json = serde_json::from_slice::<Value>(&r.body).ok();
+    drop(charge::settle(
+        reservation,
+        &CreateOutcome {
+            status: r.status,
+            body: json.as_ref(),
+            balance_moved: None,
+        },
+    ));
 }
 
 fn choose(ctx: &GateLoad, choice: ProductChoice) -> Option<&Orderable> {
@@ -177,17 +185,18 @@ pub(super) async fn replay_order(
     ctx: &GateLoad,
     user: &mut LoadUser<'_, GateUser>,
     order: &LastOrder,
-) -> Outcome {
+) -> Option<Outcome> {
     // A replay of a real order is a real order to a server that does not honour the key:
-    // it is reserved like the first, or not sent.
+    // it is reserved like the first, or not sent (`None`: no request, no error — another
+    // real order may hold the headroom for now).
     let reservation = match order.real_charge {
         Some(charge) => match ctx.spend.reserve(&order.currency, charge.into()) {
             Ok(r) => Some(r),
             Err(cap) => {
                 ctx.cap_noted.note(user, || {
-                    format!("{cap}: later replays of real orders were not sent")
+                    format!("{cap}: replays of real orders were not sent while it held")
                 });
-                return Outcome::not_sent();
+                return None;
             }
         },
         None => None,
@@ -206,16 +215,8 @@ pub(super) async fn replay_order(
             // The first order, marked replayed: nothing new was created.
             reservation.release();
         } else {
-            let json = serde_json::from_slice::<Value>(&r.body).ok();
             // A new order or an unknown outcome: counted as any real create's.
-            drop(charge::settle(
-                reservation,
-                &CreateOutcome {
-                    status: r.status,
-                    body: json.as_ref(),
-                    balance_moved: None,
-                },
-            ));
+            settle(reservation, &r);
         }
     }
     if outcome.error.is_none() {
@@ -224,5 +225,5 @@ pub(super) async fn replay_order(
             outcome.error = Some(ErrorReason::ReplayMismatch);
         }
     }
-    outcome
+    Some(outcome)
 }
