@@ -60,3 +60,40 @@ pub async fn one_answer() -> (String, tokio::task::JoinHandle<String>) {
     });
     (url, server)
 }
+
+/// Every form a hostile target echoes `secret` in (and an output could leak it in): raw,
+/// JSON-escaped (also with `\/` and all `\uXXXX`), percent- and form-encoded, base64
+/// (standard and URL-safe), HTML-escaped, and two of those layered.
+pub fn echoes(secret: &str) -> Vec<String> {
+    use base64::Engine as _;
+    let json = serde_json::to_string(secret).expect("a string serializes");
+    let inner = json[1..json.len() - 1].to_string();
+    let php = inner.replace('/', "\\/");
+    let unicode: String = secret
+        .encode_utf16()
+        .map(|u| format!("\\u{u:04x}"))
+        .collect();
+    let percent = |text: &str| -> String { text.bytes().map(|b| format!("%{b:02X}")).collect() };
+    let form: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+    let html = secret
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('"', "&quot;");
+    let json_of_html = serde_json::to_string(&html).expect("a string serializes");
+    let mut forms = vec![
+        secret.to_string(),
+        inner,
+        php,
+        unicode,
+        percent(secret),
+        form,
+        base64::engine::general_purpose::STANDARD.encode(secret),
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret),
+        html,
+        json_of_html,
+        percent(&json),
+    ];
+    forms.sort();
+    forms.dedup();
+    forms
+}

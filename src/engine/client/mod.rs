@@ -3,6 +3,7 @@
 //!
 //! **Invariant:** the client never decides whether a response is right; it only records.
 
+mod escapes;
 mod exchange;
 pub mod fake;
 mod journal;

@@ -3,8 +3,8 @@
 //!
 //! The masker finds a secret in every form a body, a header or a report can carry it:
 //! raw; JSON-escaped (any escape JSON allows, `\/` and `\uXXXX` included), percent-encoded
-//! and HTML/XML-escaped — up to three layers deep, so an echo escaped for JSON and then for
-//! HTML is still found; and base64 (standard and URL-safe, at any alignment). A short
+//! and HTML/XML-escaped — up to three layers deep, one kind per layer in every order, so
+//! an echo escaped for JSON and then for HTML is still found; and base64 (standard and URL-safe, at any alignment). A short
 //! secret (under [`SHORT`] characters) is masked only as a whole word, so `abc` does not
 //! mask `abcdef`.
 //!
@@ -18,6 +18,8 @@ use std::sync::{Arc, OnceLock};
 use aho_corasick::AhoCorasick;
 use base64::Engine as _;
 use parking_lot::RwLock;
+
+use super::escapes::{each_view, percent_decode, View};
 
 /// Secrets shorter than this many characters are masked only as whole words.
 pub const SHORT: usize = 8;
@@ -187,16 +189,11 @@ impl Masker {
             return text.to_string();
         }
         let mut hits: Vec<(Range<usize>, usize)> = Vec::new();
-        let mut view = View::identity(text);
-        for _layer in 0..4 {
+        each_view(text, &mut |view| {
             for tier in &tiers {
-                tier.find(&view, &mut hits);
+                tier.find(view, &mut hits);
             }
-            match view.decode() {
-                Some(next) => view = next,
-                None => break,
-            }
-        }
+        });
         if hits.is_empty() {
             return text.to_string();
         }
@@ -296,175 +293,6 @@ fn base64_forms(secret: &str) -> Vec<String> {
         }
     }
     forms
-}
-
-/// A text as a search sees it after decoding some layers of escapes: the decoded text
-/// and, for each of its characters, the byte range of the original it came from.
-struct View<'a> {
-    text: std::borrow::Cow<'a, str>,
-    /// `None`: the identity view (the original itself).
-    spans: Option<Vec<(usize, Range<usize>)>>,
-}
-
-impl<'a> View<'a> {
-    fn identity(text: &'a str) -> View<'a> {
-        View {
-            text: std::borrow::Cow::Borrowed(text),
-            spans: None,
-        }
-    }
-
-    /// The original byte range of the view's bytes `start..end`.
-    fn origin(&self, start: usize, end: usize) -> Range<usize> {
-        let Some(spans) = &self.spans else {
-            return start..end;
-        };
-        let first = spans.partition_point(|(at, _)| *at <= start) - 1;
-        let last = spans.partition_point(|(at, _)| *at < end) - 1;
-        spans[first].1.start..spans[last].1.end
-    }
-
-    fn is_whole_word(&self, start: usize, end: usize) -> bool {
-        let word = |c: char| c.is_alphanumeric() || c == '_';
-        let before = self.text[..start].chars().next_back();
-        let after = self.text[end..].chars().next();
-        !before.is_some_and(word) && !after.is_some_and(word)
-    }
-
-    /// One more layer of escapes decoded (JSON, percent, HTML/XML entities), or `None`
-    /// when there is nothing left to decode.
-    fn decode(&self) -> Option<View<'static>> {
-        if !self.text.contains(['\\', '%', '&']) {
-            return None;
-        }
-        let chars: Vec<(usize, char)> = self.text.char_indices().collect();
-        let mut text = String::with_capacity(self.text.len());
-        let mut spans = Vec::with_capacity(chars.len());
-        let mut changed = false;
-        let mut i = 0;
-        while i < chars.len() {
-            let (decoded, used) = decode_one(&chars[i..]);
-            let start = chars[i].0;
-            let end = chars.get(i + used).map_or(self.text.len(), |(at, _)| *at);
-            changed |= used > 1;
-            let origin = self.origin(start, end);
-            for c in decoded.chars() {
-                spans.push((text.len(), origin.clone()));
-                text.push(c);
-            }
-            i += used;
-        }
-        changed.then_some(View {
-            text: std::borrow::Cow::Owned(text),
-            spans: Some(spans),
-        })
-    }
-}
-
-/// Decodes the escape at the start of `chars` (or takes one character as it is):
-/// the decoded text and how many characters it used.
-fn decode_one(chars: &[(usize, char)]) -> (String, usize) {
-    let c = chars[0].1;
-    let rest: String = chars.iter().skip(1).take(12).map(|(_, c)| *c).collect();
-    let decoded = match c {
-        '\\' => json_escape(&rest),
-        '%' => percent_escape(chars),
-        '&' => entity(&rest),
-        _ => None,
-    };
-    decoded.unwrap_or_else(|| (c.to_string(), 1))
-}
-
-/// `\"`, `\\`, `\/`, `\b`…, `\uXXXX` (and a surrogate pair `\uD83D\uDE00`).
-fn json_escape(rest: &str) -> Option<(String, usize)> {
-    let mut it = rest.chars();
-    let simple = match it.next()? {
-        '"' => '"',
-        '\\' => '\\',
-        '/' => '/',
-        'b' => '\u{8}',
-        'f' => '\u{c}',
-        'n' => '\n',
-        'r' => '\r',
-        't' => '\t',
-        'u' => {
-            let unit = u32::from_str_radix(rest.get(1..5)?, 16).ok()?;
-            if (0xD800..0xDC00).contains(&unit) {
-                let low = rest.get(5..11)?;
-                let low = low.strip_prefix("\\u")?;
-                let low = u32::from_str_radix(low, 16).ok()?;
-                if !(0xDC00..0xE000).contains(&low) {
-                    return None;
-                }
-                let c = char::from_u32(0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00))?;
-                return Some((c.to_string(), 12));
-            }
-            return Some((char::from_u32(unit)?.to_string(), 6));
-        }
-        _ => return None,
-    };
-    Some((simple.to_string(), 2))
-}
-
-/// A run of `%XX` bytes that forms UTF-8 (one character or more).
-fn percent_escape(chars: &[(usize, char)]) -> Option<(String, usize)> {
-    let mut bytes = Vec::new();
-    let mut used = 0;
-    while chars.get(used).is_some_and(|(_, c)| *c == '%') {
-        let hi = chars.get(used + 1)?.1.to_digit(16);
-        let lo = chars.get(used + 2).and_then(|(_, c)| c.to_digit(16));
-        let (Some(hi), Some(lo)) = (hi, lo) else {
-            break;
-        };
-        bytes.push((hi * 16 + lo) as u8);
-        used += 3;
-        if std::str::from_utf8(&bytes).is_ok() {
-            break;
-        }
-        if bytes.len() >= 4 {
-            return None;
-        }
-    }
-    let text = String::from_utf8(bytes).ok()?;
-    (!text.is_empty()).then_some((text, used))
-}
-
-fn percent_decode(text: &str) -> Result<String, ()> {
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
-    let mut out = String::new();
-    let mut i = 0;
-    while i < chars.len() {
-        let (decoded, used) = if chars[i].1 == '%' {
-            percent_escape(&chars[i..]).ok_or(())?
-        } else {
-            (chars[i].1.to_string(), 1)
-        };
-        out.push_str(&decoded);
-        i += used;
-    }
-    Ok(out)
-}
-
-/// `&amp;`, `&lt;`, `&gt;`, `&quot;`, `&apos;`, `&#NN;`, `&#xHH;`.
-fn entity(rest: &str) -> Option<(String, usize)> {
-    let end = rest.find(';')?;
-    let name = &rest[..end];
-    let c = match name {
-        "amp" => '&',
-        "lt" => '<',
-        "gt" => '>',
-        "quot" => '"',
-        "apos" => '\'',
-        _ => {
-            let number = name.strip_prefix('#')?;
-            let code = match number.strip_prefix(['x', 'X']) {
-                Some(hex) => u32::from_str_radix(hex, 16).ok()?,
-                None => number.parse().ok()?,
-            };
-            char::from_u32(code)?
-        }
-    };
-    Some((c.to_string(), name.chars().count() + 2))
 }
 
 /// Replaces every hit (merged where they overlap) by the variable of its first secret.
@@ -577,5 +405,47 @@ mod tests {
         m.add_url_userinfo("https://alice:s3cr%40t-pass@example.com/");
         let masked = m.mask("https://alice:s3cr%40t-pass@example.com/ s3cr@t-pass");
         assert!(!masked.contains("s3cr"), "{masked}");
+    }
+}
+
+#[cfg(test)]
+mod layered {
+    use super::*;
+    use crate::engine::client::fake::echoes;
+    use proptest::prelude::*;
+
+    #[test]
+    fn a_json_escaped_secret_with_percent_sequences_is_found() {
+        // Found by CI: decoding JSON and percent escapes in one pass turned the `%0B`
+        // of the JSON-escaped form into a control character.
+        let secret = r"<v/%\'l.=\y6fT%0B\~h%18";
+        let m = Masker::new();
+        m.add(secret, "K");
+        for form in echoes(secret) {
+            let masked = m.mask(&format!("message: {form} end"));
+            assert!(
+                masked.contains("$K") && !masked.contains(&form),
+                "{form} → {masked}"
+            );
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn every_encoding_of_every_secret_is_masked(
+            secret in "[A-Za-z0-9_\\-/\"\\\\%&+<>'=.:~;#]{8,24}",
+            other in "[A-Za-z0-9_\\-/\"\\\\%&+<>'=.:~;#]{8,24}",
+        ) {
+            let m = Masker::new();
+            m.add(&secret, "K");
+            m.add(&other, "O");
+            for form in echoes(&secret).into_iter().chain(echoes(&other)) {
+                let masked = m.mask(&format!("x {form} y"));
+                prop_assert!(!masked.contains(&form), "{form:?} left in {masked:?}");
+                prop_assert!(!masked.contains(&secret) && !masked.contains(&other), "{masked:?}");
+            }
+        }
     }
 }
