@@ -258,3 +258,45 @@ async fn the_cap_holds_when_the_target_under_reports_charges_and_claims_failures
         assert_under_cap(&committed(&sb).await, &command[0], cap);
     }
 }
+
+/// A target that answers every read of a real order as `failed` while it kept the money: the
+/// invariants give a failed order's spend back to the cap only once a balance read shows
+/// the money back, so shrinking the violation this causes makes no order past the cap.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_cap_holds_when_reads_claim_failures_the_balance_does_not_show() {
+    let cap = "30.00";
+    let sb = common::start().await;
+    let port: u16 = sb.url("").rsplit(':').next().unwrap().parse().unwrap();
+    let proxy = Hostile::start(move |req| {
+        let mut reply = forward(port, req);
+        if req.method == "GET" && req.path.contains("/orders/") {
+            if let Ok(mut order) = serde_json::from_slice::<Value>(&reply.body) {
+                if order["is_test"] == false {
+                    order["status"] = Value::from("failed");
+                    order["completed_at"] = Value::Null;
+                    order["failed_at"] = order["created_at"].clone();
+                    reply.body = serde_json::to_vec(&order).unwrap();
+                }
+            }
+        }
+        reply
+    });
+    let args = [
+        "invariants",
+        "--cases",
+        "32",
+        "--no-regressions",
+        "--timeout",
+        "1s",
+    ];
+    let out = run(&sb, &proxy, &args, cap).await;
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let spent = committed(&sb).await;
+    assert!(!spent.is_empty(), "real orders were made");
+    assert_under_cap(&spent, "invariants behind reads that claim failures", cap);
+}

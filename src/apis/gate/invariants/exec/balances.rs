@@ -23,7 +23,8 @@ pub(super) struct Diff {
 
 impl Exec<'_> {
     /// The balances must equal the model's; an order that ended on its own meanwhile is
-    /// found, checked and applied first (bounded re-reads).
+    /// found, checked and applied first (bounded re-reads). Agreement gives what failed
+    /// orders spent back to the spend cap.
     pub(super) async fn verify_balances(&mut self, blame: Blame) -> Step {
         let mut last: Option<(Exchange, Vec<Diff>)> = None;
         for _ in 0..4 {
@@ -49,6 +50,11 @@ impl Exec<'_> {
             let diffs = balance_diffs(&self.ledger, &rows);
             if diffs.is_empty() {
                 self.exercise(blame.check);
+                // The balance shows what the failed orders released: only now is it
+                // headroom under the spend cap again.
+                for spent in self.released.drain(..) {
+                    spent.give_back();
+                }
                 return Ok(());
             }
             last = Some((ex, diffs));

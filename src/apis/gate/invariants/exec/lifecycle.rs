@@ -139,10 +139,11 @@ impl Exec<'_> {
             )
             .with_exchange(Some(ex.evidence())));
         }
-        // A failed real order on the user's own agent gives back what it was charged.
+        // A failed real order on the user's own agent gives back what it was charged,
+        // once a balance read shows the money back (`verify_balances`).
         if was_pending && status == OrderStatus::Failed {
             if let Some(spent) = self.spent.remove(&o.id) {
-                spent.give_back();
+                self.released.push(spent);
             }
         }
         Ok(())

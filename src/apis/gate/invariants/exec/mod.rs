@@ -147,6 +147,10 @@ struct Exec<'a> {
     /// What each real order on the user's own agent was charged (settled against the
     /// spend cap), by order id: a failure gives exactly that back.
     spent: BTreeMap<String, crate::engine::spend::Spent>,
+    /// What failed orders spent, given back to the cap only once a balance read agrees
+    /// with the model that released it: the cap rests on the money, not on the word
+    /// `failed`.
+    released: Vec<crate::engine::spend::Spent>,
 }
 
 /// Which check a wrong balance after an event is blamed on.
@@ -174,6 +178,7 @@ impl<'a> Exec<'a> {
             settle_budget: None,
             limited: None,
             spent: BTreeMap::new(),
+            released: Vec::new(),
         };
         if env.mode.admin {
             let deposits: Vec<(String, Amount)> = env
