@@ -89,8 +89,11 @@ pub async fn run_with(args: CertifyArgs, sandbox: SandboxConfig) -> Result<Exit,
         har_file.as_ref(),
     )?;
     // The target answered the preflight, so nothing after it is exit 3: a phase it broke
-    // is a failed check (exit 1), and the phases after it still ran.
-    Ok(if let Some(comparison) = &comparison {
+    // is a failed check (exit 1), and the phases after it still ran. A phase the run's
+    // configuration stopped is a failed check too, and exit 2.
+    Ok(if outcome.misconfigured {
+        Exit::Usage
+    } else if let Some(comparison) = &comparison {
         // Gating on regressions only: a failure the baseline had too passes.
         baseline::cli::exit_of(comparison)
     } else if outcome.report.verdict() == Verdict::Pass {
@@ -103,6 +106,9 @@ pub async fn run_with(args: CertifyArgs, sandbox: SandboxConfig) -> Result<Exit,
 /// A finished certification.
 pub struct Outcome {
     pub report: RunReport,
+    /// A phase was stopped by the run's configuration (an admin token the target does
+    /// not take, say): the report shows it, and the exit code is 2 whatever the verdict.
+    pub misconfigured: bool,
 }
 
 /// Runs the plan's phases against the target, for each API of the plan, writing no file.
@@ -170,6 +176,7 @@ pub async fn certify_with(
     let mut phases = Vec::new();
     let mut target = None;
     let mut pacing: Option<PacingSummary> = None;
+    let mut misconfigured = false;
     for api in &plan.apis {
         let section = match api {
             ApiName::Gate => {
@@ -204,6 +211,7 @@ pub async fn certify_with(
         phases.extend(section.phases);
         target.get_or_insert(section.target);
         pacing = pacing.or(section.pacing);
+        misconfigured |= section.misconfigured;
     }
     let target = target.unwrap_or(TargetInfo {
         base_url: plan.target.base_url.clone().unwrap_or_default(),
@@ -213,7 +221,10 @@ pub async fn certify_with(
     let mut report = RunReport::new("certify", target, started_at, phases);
     report.schema_version = schemas.version().to_string();
     report.pacing = pacing;
-    Ok(Outcome { report })
+    Ok(Outcome {
+        report,
+        misconfigured,
+    })
 }
 
 /// The Gate's schemas and OpenAPI document, loaded once for the run.
@@ -225,6 +236,8 @@ struct Section {
     target: TargetInfo,
     /// What client-side pacing did, when anything.
     pacing: Option<PacingSummary>,
+    /// A phase was stopped by the run's configuration (exit 2), not by the target.
+    misconfigured: bool,
 }
 
 /// The target flags, with the run's HAR journal when there is one (the preflight opens it).
@@ -259,6 +272,7 @@ async fn gate_section(
         .resolve(&crate::apis::gate::GATE, sandbox)
         .await?;
     let mut phases = Vec::new();
+    let mut misconfigured = false;
     for (index, phase) in plan.phases.iter().enumerate() {
         progress.start(index, plan.phases.len(), *phase);
         if let Some(har) = &har {
@@ -268,7 +282,10 @@ async fn gate_section(
         let result = run_phase(*phase, plan, &resolved, documents, load_plan.clone()).await;
         let mut report = match result {
             Ok(report) => report,
-            Err(e) => phase_error(*phase, &e),
+            Err(e) => {
+                misconfigured |= e.exit() == Exit::Usage;
+                phase_error(*phase, &e)
+            }
         };
         if *phase == Phase::Contract && plan.phases.contains(&Phase::Health) {
             // The health phase already reported these.
@@ -285,6 +302,7 @@ async fn gate_section(
         phases,
         target,
         pacing,
+        misconfigured,
     })
 }
 
@@ -302,6 +320,7 @@ async fn wallet_section(
         .resolve(&crate::apis::wallet::WALLET, launcher)
         .await?;
     let mut phases = Vec::new();
+    let mut misconfigured = false;
     let wallet_phases: Vec<Phase> = plan
         .phases
         .iter()
@@ -365,7 +384,10 @@ async fn wallet_section(
         };
         let mut report = match result {
             Ok(report) => report,
-            Err(e) => phase_error(*phase, &e),
+            Err(e) => {
+                misconfigured |= e.exit() == Exit::Usage;
+                phase_error(*phase, &e)
+            }
         };
         report.name = format!("wallet {}", report.name);
         report.duration_ms = clock.elapsed().as_millis() as u64;
@@ -379,6 +401,7 @@ async fn wallet_section(
         phases,
         target,
         pacing,
+        misconfigured,
     })
 }
 

@@ -63,6 +63,10 @@ pub enum GateError {
     /// itself here with `From`, as the engine cannot name it): exit 2.
     #[error("configuration error: {0}")]
     Layer(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// A sandbox admin API call the run needs was refused: exit 2 when the token or the
+    /// target given is not one the run can use, else 1 (see `AdminRefusal::exit`).
+    #[error(transparent)]
+    Admin(#[from] crate::engine::invariants::admin::AdminRefusal),
     /// The target never answered HTTP at all (the preflight): exit 3.
     #[error("target unreachable: {0}")]
     Unreachable(String),
@@ -95,6 +99,7 @@ impl GateError {
             | GateError::Other(_) => Exit::Usage,
             GateError::Unreachable(_) => Exit::Unreachable,
             GateError::Target(_) => Exit::Violations,
+            GateError::Admin(refusal) => refusal.exit(),
         }
     }
 }

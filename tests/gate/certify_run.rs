@@ -42,14 +42,7 @@ async fn the_correct_sandbox_is_certified_with_all_three_reports() {
     for file in ["report.json", "junit.xml", "report.html"] {
         assert!(out_dir.join(file).is_file(), "{file} written");
     }
-    let json: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out_dir.join("report.json")).unwrap()).unwrap();
-    let phases: Vec<&str> = json["phases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["name"].as_str().unwrap())
-        .collect();
+    let phases = crate::support::report_phases(&out_dir);
     // The embedded sandbox serves both APIs: the Gate's phases, then the Wallet's section.
     assert_eq!(
         phases,

@@ -163,14 +163,7 @@ fn certify_runs_every_phase_after_one_that_cannot_run_and_exits_1() {
         dir.path().to_str().unwrap(),
     ]);
     assert_eq!(code(&out), 1, "{}", stderr(&out));
-    let json: Value =
-        serde_json::from_slice(&std::fs::read(dir.path().join("report.json")).unwrap()).unwrap();
-    let phases: Vec<&str> = json["phases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["name"].as_str().unwrap())
-        .collect();
+    let phases = crate::support::report_phases(dir.path());
     assert_eq!(phases, ["health", "contract", "invariants", "load"]);
 }
 
@@ -316,4 +309,68 @@ fn a_wallet_target_that_stalls_after_the_preflight_is_exit_1() {
             stderr(&out)
         );
     }
+}
+
+/// The sandbox admin API the invariants need: refusing the admin token given is the run's
+/// configuration (exit 2, with what to change, in `invariants` and in `certify`, whose
+/// phases all still run); answering 503 is the target's doing (exit 1).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_token_the_target_refuses_is_exit_2_and_a_broken_admin_api_exit_1() {
+    let sb = super::common::start().await;
+    let agent = sb.default_agent();
+    let run = |base: String, token: String, args: Vec<String>| {
+        let (id, key) = (agent.id.clone(), agent.key.clone());
+        async move {
+            tokio::process::Command::new(env!("CARGO_BIN_EXE_gatecheck"))
+                .args(&args)
+                .args(["--base-url", &base, "--agent-id", &id, "--timeout", "2s"])
+                .env("GATECHECK_API_KEY", key)
+                .env("GATECHECK_ADMIN_TOKEN", token)
+                .output()
+                .await
+                .unwrap()
+        }
+    };
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    let invariants = s(&["invariants", "--cases", "2", "--no-regressions"]);
+
+    let wrong = "adm_wrong_token_0123456789".to_string();
+    let out = run(sb.url(""), wrong.clone(), invariants.clone()).await;
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("admin token was not accepted"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!stderr(&out).contains(&wrong), "the token is masked");
+
+    let dir = tempfile::tempdir().unwrap();
+    let certify = s(&[
+        "certify",
+        "--quiet",
+        "--phases",
+        "contract,invariants",
+        "--cases",
+        "2",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    let out = run(sb.url(""), wrong, certify).await;
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    let phases = crate::support::report_phases(dir.path());
+    assert_eq!(phases, ["contract", "invariants"]);
+
+    let port: u16 = sb.url("").rsplit(':').next().unwrap().parse().unwrap();
+    let proxy = Hostile::start(move |req| {
+        if req.path.starts_with("/_sandbox/") {
+            Reply::json(503, r#"{"error":{"code":"unavailable","message":"down"}}"#)
+        } else {
+            super::hostile::forward(port, req)
+        }
+    });
+    let token = sb.handle.admin_token().to_string();
+    let out = run(proxy.url(), token, invariants).await;
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+    assert!(said.contains("answered 503"), "{said}");
 }

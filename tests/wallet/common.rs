@@ -195,3 +195,25 @@ pub fn assert_conserved(t: &Value) {
         "conservation: {t}"
     );
 }
+
+/// A Wallet target at `base_url` as the merchant with `key` (and the admin token, when
+/// given), resolved as the commands resolve theirs.
+pub async fn resolve(
+    base_url: String,
+    key: String,
+    admin_token: Option<String>,
+) -> gatecheck::engine::target::ResolvedTarget {
+    let args = gatecheck::engine::target::TargetArgs {
+        base_url: Some(base_url),
+        merchant_api_key: Some(key),
+        admin_token,
+        ..Default::default()
+    };
+    let launcher = sandbox::Launcher {
+        config: SandboxConfig::default(),
+        api: gatecheck::apis::ApiName::Wallet,
+    };
+    args.resolve(&gatecheck::apis::wallet::WALLET, &launcher)
+        .await
+        .expect("resolves")
+}

@@ -4,11 +4,8 @@
 //! and a target may show its timestamps in milliseconds of a finer clock.
 
 use gatecheck::apis::wallet::invariants::{self, InvariantOptions};
-use gatecheck::apis::wallet::WALLET;
 use gatecheck::engine::invariants::book::failed_ids;
 use gatecheck::engine::model::{Outcome, PhaseReport};
-use gatecheck::engine::target::TargetArgs;
-use gatecheck::sandbox::{Launcher, SandboxConfig};
 use serde_json::json;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -25,17 +22,7 @@ async fn assert_no_alarm(
     admin_token: Option<String>,
     cases: u32,
 ) -> PhaseReport {
-    let args = TargetArgs {
-        base_url: Some(base_url),
-        merchant_api_key: Some(key),
-        admin_token,
-        ..TargetArgs::default()
-    };
-    let launcher = Launcher {
-        config: SandboxConfig::default(),
-        api: gatecheck::apis::ApiName::Wallet,
-    };
-    let resolved = args.resolve(&WALLET, &launcher).await.expect("resolves");
+    let resolved = common::resolve(base_url, key, admin_token).await;
     let opts = InvariantOptions {
         cases,
         seed: Some(u64::from(cases)),

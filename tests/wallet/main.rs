@@ -8,6 +8,7 @@ mod contract_rate_limit;
 #[allow(dead_code)] // the Gate's hostile server; the Wallet uses its proxy half
 #[path = "../gate/hostile.rs"]
 mod hostile;
+mod invariants_admin;
 mod invariants_alternatives;
 mod invariants_mutants;
 mod invariants_spend;

@@ -134,6 +134,17 @@ pub enum AdminError {
     },
 }
 
+impl From<AdminError> for crate::engine::invariants::admin::AdminRefusal {
+    fn from(e: AdminError) -> Self {
+        match e {
+            AdminError::Status { call, status, body } => Self::new(call, status, body),
+            AdminError::Missing { call, field, body } => {
+                Self::new(call, 201, format!("without {field}: {body}"))
+            }
+        }
+    }
+}
+
 /// `201` and `agent_id`/`api_key` strings, from a `POST /_sandbox/agents` answer.
 pub fn new_agent(status: u16, json: Option<&Value>, excerpt: &str) -> Result<NewAgent, AdminError> {
     let call = "POST /_sandbox/agents";

@@ -2,6 +2,7 @@
 //! [`runner::Machine`] (cases from seeds, shrinking by replay), reproduction scripts, and
 //! persisted failing seeds.
 
+pub mod admin;
 pub mod book;
 pub mod cli;
 pub mod options;

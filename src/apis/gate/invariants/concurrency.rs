@@ -24,6 +24,7 @@ use crate::apis::gate::invariants::{Env, InvariantOptions, ProbeError};
 use crate::apis::gate::money::Amount;
 use crate::engine::client::pages;
 use crate::engine::client::{ApiClient, Exchange};
+use crate::engine::invariants::admin::AdminRefusal;
 use crate::engine::invariants::script::Script;
 
 /// Runs every concurrency probe, recording results (or why one was skipped) in `book`.
@@ -619,10 +620,10 @@ impl Probe<'_> {
             .map_err(transport(check))?;
         script.one(&dep, "deposit the charge");
         if dep.status != 201 {
-            return Err(ProbeError::Admin(format!(
-                "the deposit was refused: {} {}",
+            return Err(ProbeError::Admin(AdminRefusal::new(
+                "POST /_sandbox/agents/{id}/deposits",
                 dep.status,
-                dep.body_excerpt()
+                dep.body_excerpt(),
             )));
         }
         let retry = send().await.map_err(transport(check))?;

@@ -54,8 +54,8 @@ pub use crate::engine::invariants::stats::RunStats;
 /// Why a probe could not run at all.
 #[derive(Debug, thiserror::Error)]
 pub enum ProbeError {
-    #[error("sandbox admin API: {0}")]
-    Admin(String),
+    #[error(transparent)]
+    Admin(#[from] crate::engine::invariants::admin::AdminRefusal),
     #[error("target: {0}")]
     Target(String),
     /// A request was answered `429` past the pacing budget: it did not run, and what
@@ -69,10 +69,9 @@ pub enum ProbeError {
 impl From<ProbeError> for GateError {
     fn from(e: ProbeError) -> GateError {
         match e {
-            // The target answered the preflight: whatever it does after is its doing.
-            ProbeError::Admin(m) => {
-                GateError::Target(format!("invariants: the sandbox admin API refused: {m}"))
-            }
+            // A token or target the run cannot use is exit 2; any other refusal is the
+            // target's doing (it answered the preflight).
+            ProbeError::Admin(refusal) => refusal.into(),
             ProbeError::Catalog(CatalogError::Discovery(
                 crate::apis::gate::catalog::CatalogError::Transport(m),
             ))
@@ -139,7 +138,7 @@ impl Env {
             .create_agent(deposits)
             .await
             .map_err(|e| ProbeError::Target(e.to_string()))?
-            .map_err(|e| ProbeError::Admin(e.to_string()))
+            .map_err(|e| ProbeError::Admin(e.into()))
     }
 }
 

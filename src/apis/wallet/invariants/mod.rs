@@ -31,6 +31,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use crate::engine::client::{ApiClient, Auth, Exchange, Identity};
+use crate::engine::invariants::admin::AdminRefusal;
 use crate::engine::invariants::pace;
 use crate::engine::model::PhaseReport;
 use crate::engine::spend::{Minor, SpendGuard};
@@ -53,8 +54,8 @@ pub const CURRENCY: &str = "KZT";
 /// Why a probe could not run at all (not a finding).
 #[derive(Debug, thiserror::Error)]
 pub enum ProbeError {
-    #[error("sandbox admin API: {0}")]
-    Admin(String),
+    #[error(transparent)]
+    Admin(#[from] AdminRefusal),
     #[error("target: {0}")]
     Target(String),
     /// A request was still answered `429` past the pacing budget: it never ran, so what
@@ -78,23 +79,15 @@ impl From<pace::PaceError> for ProbeError {
     }
 }
 
-/// The sandbox admin API the invariants need refused them (exit 2: the token or the
-/// target given is not one the run can use).
-#[derive(Debug, thiserror::Error)]
-#[error("invariants: the sandbox admin API refused: {0}")]
-pub struct AdminRefused(pub String);
-
 /// An authorization the spend cap does not allow.
 #[derive(Debug, thiserror::Error)]
 #[error("not authorized: {0}")]
 pub struct NotAuthorized(#[from] crate::engine::spend::SpendCapReached);
 
-crate::engine::exit::layer_errors!(AdminRefused);
-
 impl From<ProbeError> for GateError {
     fn from(e: ProbeError) -> GateError {
         match e {
-            ProbeError::Admin(m) => AdminRefused(m).into(),
+            ProbeError::Admin(refusal) => refusal.into(),
             // The target answered the preflight: a transport failure after it (a timeout
             // mid-case, a reset) broke the run — exit 1 with a report, never 3.
             ProbeError::Target(m) => GateError::Target(format!("invariants: {m}")),
@@ -157,10 +150,10 @@ impl Env {
                 .map(str::to_string)
         });
         let Some(key) = key.filter(|_| ex.status == 201) else {
-            return Err(ProbeError::Admin(format!(
-                "POST /_sandbox/merchants answered {} {}",
+            return Err(ProbeError::Admin(AdminRefusal::new(
+                "POST /_sandbox/merchants",
                 ex.status,
-                ex.body_excerpt()
+                ex.body_excerpt(),
             )));
         };
         self.client.masker().add(&key, variable);
