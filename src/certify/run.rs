@@ -92,6 +92,11 @@ pub async fn run_with(args: CertifyArgs, sandbox: SandboxConfig) -> Result<Exit,
     // is a failed check (exit 1), and the phases after it still ran. A phase the run's
     // configuration stopped is a failed check too, and exit 2.
     Ok(if outcome.misconfigured {
+        use std::io::Write as _;
+        let _ = writeln!(
+            crate::engine::output::stderr(),
+            "gatecheck: a phase was stopped by the run's configuration (its `.completed` check says how): exit 2"
+        );
         Exit::Usage
     } else if let Some(comparison) = &comparison {
         // Gating on regressions only: a failure the baseline had too passes.
