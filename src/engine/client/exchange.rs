@@ -90,7 +90,7 @@ impl Exchange {
 
     /// The body as text, masked and cut to the excerpt size.
     pub fn body_excerpt(&self) -> String {
-        self.masker.mask(&excerpt(&self.body))
+        excerpt(&self.body, &self.masker)
     }
 
     /// `METHOD path`.
@@ -115,16 +115,27 @@ impl Exchange {
     }
 }
 
-/// The first [`EXCERPT_BYTES`] of a body as text (lossily decoded), `…` when cut.
-/// Not masked: the caller masks.
-pub fn excerpt(body: &[u8]) -> String {
-    let cut = &body[..body.len().min(EXCERPT_BYTES)];
-    let mut text = String::from_utf8_lossy(cut).into_owned();
-    if body.len() > EXCERPT_BYTES {
+/// The first [`EXCERPT_BYTES`] of a body as text (lossily decoded), masked with
+/// `masker`, `…` when cut.
+pub fn excerpt(body: &[u8], masker: &Masker) -> String {
+    // Masked before it is cut: a secret the cut would halve is still found whole, so no
+    // part of it is shown.
+    let window = &body[..body.len().min(EXCERPT_BYTES + MASK_MARGIN)];
+    let masked = masker.mask(&String::from_utf8_lossy(window));
+    let mut end = masked.len().min(EXCERPT_BYTES);
+    while !masked.is_char_boundary(end) {
+        end -= 1;
+    }
+    let mut text = masked[..end].to_string();
+    if end < masked.len() || window.len() < body.len() {
         text.push('…');
     }
     text
 }
+
+/// How far past the excerpt the masker reads, so that a secret, in any of its encodings,
+/// starting inside the excerpt ends inside what is masked.
+const MASK_MARGIN: usize = 8 << 10;
 
 /// Renders a request as `curl`, secrets replaced by `$GATECHECK_*` shell variables.
 pub fn curl_command(base_url: &str, request: &SentRequest, masker: &Masker) -> String {
@@ -189,5 +200,27 @@ mod tests {
             curl,
             r#"curl -sS -i -X POST "http://127.0.0.1:8080/agent/a/orders" -H "Authorization: $GATECHECK_API_KEY" -H "Content-Type: application/json" --data-raw "{\"ref\":\"it's \$x\"}""#
         );
+    }
+}
+
+#[cfg(test)]
+mod excerpt_tests {
+    use super::*;
+
+    #[test]
+    fn a_secret_the_cut_would_halve_is_masked_whole() {
+        let masker = Masker::new();
+        let secret = "sk_live_0123456789abcdef";
+        masker.add(secret, "GATECHECK_API_KEY");
+        for at in EXCERPT_BYTES - 20..EXCERPT_BYTES + 2 {
+            let mut body = "x".repeat(at);
+            body.push_str(&serde_json::to_string(secret).unwrap());
+            body.push_str(&"y".repeat(100));
+            let text = excerpt(body.as_bytes(), &masker);
+            assert!(!text.contains("sk_live_0"), "cut at {at}: {text}");
+            assert!(text.ends_with('…'));
+            assert!(text.len() <= EXCERPT_BYTES + '…'.len_utf8());
+        }
+        assert_eq!(excerpt(b"short", &masker), "short");
     }
 }

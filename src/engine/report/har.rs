@@ -14,7 +14,7 @@
 //! file is closed and renamed by [`HarWriter::finish`]: memory stays flat however long the
 //! run. Bodies are cut to the evidence excerpt size ([`EXCERPT_BYTES`]); after
 //! [`MAX_ENTRIES`] entries later exchanges are counted, not kept. Every text goes through
-//! [`mask`] first. A finding cites its exchange by the entry's index
+//! [`mask`] first (bodies through `excerpt`, which masks before it cuts). A finding cites its exchange by the entry's index
 //! (`ExchangeEvidence::har_entry`, `log.entries[i]`).
 
 use std::fs::{self, File};
@@ -290,7 +290,7 @@ fn request(sent: &SentRequest, url: &str, masker: &Masker) -> har::v1_2::Request
         query_string,
         post_data: sent.body.as_ref().map(|body| PostData {
             mime_type: content_type.unwrap_or_default(),
-            text: Some(mask(masker, &excerpt(body))),
+            text: Some(excerpt(body, masker)),
             params: None,
             comment: cut_note(body.len()),
         }),
@@ -333,7 +333,7 @@ fn response(
             size: body.len() as i64,
             compression: None,
             mime_type: Some(header("content-type").unwrap_or_default()),
-            text: Some(mask(masker, &excerpt(body))),
+            text: Some(excerpt(body, masker)),
             encoding: None,
             comment: cut_note(body.len()),
         },
