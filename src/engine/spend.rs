@@ -57,16 +57,50 @@ impl std::str::FromStr for Minor {
     }
 }
 
-/// Refused: spending this would pass the cap.
+/// Refused: spending this would pass the cap — for good, or only while other real orders
+/// in flight hold the headroom ([`SpendCapReached::is_busy`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "spend cap reached: {requested} {currency} would bring the total to {would_be} (cap {cap})"
-)]
+#[error("{}", self.describe())]
 pub struct SpendCapReached {
     pub currency: String,
     pub requested: Minor,
     pub would_be: Minor,
     pub cap: Minor,
+    /// What reservations of real orders still in flight held in `currency` when refused.
+    pub held: Minor,
+}
+
+impl SpendCapReached {
+    /// Refused only because real orders in flight hold the headroom: it would fit once
+    /// they are settled at no more than they hold.
+    pub fn is_busy(&self) -> bool {
+        self.held > Minor::ZERO
+            && self
+                .would_be
+                .checked_sub(self.held)
+                .is_some_and(|rest| rest <= self.cap)
+    }
+
+    fn describe(&self) -> String {
+        let SpendCapReached {
+            currency,
+            requested,
+            would_be,
+            cap,
+            held,
+        } = self;
+        if self.is_busy() {
+            format!(
+                "spend cap {cap} {currency} held: real orders in flight reserve {held} of it, so \
+                 {requested} more waits for their answers"
+            )
+        } else {
+            format!(
+                "spend cap reached: {requested} {currency} would bring the total to {would_be} \
+                 (cap {cap})"
+            )
+        }
+    }
 }
 
 /// Tracks real money the harness has committed, per currency. Clones share the tally.
@@ -78,6 +112,9 @@ pub struct SpendGuard {
     /// Per currency, the worst (charged, claimed) pair seen: a server that charged twice
     /// its price has every later claim doubled before it is let through.
     inflation: Arc<Mutex<HashMap<String, (Minor, Minor)>>>,
+    /// Per currency, what open reservations hold (part of `spent`): tells a refusal that
+    /// waits for an answer from one that is final.
+    held: Arc<Mutex<HashMap<String, Minor>>>,
 }
 
 impl SpendGuard {
@@ -87,6 +124,7 @@ impl SpendGuard {
             cap_per_currency,
             spent: Arc::default(),
             inflation: Arc::default(),
+            held: Arc::default(),
         }
     }
 
@@ -106,6 +144,7 @@ impl SpendGuard {
         let so_far = spent.get(currency).copied().unwrap_or(Minor::ZERO);
         let would_be = so_far.checked_add(amount).unwrap_or(Minor(i64::MAX));
         if !self.real_orders_allowed || would_be > self.cap_per_currency {
+            drop(spent);
             return Err(SpendCapReached {
                 currency: currency.to_string(),
                 requested: amount,
@@ -115,6 +154,7 @@ impl SpendGuard {
                 } else {
                     Minor::ZERO
                 },
+                held: self.held(currency),
             });
         }
         spent.insert(currency.to_string(), would_be);
@@ -158,10 +198,12 @@ impl SpendGuard {
                     .checked_add(believable)
                     .unwrap_or(Minor(i64::MAX)),
                 cap: self.cap_per_currency,
+                held: self.held(currency),
             });
         }
         let worst = headroom.max(believable).max(Minor(1));
         self.try_spend(currency, worst)?;
+        self.hold(currency, worst, true);
         Ok(Reservation {
             guard: self.clone(),
             currency: currency.to_string(),
@@ -181,6 +223,7 @@ impl SpendGuard {
     ) -> Result<Reservation, SpendCapReached> {
         let amount = amount.max(Minor(1));
         self.try_spend(currency, amount)?;
+        self.hold(currency, amount, true);
         Ok(Reservation {
             guard: self.clone(),
             currency: currency.to_string(),
@@ -253,6 +296,29 @@ impl SpendGuard {
         *total = released.checked_add(charged).unwrap_or(Minor(i64::MAX));
     }
 
+    /// What open reservations hold in `currency`.
+    pub fn held(&self, currency: &str) -> Minor {
+        self.held
+            .lock()
+            .get(currency)
+            .copied()
+            .unwrap_or(Minor::ZERO)
+    }
+
+    /// A reservation of `amount` opened (`true`) or closed.
+    fn hold(&self, currency: &str, amount: Minor, open: bool) {
+        let mut held = self.held.lock();
+        let total = held.entry(currency.to_string()).or_insert(Minor::ZERO);
+        *total = if open {
+            total.checked_add(amount).unwrap_or(Minor(i64::MAX))
+        } else {
+            total
+                .checked_sub(amount)
+                .unwrap_or(Minor::ZERO)
+                .max(Minor::ZERO)
+        };
+    }
+
     pub fn spent(&self, currency: &str) -> Minor {
         self.spent
             .lock()
@@ -280,7 +346,7 @@ impl Reservation {
     /// then refuses every further real order. The [`Spent`] it returns gives exactly the
     /// counted amount back if the order is later proven not charged.
     pub fn settle(mut self, charged: Minor) -> Spent {
-        self.open = false;
+        self.close();
         let charged = charged.max(self.claimed).max(Minor::ZERO);
         self.guard
             .swap_spend(&self.currency, self.reserved, charged);
@@ -294,13 +360,20 @@ impl Reservation {
 
     /// Proven not charged (a refusal, a read that shows no order and no balance movement).
     pub fn release(mut self) {
-        self.open = false;
+        self.close();
         self.guard.refund(&self.currency, self.reserved);
     }
 
     /// Outcome unknown: it stays spent (the same as dropping it, said out loud).
     pub fn keep(mut self) {
-        self.open = false;
+        self.close();
+    }
+
+    /// No longer in flight: its hold ends (what it counts as spent is the caller's).
+    fn close(&mut self) {
+        if std::mem::take(&mut self.open) {
+            self.guard.hold(&self.currency, self.reserved, false);
+        }
     }
 
     pub fn reserved(&self) -> Minor {
@@ -337,6 +410,7 @@ impl Drop for Reservation {
                 reserved = %self.reserved,
                 "a real order of unknown outcome stays counted as spent"
             );
+            self.close();
         }
     }
 }
@@ -369,6 +443,31 @@ mod tests {
             lane.join().expect("no lane saw the tally pass the cap");
         }
         assert_eq!(guard.spent("KZT"), Minor::ZERO);
+    }
+
+    #[test]
+    fn a_refusal_says_whether_it_waits_for_orders_in_flight_or_is_final() {
+        let g = SpendGuard::new(true, Minor(100));
+        let r = g.reserve("USD", Minor(30)).unwrap();
+        assert_eq!(g.held("USD"), Minor(100));
+        let busy = g.reserve("USD", Minor(30)).unwrap_err();
+        assert!(busy.is_busy(), "{busy}");
+        assert!(busy.to_string().contains("in flight"), "{busy}");
+        r.settle(Minor(80));
+        assert_eq!(g.held("USD"), Minor::ZERO);
+        let reached = g.reserve("USD", Minor(30)).unwrap_err();
+        assert!(!reached.is_busy(), "{reached}");
+        assert!(
+            reached.to_string().starts_with("spend cap reached"),
+            "{reached}"
+        );
+        // Every way a reservation ends, ends its hold.
+        let g = SpendGuard::new(true, Minor(100));
+        g.reserve_exact("KZT", Minor(10)).unwrap().release();
+        g.reserve_exact("KZT", Minor(10)).unwrap().keep();
+        drop(g.reserve_exact("KZT", Minor(10)).unwrap());
+        assert_eq!(g.held("KZT"), Minor::ZERO);
+        assert_eq!(g.spent("KZT"), Minor(20));
     }
 
     #[test]

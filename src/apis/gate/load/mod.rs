@@ -107,6 +107,7 @@ pub async fn run_prepared(
     let compiled = transactions::compile(&plan.scenario.transactions, client, catalog, &gate)?;
     let driven = crate::engine::load::run::drive(&plan, client, compiled, progress).await?;
     let switched = gate.orders_switched_to_test.load(Ordering::Relaxed);
+    let while_held = gate.orders_sent_as_test_while_held.load(Ordering::Relaxed);
 
     let mut notes = catalog.notes.clone();
     notes.extend(agent_remark);
@@ -114,6 +115,13 @@ pub async fn run_prepared(
         notes.push(format!(
             "{quotes} test orders were sent before the run as price quotes: real orders are \
              reserved against the larger of the catalog's price and the quote"
+        ));
+    }
+    if while_held > 0 {
+        notes.push(format!(
+            "{while_held} orders were created as test orders while a real order in the same \
+             currency was in flight: each real order reserves all the spend cap still allows \
+             (its price is the catalog's claim) until its answer says what was charged"
         ));
     }
     if switched > 0 {

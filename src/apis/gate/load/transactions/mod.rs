@@ -40,7 +40,10 @@ pub struct GateLoad {
     pub top_ups: Vec<Orderable>,
     pub spend: SpendGuard,
     pub validator: BodyValidator,
+    /// Orders sent as test orders because the spend cap was reached for good.
     pub orders_switched_to_test: AtomicU64,
+    /// Orders sent as test orders while a real order in flight held the headroom.
+    pub orders_sent_as_test_while_held: AtomicU64,
     cap_noted: NoteOnce,
 }
 
@@ -60,6 +63,7 @@ impl GateLoad {
             spend,
             validator,
             orders_switched_to_test: AtomicU64::new(0),
+            orders_sent_as_test_while_held: AtomicU64::new(0),
             cap_noted: NoteOnce::default(),
         }
     }

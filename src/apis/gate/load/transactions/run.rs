@@ -69,6 +69,14 @@ pub(super) async fn create_order(
                     reservation = Some(r);
                     Some(c)
                 }
+                // Another real order holds the headroom: this one goes as a test order,
+                // and real orders resume once that one is answered (the summary counts
+                // these; only the cap reached for good is a note).
+                Err(held) if held.is_busy() => {
+                    ctx.orders_sent_as_test_while_held
+                        .fetch_add(1, Ordering::Relaxed);
+                    None
+                }
                 Err(cap) => {
                     ctx.orders_switched_to_test.fetch_add(1, Ordering::Relaxed);
                     ctx.cap_noted.note(user, || {
@@ -192,9 +200,10 @@ pub(super) async fn replay_order(
     let reservation = match order.real_charge {
         Some(charge) => match ctx.spend.reserve(&order.currency, charge.into()) {
             Ok(r) => Some(r),
+            Err(held) if held.is_busy() => return None,
             Err(cap) => {
                 ctx.cap_noted.note(user, || {
-                    format!("{cap}: replays of real orders were not sent while it held")
+                    format!("{cap}: replays of real orders were not sent")
                 });
                 return None;
             }

@@ -31,6 +31,8 @@ pub(super) async fn authorize(
 ) -> Option<Outcome> {
     let reservation = match load.spend.reserve_exact(currency, minor(amount)) {
         Ok(r) => r,
+        // Authorizations in flight hold the rest of the cap: not sent this turn.
+        Err(held) if held.is_busy() => return None,
         Err(cap) => {
             load.refused_by_cap.fetch_add(1, Ordering::Relaxed);
             load.cap_noted.note(user, || {
