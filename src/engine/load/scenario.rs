@@ -29,9 +29,10 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use toml::Spanned;
 
-/// A scenario file that cannot be used, with where and why.
+/// A scenario file that cannot be used, with where and why (line 0: the file as a whole,
+/// one that cannot be read).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}:{line}:{column}: field `{field}`: {message}", file.display())]
+#[error("{}", self.describe())]
 pub struct ScenarioError {
     pub file: PathBuf,
     pub line: usize,
@@ -39,6 +40,18 @@ pub struct ScenarioError {
     /// Dotted path of the offending field, e.g. `transaction[2].weight`.
     pub field: String,
     pub message: String,
+}
+
+impl ScenarioError {
+    fn describe(&self) -> String {
+        let file = self.file.display();
+        if self.line == 0 {
+            format!("{file}: {}", self.message)
+        } else {
+            let (line, column, field) = (self.line, self.column, &self.field);
+            format!("{file}:{line}:{column}: field `{field}`: {}", self.message)
+        }
+    }
 }
 
 /// A validated scenario.
@@ -137,7 +150,17 @@ pub fn load_file_or_embedded<K: TransactionKind>(
         .map(|(_, text)| *text);
     match builtin {
         Some(text) => parse(path, text),
-        None => load_file(path),
+        None => load_file(path).map_err(|mut e| {
+            if e.line == 0 && !path.exists() {
+                let names: Vec<&str> = embedded.iter().map(|(n, _)| *n).collect();
+                e.message = format!(
+                    "{}; the built-in scenarios are {}",
+                    e.message,
+                    names.join(", ")
+                );
+            }
+            e
+        }),
     }
 }
 

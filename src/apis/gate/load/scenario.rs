@@ -322,6 +322,21 @@ mod tests {
     }
 
     #[test]
+    fn a_file_that_is_not_there_is_named_with_the_built_in_names() {
+        let e = load_file(Path::new("no/such/scenario.toml")).expect_err("missing");
+        let text = e.to_string();
+        assert!(
+            text.starts_with("no/such/scenario.toml: cannot read the file: "),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("the built-in scenarios are mixed, orders, catalog"),
+            "{text}"
+        );
+        assert!(load_file(Path::new("orders")).is_ok(), "a built-in by name");
+    }
+
+    #[test]
     fn an_unknown_field_is_named() {
         let e = parse_str("[[transaction]]\nname=\"a\"\nkind=\"get_balance\"\nwieght = 3\n")
             .expect_err("bad");
