@@ -223,7 +223,7 @@ impl Orderable {
         if let (PriceRule::TopUp { .. }, Some(amount)) = (&self.price, amount) {
             body.insert(
                 "topup_request".into(),
-                json!({"amount": amount.to_string(), "customer_account": self.account()}),
+                topup_request(amount, self.account()),
             );
         }
         body
@@ -238,6 +238,11 @@ impl Orderable {
     pub fn ready_charge(&self) -> Option<Amount> {
         self.price.charge(1, self.ready_amount())
     }
+}
+
+/// A top-up order's `topup_request` (§5.2): the amount asked for and the account.
+pub fn topup_request(amount: Amount, account: Map<String, Value>) -> Value {
+    json!({"amount": amount.to_string(), "customer_account": account})
 }
 
 /// Whether and how `p` can be ordered.

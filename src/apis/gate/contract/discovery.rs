@@ -103,6 +103,9 @@ pub struct Discovery {
     pub balance: Walk,
     /// Products that parsed as the typed model (the others are the schema check's business).
     pub catalog: Vec<Product>,
+    /// The order rules of each product of `catalog`, in the same order, made once: a
+    /// patterned field's dialect-safe values cost a compile per regex dialect.
+    rules: Vec<Option<Orderable>>,
     pub balances: Vec<AgentBalance>,
 }
 
@@ -124,11 +127,12 @@ impl Discovery {
             walk(ctx, ctx.agent_path("/deposits"), MAX_LIMIT, MAX_PAGES),
             walk(ctx, ctx.agent_path("/balance"), 0, 2),
         );
-        let catalog = products
+        let catalog: Vec<Product> = products
             .items
             .iter()
             .filter_map(|v| serde_json::from_value::<Product>(v.clone()).ok())
             .collect();
+        let rules = catalog.iter().map(|p| Orderable::of(p).ok()).collect();
         let balances = balance
             .items
             .iter()
@@ -141,6 +145,7 @@ impl Discovery {
             deposits,
             balance,
             catalog,
+            rules,
             balances,
         }
     }
@@ -165,10 +170,41 @@ impl Discovery {
     }
 
     /// The catalog's products that can be ordered (`apis::gate::catalog`), with their rules.
-    fn orderable(&self) -> impl Iterator<Item = (&Product, Orderable)> {
+    fn orderable(&self) -> impl Iterator<Item = (&Product, &Orderable)> {
         self.catalog
             .iter()
-            .filter_map(|p| Some((p, catalog::orderable(p).ok()?)))
+            .zip(&self.rules)
+            .filter(|(p, _)| p.is_available)
+            .filter_map(|(p, rules)| Some((p, rules.as_ref()?)))
+    }
+
+    /// The order rules of `product` (available or not), when it has usable ones.
+    pub fn rules_of(&self, product: &Product) -> Option<&Orderable> {
+        let at = self.catalog.iter().position(|p| p.id == product.id)?;
+        self.rules[at].as_ref()
+    }
+
+    /// The first required field of `product` that has a pattern, with its rule.
+    pub fn patterned_field(&self, product: &Product) -> Option<&FieldRule> {
+        self.rules_of(product)?.patterned_field()
+    }
+
+    /// A valid order body for a top-up of `amount` (`test` as given): its required
+    /// fields with values valid in every regex dialect (an empty account when the
+    /// product's fields have none usable).
+    pub fn topup_body(&self, product: &Product, amount: Amount, test: bool) -> Value {
+        let account = self
+            .rules_of(product)
+            .map(Orderable::account)
+            .unwrap_or_default();
+        let mut body = serde_json::Map::new();
+        body.insert("product_id".into(), product.id.into());
+        body.insert(
+            "topup_request".into(),
+            catalog::topup_request(amount, account),
+        );
+        body.insert("test".into(), test.into());
+        Value::Object(body)
     }
 
     /// An available voucher, preferring a held currency and the lowest `agent_price`.
@@ -185,7 +221,7 @@ impl Discovery {
     /// An available direct top-up that can be ordered, preferring one with a required
     /// patterned field, then a held currency.
     pub fn topup(&self) -> Option<Product> {
-        let usable: Vec<(&Product, Orderable)> =
+        let usable: Vec<(&Product, &Orderable)> =
             self.orderable().filter(|(_, o)| !o.is_voucher()).collect();
         let patterned: Vec<&Product> = usable
             .iter()
@@ -215,23 +251,4 @@ impl Discovery {
             .find(|c| c != currency)
             .unwrap_or_else(|| "EUR".to_string())
     }
-}
-
-/// The first required field of a product that has a pattern, with its rule.
-pub fn patterned_field(product: &Product) -> Option<FieldRule> {
-    Orderable::of(product).ok()?.patterned_field().cloned()
-}
-
-/// A valid order body for a top-up of `amount` (`test` as given): its required fields
-/// with values valid in every regex dialect (an empty account when the product's fields
-/// have none).
-pub fn topup_body(product: &Product, amount: Amount, test: bool) -> Value {
-    let account = Orderable::of(product)
-        .map(|o| o.account())
-        .unwrap_or_default();
-    serde_json::json!({
-        "product_id": product.id,
-        "topup_request": {"amount": amount.to_string(), "customer_account": account},
-        "test": test,
-    })
 }

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use super::money::ExpectedCharge;
 use super::{excerpt, Check, Run, Skip};
 use crate::apis::gate::contract::context::{Ctx, Observed, Req};
-use crate::apis::gate::contract::discovery::{topup_body, Discovery};
+use crate::apis::gate::contract::discovery::Discovery;
 use crate::apis::gate::money::Amount;
 use crate::apis::gate::pricing;
 use crate::apis::gate::pricing::half_up_amount;
@@ -229,7 +229,7 @@ pub async fn creation_phase(ctx: &Ctx<'_>, d: &Discovery, settle: Duration) -> C
         Some(t) => {
             if let (Some(min), Some(max), Some(rate)) = (t.min_amount, t.max_amount, t.agent_rate) {
                 let amount = half_up_amount(min, max, rate);
-                let body = topup_body(&t, amount, true);
+                let body = d.topup_body(&t, amount, true);
                 let charge =
                     pricing::topup(amount, rate).map(|c| (c, pricing::topup_formula(amount, rate)));
                 create(ctx, &mut phase, &t, body, charge, true, None).await;

@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 
 use super::{expect_error, Check, ExpectError, Param, Skip};
 use crate::apis::gate::contract::context::{Ctx, NoResponse, Observed, Req};
-use crate::apis::gate::contract::discovery::{topup_body, Discovery};
+use crate::apis::gate::contract::discovery::Discovery;
 use crate::apis::gate::money::Amount;
 use crate::engine::model::{CheckResult, Finding};
 
@@ -230,6 +230,6 @@ pub(super) fn topup_base(d: &Discovery) -> Result<(crate::apis::gate::wire::Prod
         .topup()
         .ok_or_else(|| Skip("the catalog has no usable available direct top-up".into()))?;
     let min = t.min_amount.unwrap_or(Amount::from_minor(100));
-    let body = topup_body(&t, min.max(Amount::from_minor(1)), true);
+    let body = d.topup_body(&t, min.max(Amount::from_minor(1)), true);
     Ok((t, body))
 }

@@ -10,7 +10,7 @@ use crate::apis::gate::admin::{self, AdminCall, NewAgent};
 use crate::apis::gate::client::GateClientExt as _;
 use crate::apis::gate::contract::checks::{expect_error, Check, ExpectError, Param, Run, Skip};
 use crate::apis::gate::contract::context::{admin_req, Ctx, Req};
-use crate::apis::gate::contract::discovery::{patterned_field, topup_body, Discovery};
+use crate::apis::gate::contract::discovery::Discovery;
 use crate::apis::gate::money::Amount;
 use crate::engine::model::Finding;
 
@@ -62,7 +62,7 @@ pub async fn unavailable_product(ctx: &Ctx<'_>, d: &Discovery) -> Run {
     let mut body = json!({"product_id": p.id, "test": true});
     if p.is_direct_top_up() {
         let amount = p.min_amount.unwrap_or(Amount::from_minor(100));
-        body = topup_body(&p, amount, true);
+        body = d.topup_body(&p, amount, true);
     }
     let cases = vec![case(
         format!("product {} is unavailable", p.id),
@@ -190,7 +190,7 @@ pub async fn customer_account(ctx: &Ctx<'_>, d: &Discovery) -> Run {
         ));
     }
     let mut pattern_tested = false;
-    if let Some(field) = patterned_field(&t) {
+    if let Some(field) = d.patterned_field(&t) {
         if let Some(bad) = field.invalid_value() {
             let mut account = body["topup_request"]["customer_account"].clone();
             if let Some(obj) = account.as_object_mut() {
