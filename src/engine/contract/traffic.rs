@@ -174,9 +174,9 @@ pub enum Bodies {
 }
 
 /// Every body of the chosen kind conforms to the schema the OpenAPI document gives its
-/// operation and status. Responses the document does not cover (an unknown route, an
-/// undocumented status) are the status rule's, not this one's — except that an error
-/// body is always judged against the document's error schema when the path is unknown.
+/// operation and status. An undocumented status or operation on a known path is the
+/// status rule's, not this one's; an error body on a path the document does not have (an
+/// unknown route) is judged against the document's error model.
 pub fn bodies_conform<Op>(
     check: &Check,
     all: &[Arc<Observed<Op>>],
@@ -193,6 +193,20 @@ pub fn bodies_conform<Op>(
             continue;
         }
         let Some(template) = openapi.match_path(o.path()) else {
+            if which == Bodies::Errors {
+                let violations = o
+                    .json
+                    .as_ref()
+                    .and_then(|json| openapi.validate_error(json));
+                if let Some(violations) = violations.filter(|v| !v.is_empty()) {
+                    findings.push(check.finding(
+                        format!("{} error body is not the Error object", o.label()),
+                        "the document's Error object (an unknown route)",
+                        violations_text(&violations),
+                        Some(o),
+                    ));
+                }
+            }
             continue;
         };
         let body = if o.exchange.body.is_empty() {
@@ -302,6 +316,32 @@ mod tests {
             documented_statuses(&api, &always, "GET", "/open"),
             vec![200, 429]
         );
+    }
+
+    #[test]
+    fn an_error_body_on_an_unknown_route_is_judged_against_the_error_model() {
+        static WITH_ERROR: crate::engine::schema::SchemaBundle =
+            crate::engine::schema::SchemaBundle {
+                api: "t",
+                files: &[],
+                support: &[],
+                openapi: r##"{"openapi": "3.1.0", "info": {"title": "t", "version": "1"},
+                "paths": {"/open": {"get": {"responses": {"200": {"description": "ok"}}}}},
+                "components": {"schemas": {"Error": {"type": "object", "required": ["code"]}}}}"##,
+                list: "list.json",
+            };
+        let api = OpenApi::embedded(&WITH_ERROR).expect("document");
+        let good = observed("GET", "/nowhere", 404, &[JSON], r#"{"code":"not_found"}"#);
+        let bad = observed("GET", "/nowhere", 404, &[JSON], r#"{"detail":"Not Found"}"#);
+        let judge = |o| bodies_conform(&CHECK, &[o], &api, Bodies::Errors).unwrap();
+        assert!(judge(good).is_empty());
+        assert_eq!(judge(bad).len(), 1);
+        // Without an error model in the document, an unknown route's body is not judged.
+        let none = OpenApi::embedded(&DOC).expect("document");
+        let bad = observed("GET", "/nowhere", 404, &[JSON], r#"{"detail":"Not Found"}"#);
+        assert!(bodies_conform(&CHECK, &[bad], &none, Bodies::Errors)
+            .unwrap()
+            .is_empty());
     }
 
     #[test]

@@ -37,6 +37,18 @@ pub enum Undocumented {
     },
 }
 
+/// Where a document keeps its error model (§3 of both contracts): an error body on a
+/// path the document does not have is judged against it.
+const ERROR_SCHEMA: &str = "/components/schemas/Error";
+
+fn violations(validator: &Validator, body: &Value) -> Vec<SchemaViolation> {
+    let mut out = Vec::new();
+    for error in validator.iter_errors(body) {
+        violations_of(&error, &mut out);
+    }
+    in_report_order(out)
+}
+
 /// One documented response: its JSON schema's pointer inside the document, if it has a
 /// body.
 #[derive(Debug, Clone)]
@@ -136,7 +148,14 @@ impl OpenApi {
         };
 
         let mut validators = BTreeMap::new();
-        for pointer in responses.values().filter_map(|r| r.schema_pointer.as_ref()) {
+        let error_schema = document
+            .pointer(ERROR_SCHEMA)
+            .map(|_| ERROR_SCHEMA.to_owned());
+        for pointer in responses
+            .values()
+            .filter_map(|r| r.schema_pointer.as_ref())
+            .chain(error_schema.as_ref())
+        {
             if validators.contains_key(pointer) {
                 continue;
             }
@@ -231,6 +250,12 @@ impl OpenApi {
         ops
     }
 
+    /// Validates an error body against the document's error model
+    /// (`components.schemas.Error`); `None` when the document has none.
+    pub fn validate_error(&self, body: &Value) -> Option<Vec<SchemaViolation>> {
+        Some(violations(self.validators.get(ERROR_SCHEMA)?, body))
+    }
+
     /// Validates a response body against the schema the document gives for this
     /// operation and status. A documented response without a body (204) accepts only an
     /// absent body (`None`). A 405 to a method the path does not document is judged by
@@ -277,13 +302,7 @@ impl OpenApi {
             .as_ref()
             .and_then(|pointer| self.validators.get(pointer));
         Ok(match (validator, body) {
-            (Some(validator), Some(body)) => {
-                let mut out = Vec::new();
-                for error in validator.iter_errors(body) {
-                    violations_of(&error, &mut out);
-                }
-                in_report_order(out)
-            }
+            (Some(validator), Some(body)) => violations(validator, body),
             (Some(_), None) => vec![SchemaViolation {
                 instance_path: String::new(),
                 message: "a JSON body is documented but the response has none".to_owned(),
