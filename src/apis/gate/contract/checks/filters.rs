@@ -196,16 +196,20 @@ struct Reference<'w> {
 }
 
 impl Reference<'_> {
-    /// Items shown by both walks with the same `field`, as seen before.
+    /// Items shown by both walks with the same `field` and the same `updated_at` (when
+    /// they have one), as seen before: a product whose `is_available` flipped and flipped
+    /// back during the filtered walks shows the same field twice but a new `updated_at`,
+    /// and is not judged.
     fn known<'a>(&'a self, field: &'a str) -> impl Iterator<Item = &'a Value> + 'a {
-        let after: HashMap<String, Option<&Value>> = self
+        let seen = move |i: &'a Value| (i.get(field), i.get("updated_at"));
+        let after: HashMap<String, (Option<&Value>, Option<&Value>)> = self
             .after
             .items
             .iter()
-            .filter_map(|i| Some((id_of(i)?, i.get(field))))
+            .filter_map(|i| Some((id_of(i)?, seen(i))))
             .collect();
         self.before.items.iter().filter(move |i| {
-            id_of(i).is_some_and(|id| after.get(&id).is_some_and(|v| *v == i.get(field)))
+            id_of(i).is_some_and(|id| after.get(&id).is_some_and(|v| *v == seen(i)))
         })
     }
 }
@@ -704,6 +708,20 @@ mod tests {
         };
         let known: Vec<String> = r.known("status").filter_map(id_of).collect();
         assert_eq!(known, vec!["b"]);
+        // A product that flipped and flipped back shows the same field, a new updated_at.
+        let (before, after) = (
+            w(vec![
+                json!({"id": 1, "is_available": true, "updated_at": "t1"}),
+            ]),
+            w(vec![
+                json!({"id": 1, "is_available": true, "updated_at": "t3"}),
+            ]),
+        );
+        let flipped = Reference {
+            before: &before,
+            after: &after,
+        };
+        assert_eq!(flipped.known("is_available").count(), 0);
         let case = Case {
             check: ORDERS,
             list: List::Orders,
