@@ -145,6 +145,14 @@ impl From<AdminError> for crate::engine::invariants::admin::AdminRefusal {
     }
 }
 
+/// Masks the `api_key` an admin answer carries, whatever else is wrong with the answer
+/// (a `201` without `agent_id` must not put a live key into an error or a report).
+pub fn mask_issued_key(json: Option<&Value>, masker: &crate::engine::client::Masker) {
+    if let Some(key) = json.and_then(|j| j.get("api_key")?.as_str()) {
+        masker.add_numbered(key, "GATECHECK_ISSUED_KEY");
+    }
+}
+
 /// `201` and `agent_id`/`api_key` strings, from a `POST /_sandbox/agents` answer.
 pub fn new_agent(status: u16, json: Option<&Value>, excerpt: &str) -> Result<NewAgent, AdminError> {
     let call = "POST /_sandbox/agents";
@@ -217,6 +225,7 @@ impl<'a> AdminClient<'a> {
                 deposits: deposits.to_vec(),
             })
             .await?;
+        mask_issued_key(ex.json().as_ref(), self.client.masker());
         let agent = match new_agent(ex.status, ex.json().as_ref(), &ex.body_excerpt()) {
             Ok(a) => a,
             Err(e) => return Ok(Err(e)),
@@ -245,6 +254,36 @@ impl<'a> AdminClient<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A `201` that issues a key but lacks `agent_id` is refused, and the refusal (with
+    /// its body excerpt) never shows the key.
+    #[tokio::test]
+    async fn an_issued_key_is_masked_even_when_the_answer_is_refused() {
+        use crate::engine::client::{Identity, Secret, Target};
+        let issued = "sk_issued_live_0123456789";
+        let (url, server) =
+            crate::engine::client::fake::answer_once(201, &format!(r#"{{"api_key":"{issued}"}}"#))
+                .await;
+        let mut identity = Identity::new();
+        identity.insert("agent_id", "a1".into());
+        let target = Target {
+            base_url: url,
+            identity,
+            api_key: Secret::new("sk_test_own_key_0123"),
+            admin_token: Some(Secret::new("adm_token_0123456789")),
+        };
+        let client = ApiClient::new(target, std::time::Duration::from_secs(5)).unwrap();
+        let refused = AdminClient::new(&client)
+            .create_agent(&[])
+            .await
+            .expect("an answer")
+            .expect_err("no agent_id");
+        server.await.unwrap();
+        let text = refused.to_string();
+        assert!(text.contains("agent_id"), "{text}");
+        assert!(!text.contains(issued), "{text}");
+        assert!(!client.masker().mask(issued).contains(issued));
+    }
 
     #[test]
     fn calls_name_the_routes_of_section_9_2() {

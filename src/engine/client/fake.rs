@@ -43,9 +43,16 @@ pub fn exchange(
 /// request's head as it arrived: `(base URL, the head)`.
 #[cfg(test)]
 pub async fn one_answer() -> (String, tokio::task::JoinHandle<String>) {
+    answer_once(200, "{}").await
+}
+
+/// [`one_answer`], answering `status` with the JSON `body`.
+#[cfg(test)]
+pub async fn answer_once(status: u16, body: &str) -> (String, tokio::task::JoinHandle<String>) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
+    let body = body.to_string();
     let server = tokio::spawn(async move {
         let (mut socket, _) = listener.accept().await.unwrap();
         let mut seen = Vec::new();
@@ -54,8 +61,12 @@ pub async fn one_answer() -> (String, tokio::task::JoinHandle<String>) {
             let n = socket.read(&mut buf).await.unwrap();
             seen.extend_from_slice(&buf[..n]);
         }
-        let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}";
-        socket.write_all(answer).await.unwrap();
+        let answer = format!(
+            "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\
+             connection: close\r\n\r\n{body}",
+            body.len()
+        );
+        socket.write_all(answer.as_bytes()).await.unwrap();
         String::from_utf8_lossy(&seen).into_owned()
     });
     (url, server)

@@ -149,6 +149,10 @@ impl Env {
                 .and_then(|k| k.as_str())
                 .map(str::to_string)
         });
+        // Masked whatever the status: a refusal's excerpt must not show an issued key.
+        if let Some(key) = &key {
+            self.client.masker().add(key, variable);
+        }
         let Some(key) = key.filter(|_| ex.status == 201) else {
             return Err(ProbeError::Admin(AdminRefusal::new(
                 "POST /_sandbox/merchants",
@@ -156,7 +160,6 @@ impl Env {
                 ex.body_excerpt(),
             )));
         };
-        self.client.masker().add(&key, variable);
         Ok((self.client.as_identity(Identity::new(), &key), ex))
     }
 }
