@@ -376,7 +376,8 @@ impl Reservation {
         }
     }
 
-    pub fn reserved(&self) -> Minor {
+    #[cfg(test)]
+    fn reserved(&self) -> Minor {
         self.reserved
     }
 }
@@ -392,7 +393,8 @@ pub struct Spent {
 }
 
 impl Spent {
-    pub fn amount(&self) -> Minor {
+    #[cfg(test)]
+    fn amount(&self) -> Minor {
         self.amount
     }
 

@@ -139,6 +139,14 @@ impl Outcome {
             error: Some(ErrorReason::Transport),
         }
     }
+
+    /// The same answer class, failed for `reason`.
+    pub fn failed(self, reason: ErrorReason) -> Outcome {
+        Outcome {
+            class: self.class,
+            error: Some(reason),
+        }
+    }
 }
 
 /// One request: a GET, or a POST of a JSON body under an `Idempotency-Key`.
@@ -149,6 +157,17 @@ pub struct Request<'a> {
     pub expect: u16,
     /// `Some((idempotency key, JSON body))`: a POST.
     pub post: Option<(&'a HeaderValue, &'a Bytes)>,
+}
+
+impl<'a> Request<'a> {
+    /// A GET of `endpoint` that succeeds with `200`.
+    pub fn get(endpoint: &'a Endpoint) -> Request<'a> {
+        Request {
+            endpoint,
+            expect: 200,
+            post: None,
+        }
+    }
 }
 
 /// One response: its status, whether it was an idempotent replay, and its body.

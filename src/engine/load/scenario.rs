@@ -60,13 +60,13 @@ pub struct Scenario<K> {
     pub name: String,
     pub description: String,
     pub source: PathBuf,
-    pub load: LoadSettings,
+    pub load: ScenarioDefaults,
     pub transactions: Vec<TransactionSpec<K>>,
 }
 
 /// The scenario's defaults for the run shape; command-line flags override each.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct LoadSettings {
+pub struct ScenarioDefaults {
     pub users: Option<u64>,
     pub ramp: Option<Duration>,
     pub run_time: Option<Duration>,
@@ -180,7 +180,7 @@ pub fn parse<K: TransactionKind>(path: &Path, text: &str) -> Result<Scenario<K>,
     };
     let load = match &raw.load {
         Some(l) => ctx.load_settings(l)?,
-        None => LoadSettings::default(),
+        None => ScenarioDefaults::default(),
     };
     if raw.transactions.is_empty() {
         return Err(ctx.error(
@@ -339,7 +339,7 @@ impl SpanContext<'_> {
         Ok((every, within))
     }
 
-    fn load_settings(&self, l: &RawLoad) -> Result<LoadSettings, ScenarioError> {
+    fn load_settings(&self, l: &RawLoad) -> Result<ScenarioDefaults, ScenarioError> {
         let users = l
             .users
             .as_ref()
@@ -367,7 +367,7 @@ impl SpanContext<'_> {
             Some(r) => Some(*r.get_ref()),
             None => None,
         };
-        Ok(LoadSettings {
+        Ok(ScenarioDefaults {
             users,
             ramp,
             run_time,

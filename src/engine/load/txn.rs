@@ -8,7 +8,7 @@ use std::time::Duration;
 use reqwest::header::HeaderValue;
 use tokio::time::Instant;
 
-use crate::engine::load::goose::{Endpoint, LoadUser, Outcome, Request};
+use crate::engine::load::goose::{LoadUser, Outcome};
 use crate::engine::load::recorder::ErrorReason;
 
 /// A fresh `Idempotency-Key`: `prefix-` and a random UUID.
@@ -38,27 +38,6 @@ impl NoteOnce {
     ) {
         if !self.0.swap(true, Ordering::Relaxed) {
             user.note(text());
-        }
-    }
-}
-
-impl Outcome {
-    /// The same answer class, failed for `reason`.
-    pub fn failed(self, reason: ErrorReason) -> Outcome {
-        Outcome {
-            class: self.class,
-            error: Some(reason),
-        }
-    }
-}
-
-impl<'a> Request<'a> {
-    /// A GET of `endpoint` that succeeds with `200`.
-    pub fn get(endpoint: &'a Endpoint) -> Request<'a> {
-        Request {
-            endpoint,
-            expect: 200,
-            post: None,
         }
     }
 }

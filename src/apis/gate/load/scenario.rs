@@ -10,7 +10,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::engine::load::scenario::{self as shell, SpanContext, TransactionKind};
-pub use crate::engine::load::scenario::{LoadSettings, ScenarioError, ThinkTime};
+pub use crate::engine::load::scenario::{ScenarioDefaults, ScenarioError, ThinkTime};
 
 /// A Gate scenario.
 pub type Scenario = shell::Scenario<Action>;
