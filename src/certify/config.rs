@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::engine::client::mask_middle;
 use crate::engine::names::UnknownName;
 
 /// The phases of a certification run, in the order they run.
@@ -353,15 +354,6 @@ fn is_env_var_name(s: &str) -> bool {
     let mut chars = s.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_uppercase() || c == '_')
         && chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
-}
-
-fn mask_middle(s: &str) -> String {
-    let n = s.chars().count();
-    if n <= 4 {
-        return "****".to_string();
-    }
-    let head: String = s.chars().take(2).collect();
-    format!("{head}****")
 }
 
 #[cfg(test)]

@@ -119,8 +119,12 @@ pub enum TargetError {
     /// The API's identity flag (e.g. `--agent-id`) is missing.
     #[error("{flag} is required with --base-url")]
     MissingIdentity { flag: &'static str },
-    /// The identity flag's value is not of its form (`expected`, e.g. `a UUID`).
-    #[error("{flag} `{value}` is not {expected}")]
+    /// The identity flag's value is not of its form (`expected`, e.g. `a UUID`); shown
+    /// masked, as keys and ids get swapped.
+    #[error(
+        "{flag} `{}` is not {expected}",
+        crate::engine::client::mask_middle(value)
+    )]
     BadIdentity {
         flag: &'static str,
         value: String,
@@ -360,5 +364,21 @@ impl Default for TargetArgs {
             max_rps: None,
             journal: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Keys and ids get swapped: a key given as the identity is not echoed whole.
+    #[test]
+    fn a_bad_identity_value_is_shown_masked() {
+        let e = TargetError::BadIdentity {
+            flag: "--agent-id",
+            value: "sk_live_0123456789abcdef".into(),
+            expected: "a UUID",
+        };
+        assert_eq!(e.to_string(), "--agent-id `sk****` is not a UUID");
     }
 }

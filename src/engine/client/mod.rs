@@ -21,7 +21,7 @@ use serde::Serialize;
 pub use exchange::{curl_command, excerpt, Exchange, SentRequest, EXCERPT_BYTES};
 pub use journal::{Answer, ExchangeJournal, Recorded};
 pub use pace::{retry_after_seconds, PaceConfig, Pacer, PacingSummary};
-pub use secret::{BadSecret, Masker, Secret};
+pub use secret::{mask_middle, BadSecret, Masker, Secret};
 
 /// Who the caller is, beyond its key: named fields an API puts in its paths (the Gate's
 /// `agent_id`). Empty for an API whose key alone names the caller.

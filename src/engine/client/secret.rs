@@ -53,6 +53,17 @@ impl Secret {
     }
 }
 
+/// A value that may be a secret pasted in the wrong place (a key given as an id, a
+/// token as a number), shown as its first two characters: enough to recognise, not to
+/// use.
+pub fn mask_middle(s: &str) -> String {
+    if s.chars().count() <= 4 {
+        return "****".to_string();
+    }
+    let head: String = s.chars().take(2).collect();
+    format!("{head}****")
+}
+
 /// Why a user-given secret was refused (never showing it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum BadSecret {

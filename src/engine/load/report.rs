@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use crate::engine::exit::{Exit, GateError};
 use crate::engine::model::{
-    CheckResult, Finding, LoadSummary, PhaseReport, RunReport, Severity, TargetInfo, Verdict,
+    CheckResult, Finding, LoadSummary, PhaseReport, RunReport, Severity, TargetInfo,
 };
 
 /// A report of one `load` phase.
@@ -97,10 +97,7 @@ pub fn finish(out: &Path, report: &RunReport) -> Result<Exit, GateError> {
     {
         let _ = writeln!(w, "  {f}");
     }
-    Ok(match report.verdict() {
-        Verdict::Pass => Exit::Pass,
-        Verdict::Fail => Exit::Violations,
-    })
+    Ok(report.verdict().into())
 }
 
 /// The run's remarks as one SHOULD-level check, so every report format shows them and

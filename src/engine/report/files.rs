@@ -1,5 +1,5 @@
-//! Writes the report files of a run into one folder — the only place in gatecheck that
-//! writes report files:
+//! Writes the report files of a run into one folder (with `emit.rs`, which writes the
+//! `--json`/`--junit` files a command is asked for, the only place that writes reports):
 //!
 //! ```text
 //! gatecheck-reports/20261121T120600Z/
