@@ -146,10 +146,21 @@ impl From<AdminError> for crate::engine::invariants::admin::AdminRefusal {
 }
 
 /// Masks the `api_key` an admin answer carries, whatever else is wrong with the answer
-/// (a `201` without `agent_id` must not put a live key into an error or a report).
-pub fn mask_issued_key(json: Option<&Value>, masker: &crate::engine::client::Masker) {
+/// (a `201` without `agent_id` must not put a live key into an error or a report), under
+/// the name it gets once used: `variable`, or when `None` the numbered
+/// `$GATECHECK_OTHER_KEY_n` a client acting with it would give it.
+pub fn mask_issued_key(
+    json: Option<&Value>,
+    masker: &crate::engine::client::Masker,
+    variable: Option<&str>,
+) {
     if let Some(key) = json.and_then(|j| j.get("api_key")?.as_str()) {
-        masker.add_numbered(key, "GATECHECK_ISSUED_KEY");
+        match variable {
+            Some(variable) => masker.add(key, variable),
+            None => {
+                masker.add_numbered(key, crate::engine::client::OTHER_KEY_PREFIX);
+            }
+        }
     }
 }
 
@@ -225,7 +236,11 @@ impl<'a> AdminClient<'a> {
                 deposits: deposits.to_vec(),
             })
             .await?;
-        mask_issued_key(ex.json().as_ref(), self.client.masker());
+        mask_issued_key(
+            ex.json().as_ref(),
+            self.client.masker(),
+            Some("GATECHECK_AGENT_KEY"),
+        );
         let agent = match new_agent(ex.status, ex.json().as_ref(), &ex.body_excerpt()) {
             Ok(a) => a,
             Err(e) => return Ok(Err(e)),

@@ -23,6 +23,9 @@ pub use journal::{Answer, ExchangeJournal, Recorded};
 pub use pace::{retry_after_seconds, PaceConfig, Pacer, PacingSummary};
 pub use secret::{mask_middle, BadSecret, Masker, Secret};
 
+/// How a key learned during the run is shown: `$GATECHECK_OTHER_KEY_n`.
+pub const OTHER_KEY_PREFIX: &str = "GATECHECK_OTHER_KEY";
+
 /// Who the caller is, beyond its key: named fields an API puts in its paths (the Gate's
 /// `agent_id`). Empty for an API whose key alone names the caller.
 pub type Identity = std::collections::BTreeMap<&'static str, String>;
@@ -200,7 +203,7 @@ impl ApiClient {
     /// A client acting as another caller (e.g. one created through the admin API);
     /// shares the HTTP pool and the masker, and registers the new key as a secret.
     pub fn as_identity(&self, identity: Identity, api_key: &str) -> ApiClient {
-        self.masker.add_numbered(api_key, "GATECHECK_OTHER_KEY");
+        self.masker.add_numbered(api_key, OTHER_KEY_PREFIX);
         ApiClient {
             http: self.http.clone(),
             target: Target {

@@ -136,7 +136,7 @@ async fn new_key(ctx: &Ctx<'_>) -> Result<String, Skip> {
         .send(admin_req(&call))
         .await
         .map_err(|e| Skip(format!("the admin API gave no answer: {}", e.reason)))?;
-    admin::mask_issued_key(o.json.as_ref(), ctx.client.masker());
+    admin::mask_issued_key(o.json.as_ref(), ctx.client.masker(), None);
     admin::new_key(o.status(), o.json.as_ref(), "").map_err(|_| {
         Skip(format!(
             "the admin API did not issue a key ({})",
@@ -234,7 +234,7 @@ pub async fn other_agent(ctx: &Ctx<'_>, d: &Discovery) -> Option<OtherAgent> {
         .send(admin_req(&AdminCall::CreateAgent { deposits: vec![] }))
         .await
         .ok()?;
-    admin::mask_issued_key(o.json.as_ref(), ctx.client.masker());
+    admin::mask_issued_key(o.json.as_ref(), ctx.client.masker(), None);
     let NewAgent { agent_id, api_key } = admin::new_agent(o.status(), o.json.as_ref(), "").ok()?;
     let client = ctx.client.as_agent(&agent_id, &api_key);
     let order_body = d

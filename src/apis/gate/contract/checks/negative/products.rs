@@ -234,7 +234,7 @@ pub async fn insufficient_balance(ctx: &Ctx<'_>, d: &Discovery) -> Run {
         .send(admin_req(&AdminCall::CreateAgent { deposits: vec![] }))
         .await
         .map_err(|e| Skip(format!("the admin API gave no answer: {}", e.reason)))?;
-    admin::mask_issued_key(created.json.as_ref(), ctx.client.masker());
+    admin::mask_issued_key(created.json.as_ref(), ctx.client.masker(), None);
     let Ok(NewAgent { agent_id, api_key }) =
         admin::new_agent(created.status(), created.json.as_ref(), "")
     else {
