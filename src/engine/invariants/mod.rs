@@ -8,6 +8,7 @@ pub mod cli;
 pub mod options;
 pub mod pace;
 pub mod persist;
+pub mod probe;
 pub mod runner;
 pub mod script;
 pub mod stats;

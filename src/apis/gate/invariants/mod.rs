@@ -51,33 +51,15 @@ use strategy::GenMode;
 pub use crate::engine::invariants::options::{InvariantOptions, DEFAULT_CASES};
 pub use crate::engine::invariants::stats::RunStats;
 
-/// Why a probe could not run at all.
-#[derive(Debug, thiserror::Error)]
-pub enum ProbeError {
-    #[error(transparent)]
-    Admin(#[from] crate::engine::invariants::admin::AdminRefusal),
-    #[error("target: {0}")]
-    Target(String),
-    /// A request was answered `429` past the pacing budget: it did not run, and what
-    /// rested on it is inconclusive (callers turn this into a skip, never a failure).
-    #[error("the target kept answering 429 (rate limited) past the retry budget ({0})")]
-    RateLimited(String),
-    #[error(transparent)]
-    Catalog(#[from] CatalogError),
-}
+pub use crate::engine::invariants::probe::ProbeError;
 
-impl From<ProbeError> for GateError {
-    fn from(e: ProbeError) -> GateError {
+impl From<CatalogError> for ProbeError {
+    fn from(e: CatalogError) -> ProbeError {
         match e {
-            // A token or target the run cannot use is exit 2; any other refusal is the
-            // target's doing (it answered the preflight).
-            ProbeError::Admin(refusal) => refusal.into(),
-            ProbeError::Catalog(CatalogError::Discovery(
-                crate::apis::gate::catalog::CatalogError::Transport(m),
-            ))
-            | ProbeError::Target(m) => GateError::Target(format!("invariants: {m}")),
-            e @ ProbeError::RateLimited(_) => GateError::Target(format!("invariants: {e}")),
-            ProbeError::Catalog(c) => GateError::Target(format!("invariants: {c}")),
+            CatalogError::Discovery(crate::apis::gate::catalog::CatalogError::Transport(m)) => {
+                ProbeError::Target(m)
+            }
+            c => ProbeError::Target(c.to_string()),
         }
     }
 }

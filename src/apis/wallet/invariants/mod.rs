@@ -51,54 +51,12 @@ pub use crate::engine::invariants::options::InvariantOptions;
 /// sandbox merchant KZT).
 pub const CURRENCY: &str = "KZT";
 
-/// Why a probe could not run at all (not a finding).
-#[derive(Debug, thiserror::Error)]
-pub enum ProbeError {
-    #[error(transparent)]
-    Admin(#[from] AdminRefusal),
-    #[error("target: {0}")]
-    Target(String),
-    /// A request was still answered `429` past the pacing budget: it never ran, so what
-    /// rests on it is inconclusive — never a finding, and never "unreachable".
-    #[error("rate limited past the retry budget: {0}")]
-    RateLimited(String),
-}
-
-impl From<crate::engine::client::TransportError> for ProbeError {
-    fn from(e: crate::engine::client::TransportError) -> ProbeError {
-        ProbeError::Target(e.to_string())
-    }
-}
-
-impl From<pace::PaceError> for ProbeError {
-    fn from(e: pace::PaceError) -> ProbeError {
-        match e {
-            pace::PaceError::RateLimited(what) => ProbeError::RateLimited(what),
-            e => ProbeError::Target(e.to_string()),
-        }
-    }
-}
+pub use crate::engine::invariants::probe::ProbeError;
 
 /// An authorization the spend cap does not allow.
 #[derive(Debug, thiserror::Error)]
 #[error("not authorized: {0}")]
 pub struct NotAuthorized(#[from] crate::engine::spend::SpendCapReached);
-
-impl From<ProbeError> for GateError {
-    fn from(e: ProbeError) -> GateError {
-        match e {
-            ProbeError::Admin(refusal) => refusal.into(),
-            // The target answered the preflight: a transport failure after it (a timeout
-            // mid-case, a reset) broke the run — exit 1 with a report, never 3.
-            ProbeError::Target(m) => GateError::Target(format!("invariants: {m}")),
-            // The probes end a rate-limited case or round inconclusively themselves; one
-            // that still escapes broke the run, it is no verdict on the contract.
-            ProbeError::RateLimited(m) => GateError::Target(format!(
-                "invariants: rate limited past the retry budget ({m}); nothing was judged on it"
-            )),
-        }
-    }
-}
 
 /// What every probe shares: the target's client, whether the admin API is there, and the
 /// spend guard every authorization passes.
