@@ -121,7 +121,10 @@ impl Want {
     /// digits: its server may keep a finer time than it shows (a JavaScript `Date` over a
     /// microsecond column, Go's `time.RFC3339`), so leaving it out of `created_to=<its own
     /// created_at>` may be that hidden precision rather than an exclusive bound. Never
-    /// blamed; a server that shows its full precision is judged at the bound.
+    /// blamed; a server that shows its full precision is judged at the bound. Assumed:
+    /// six digits is full precision. A server that keeps nanoseconds but shows six would
+    /// be blamed here, and allowing it would hide an exclusive bound on a µs server (the
+    /// `created-to-exclusive` mutant): from outside the two look the same.
     fn hidden_precision_edge(&self, item: &Value) -> bool {
         let Want::Created { to: Some(to), .. } = self else {
             return false;
