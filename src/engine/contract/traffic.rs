@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use super::check::{Check, Run};
+use super::check::{Check, Run, Skip};
 use super::recorder::Observed;
 use crate::engine::schema::openapi::{OpenApi, Undocumented};
 use crate::engine::schema::SchemaViolation;
@@ -184,6 +184,7 @@ pub fn bodies_conform<Op>(
     which: Bodies,
 ) -> Run {
     let mut findings = Vec::new();
+    let mut judged = 0usize;
     for o in all.iter().filter(|o| o.method() != "HEAD") {
         let wanted = match which {
             Bodies::Success => o.is_success(),
@@ -221,15 +222,24 @@ pub fn bodies_conform<Op>(
             }
         };
         match openapi.validate_response(o.method(), template, o.status(), body) {
-            Ok(violations) if violations.is_empty() => {}
-            Ok(violations) => findings.push(check.finding(
-                format!("{} does not conform to its documented schema", o.label()),
-                format!("the {} body of {} {template}", o.status(), o.method()),
-                violations_text(&violations),
-                Some(o),
-            )),
+            Ok(violations) if violations.is_empty() => judged += 1,
+            Ok(violations) => {
+                judged += 1;
+                findings.push(check.finding(
+                    format!("{} does not conform to its documented schema", o.label()),
+                    format!("the {} body of {} {template}", o.status(), o.method()),
+                    violations_text(&violations),
+                    Some(o),
+                ));
+            }
             Err(Undocumented::Status { .. } | Undocumented::Operation { .. }) => {}
         }
+    }
+    if which == Bodies::Success && judged == 0 {
+        // Judged on nothing is not a pass.
+        return Err(Skip(
+            "inconclusive: no success body could be judged against the document".into(),
+        ));
     }
     Ok(findings)
 }
@@ -342,6 +352,31 @@ mod tests {
         assert!(bodies_conform(&CHECK, &[bad], &none, Bodies::Errors)
             .unwrap()
             .is_empty());
+    }
+
+    #[test]
+    fn success_bodies_judged_on_nothing_are_inconclusive() {
+        let api = OpenApi::embedded(&DOC).expect("document");
+        let html = observed(
+            "GET",
+            "/things/1",
+            200,
+            &[("content-type", "text/html")],
+            "<p>",
+        );
+        let run = bodies_conform(&CHECK, &[html], &api, Bodies::Success);
+        assert!(run.is_err_and(|Skip(why)| why.starts_with("inconclusive")));
+        let thing = observed("GET", "/things/1", 200, &[JSON], "{}");
+        assert_eq!(
+            bodies_conform(&CHECK, &[thing], &api, Bodies::Success).map(|f| f.len()),
+            Ok(0)
+        );
+        // Error bodies: none at all is simply nothing wrong.
+        let ok = observed("GET", "/things/1", 200, &[JSON], "{}");
+        assert_eq!(
+            bodies_conform(&CHECK, &[ok], &api, Bodies::Errors).map(|f| f.len()),
+            Ok(0)
+        );
     }
 
     #[test]
