@@ -13,13 +13,26 @@ use crate::engine::invariants::pace::PaceError;
 #[derive(Debug, thiserror::Error)]
 pub enum ProbeError {
     #[error(transparent)]
-    Admin(#[from] AdminRefusal),
+    Admin(AdminRefusal),
     #[error("target: {0}")]
     Target(String),
     /// A request was answered `429` past the pacing budget: it did not run, and what
     /// rested on it is inconclusive (callers turn this into a skip, never a failure).
     #[error("the target kept answering 429 (rate limited) past the retry budget ({0})")]
     RateLimited(String),
+}
+
+impl From<AdminRefusal> for ProbeError {
+    /// A `429` from the admin API is a rate limit the pacer could not wait out: the call
+    /// never ran, so the case is inconclusive — never a finding, never a configuration
+    /// error.
+    fn from(refusal: AdminRefusal) -> ProbeError {
+        if refusal.status == 429 {
+            ProbeError::RateLimited(refusal.call)
+        } else {
+            ProbeError::Admin(refusal)
+        }
+    }
 }
 
 impl From<TransportError> for ProbeError {
@@ -66,8 +79,12 @@ mod tests {
             exit(ProbeError::RateLimited("GET /x".into())),
             Exit::Violations
         );
-        let refused = |status| ProbeError::Admin(AdminRefusal::new("POST /_sandbox/x", status, ""));
+        let refused = |status| ProbeError::from(AdminRefusal::new("POST /_sandbox/x", status, ""));
         assert_eq!(exit(refused(401)), Exit::Usage);
         assert_eq!(exit(refused(503)), Exit::Violations);
+        // A rate-limited admin call is the pacer's budget spent, not a refusal.
+        assert!(
+            matches!(refused(429), ProbeError::RateLimited(call) if call == "POST /_sandbox/x")
+        );
     }
 }

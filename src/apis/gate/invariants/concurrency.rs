@@ -620,7 +620,7 @@ impl Probe<'_> {
             .map_err(transport(check))?;
         script.one(&dep, "deposit the charge");
         if dep.status != 201 {
-            return Err(ProbeError::Admin(AdminRefusal::new(
+            return Err(ProbeError::from(AdminRefusal::new(
                 "POST /_sandbox/agents/{id}/deposits",
                 dep.status,
                 dep.body_excerpt(),

@@ -40,6 +40,7 @@ use std::time::{Duration, Instant};
 
 use crate::apis::gate::money::Amount;
 use crate::engine::client::{ApiClient, Exchange};
+use crate::engine::invariants::admin::AdminRefusal;
 use crate::engine::model::PhaseReport;
 use crate::engine::spend::SpendGuard;
 use crate::engine::target::ResolvedTarget;
@@ -120,7 +121,7 @@ impl Env {
             .create_agent(deposits)
             .await
             .map_err(|e| ProbeError::Target(e.to_string()))?
-            .map_err(|e| ProbeError::Admin(e.into()))
+            .map_err(|e| ProbeError::from(AdminRefusal::from(e)))
     }
 }
 

@@ -112,7 +112,7 @@ impl Env {
             self.client.masker().add(key, variable);
         }
         let Some(key) = key.filter(|_| ex.status == 201) else {
-            return Err(ProbeError::Admin(AdminRefusal::new(
+            return Err(ProbeError::from(AdminRefusal::new(
                 "POST /_sandbox/merchants",
                 ex.status,
                 ex.body_excerpt(),
