@@ -136,23 +136,35 @@ fn commands(out: &str) -> Vec<Vec<String>> {
     ]
 }
 
-async fn behind_a_lying_catalog(lie: fn(i64) -> i64, cap: &str) {
+/// Every command, each against a fresh sandbox behind a proxy that passes each answer
+/// through `rewrite`: the real money committed stays under `cap`.
+async fn every_command_behind(
+    rewrite: impl Fn(&Request, Reply) -> Reply + Copy + Send + Sync + 'static,
+    cap: &str,
+) {
     for command in commands(tempfile::tempdir().unwrap().path().to_str().unwrap()) {
         let sb = common::start().await;
         let port: u16 = sb.url("").rsplit(':').next().unwrap().parse().unwrap();
-        let proxy = Hostile::start(move |req| {
-            let reply = forward(port, req);
-            if req.method == "GET" {
-                lie_about_prices(reply, lie)
-            } else {
-                reply
-            }
-        });
+        let proxy = Hostile::start(move |req| rewrite(req, forward(port, req)));
         let args: Vec<&str> = command.iter().map(String::as_str).collect();
         let out = run(&sb, &proxy, &args, cap).await;
         assert!(out.status.code().is_some(), "{command:?} ended");
         assert_under_cap(&committed(&sb).await, &command[0], cap);
     }
+}
+
+async fn behind_a_lying_catalog(lie: fn(i64) -> i64, cap: &str) {
+    every_command_behind(
+        move |req, reply| {
+            if req.method == "GET" {
+                lie_about_prices(reply, lie)
+            } else {
+                reply
+            }
+        },
+        cap,
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -169,21 +181,16 @@ async fn the_cap_holds_when_the_catalog_shows_one_cent_under_a_cap_no_price_fits
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_cap_holds_when_creates_are_answered_after_the_client_gave_up() {
-    for command in commands(tempfile::tempdir().unwrap().path().to_str().unwrap()) {
-        let sb = common::start().await;
-        let port: u16 = sb.url("").rsplit(':').next().unwrap().parse().unwrap();
-        let proxy = Hostile::start(move |req| {
-            let mut reply = forward(port, req);
+    every_command_behind(
+        |req, mut reply| {
             if is_create(req) {
                 reply.delay = Duration::from_millis(1500);
             }
             reply
-        });
-        let args: Vec<&str> = command.iter().map(String::as_str).collect();
-        let out = run(&sb, &proxy, &args, CAP).await;
-        assert!(out.status.code().is_some(), "{command:?} ended");
-        assert_under_cap(&committed(&sb).await, &command[0], CAP);
-    }
+        },
+        CAP,
+    )
+    .await;
 }
 
 /// A replay of a real order is a real order to a server that ignores the key (a new order,
@@ -240,23 +247,17 @@ fn under_report(mut reply: Reply) -> Reply {
 /// what was reserved and counted, not on those claims, in every command.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_cap_holds_when_the_target_under_reports_charges_and_claims_failures() {
-    let cap = "30.00";
-    for command in commands(tempfile::tempdir().unwrap().path().to_str().unwrap()) {
-        let sb = common::start().await;
-        let port: u16 = sb.url("").rsplit(':').next().unwrap().parse().unwrap();
-        let proxy = Hostile::start(move |req| {
-            let reply = forward(port, req);
+    every_command_behind(
+        |req, reply| {
             if req.path.contains("/orders") {
                 under_report(reply)
             } else {
                 reply
             }
-        });
-        let args: Vec<&str> = command.iter().map(String::as_str).collect();
-        let out = run(&sb, &proxy, &args, cap).await;
-        assert!(out.status.code().is_some(), "{command:?} ended");
-        assert_under_cap(&committed(&sb).await, &command[0], cap);
-    }
+        },
+        "30.00",
+    )
+    .await;
 }
 
 /// A target that answers every read of a real order as `failed` while it kept the money: the
