@@ -230,10 +230,11 @@ where
     check.result(run, started)
 }
 
-/// A short excerpt of a JSON value for `got`/`expected` texts.
+/// A short excerpt of a JSON value for `got`/`expected` texts, masked before it is cut
+/// (a secret the cut would halve is found whole, so no prefix of it is shown).
 pub fn excerpt(value: &serde_json::Value) -> String {
-    let text = value.to_string();
-    if text.len() > 200 {
+    let text = crate::engine::output::mask(&value.to_string());
+    if text.chars().count() > 200 {
         let cut: String = text.chars().take(200).collect();
         format!("{cut}…")
     } else {
@@ -245,6 +246,16 @@ pub fn excerpt(value: &serde_json::Value) -> String {
 mod tests {
     use super::*;
     use crate::engine::contract::recorder::fake::observed;
+
+    #[test]
+    fn a_value_excerpt_never_shows_half_a_secret() {
+        let secret = "sk_live_excerpt_0123456789abcdef";
+        crate::engine::client::Masker::global().add(secret, "GATECHECK_EXCERPT_KEY");
+        let value = serde_json::json!({ "pad": "x".repeat(180), "key": secret });
+        let text = excerpt(&value);
+        assert!(!text.contains("sk_live_ex"), "{text}");
+        assert!(text.contains(r#""key":"$"#), "{text}");
+    }
 
     const CHECK: Check = Check::must("t.check", "§3", "t");
 
